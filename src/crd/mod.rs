@@ -1,0 +1,1 @@
+//! The FlowExecution custom resource.

@@ -1,0 +1,1 @@
+//! A local Kubernetes control plane (etcd + kube-apiserver) built from the Go module proxy.

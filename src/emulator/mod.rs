@@ -1,0 +1,1 @@
+//! A local fnf (Serverless Workflow) service for tests and the demo.

@@ -1,0 +1,2 @@
+//! The cloud client: signing, actions, errors, retries, quotas and credentials.
+pub mod sign;
