@@ -1,1 +1,227 @@
-//! The FlowExecution custom resource.
+//! The `FlowExecution` custom resource: its spec, status and conditions.
+//!
+//! The CRD YAML under `crds/` is generated from these types by `fnf-crdgen`;
+//! a test fails when the committed YAML drifts from them.
+
+mod execution_name;
+mod schema;
+
+pub use execution_name::{FNF_NAME_MAX_CHARS, default_execution_name, is_valid_fnf_name};
+
+use kube::CustomResource;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+pub const GROUP: &str = "fnf-operator.dev";
+pub const FINALIZER: &str = "fnf-operator.dev/stop-execution";
+
+/// Start an execution of `flowName`, or observe one started elsewhere, and mirror
+/// what the cloud says about it.
+#[derive(CustomResource, Deserialize, Serialize, Clone, Debug, PartialEq, JsonSchema)]
+#[kube(
+    group = "fnf-operator.dev",
+    version = "v1alpha1",
+    kind = "FlowExecution",
+    plural = "flowexecutions",
+    shortname = "fe",
+    category = "fnf",
+    namespaced,
+    status = "FlowExecutionStatus",
+    derive = "PartialEq",
+    doc = "A run of an Alibaba Cloud Serverless Workflow (fnf) flow, started or observed by fnf-operator.",
+    printcolumn = r#"{"name":"Flow","type":"string","jsonPath":".spec.flowName"}"#,
+    printcolumn = r#"{"name":"Execution","type":"string","jsonPath":".status.executionName"}"#,
+    printcolumn = r#"{"name":"Status","type":"string","jsonPath":".status.phase"}"#,
+    printcolumn = r#"{"name":"Started","type":"date","jsonPath":".status.startedTime"}"#,
+    printcolumn = r#"{"name":"Finished","type":"date","jsonPath":".status.stoppedTime"}"#,
+    printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#,
+    printcolumn = r#"{"name":"Reason","type":"string","priority":1,"jsonPath":".status.conditions[?(@.type==\"Succeeded\")].reason"}"#,
+    printcolumn = r#"{"name":"Message","type":"string","priority":1,"jsonPath":".status.conditions[?(@.type==\"Succeeded\")].message"}"#
+)]
+#[serde(rename_all = "camelCase")]
+#[schemars(extend("x-kubernetes-validations" = schema::spec_rules()))]
+pub struct FlowExecutionSpec {
+    /// The flow to run: letters, digits, `_` and `-`, starting with a letter or `_`,
+    /// at most 128 characters. Immutable.
+    #[schemars(schema_with = "schema::fnf_name")]
+    pub flow_name: String,
+
+    /// The execution's name in the cloud. Default: derived from the namespace and
+    /// name (see the README), so a re-created object adopts the same execution.
+    /// Same rules as `flowName`. Immutable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "schema::optional_fnf_name")]
+    pub execution_name: Option<String>,
+
+    /// The execution's input: a JSON object, written as YAML. Immutable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "schema::input")]
+    pub input: Option<serde_json::Map<String, serde_json::Value>>,
+
+    /// `Start` (default) starts the execution or adopts a running one of that name;
+    /// `Observe` only mirrors an execution started elsewhere. Immutable.
+    #[serde(default)]
+    pub mode: Mode,
+
+    /// The flow version or alias to run. Immutable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 128))]
+    pub qualifier: Option<String>,
+
+    /// The cloud region, e.g. `cn-hangzhou`. Default: the operator's. Immutable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[a-z]{2}-[a-z0-9-]+$"), length(max = 64))]
+    pub region: Option<String>,
+
+    /// A Secret in this namespace with `accessKeyId`, `accessKeySecret` and an
+    /// optional `securityToken`. Default: the operator's own credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials_secret_ref: Option<SecretRef>,
+
+    /// Set to true to stop the execution. It cannot be set back to false.
+    #[serde(default)]
+    pub stop: bool,
+
+    /// What deleting a live FlowExecution does to its execution: `Stop` (default)
+    /// or `Orphan` (leave it running).
+    #[serde(default)]
+    pub deletion_policy: DeletionPolicy,
+}
+
+#[derive(Deserialize, Serialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub enum Mode {
+    #[default]
+    Start,
+    Observe,
+}
+
+#[derive(Deserialize, Serialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub enum DeletionPolicy {
+    #[default]
+    Stop,
+    Orphan,
+}
+
+/// A Secret in the FlowExecution's own namespace. There is deliberately no
+/// namespace field: a FlowExecution can never borrow another namespace's keys.
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretRef {
+    #[schemars(length(min = 1, max = 253))]
+    pub name: String,
+}
+
+/// What the cloud last said about the execution, verbatim, plus conditions.
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FlowExecutionStatus {
+    /// The cloud's Status verbatim (Starting, Running, Succeeded, Failed,
+    /// TimedOut, Stopped); `Pending` before the cloud has answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execution_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flow_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_time: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped_time: Option<String>,
+    /// The execution's Output string, verbatim.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
+    /// Error and cause of a Failed, TimedOut or Stopped execution, from its
+    /// history's final event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
+    /// RequestId of the cloud response that produced the current state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// True when the operator joined an execution it did not start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adopted: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+}
+
+/// A standard Kubernetes condition (the shape kstatus, Flux and Argo CD read).
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Condition {
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// True, False or Unknown.
+    pub status: String,
+    pub reason: String,
+    #[serde(default)]
+    pub message: String,
+    pub last_transition_time: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+}
+
+impl FlowExecutionStatus {
+    pub fn condition(&self, type_: &str) -> Option<&Condition> {
+        self.conditions.iter().find(|c| c.type_ == type_)
+    }
+}
+
+/// Condition types, in the order they are written.
+pub mod condition_type {
+    pub const SUCCEEDED: &str = "Succeeded";
+    pub const COMPLETED: &str = "Completed";
+    pub const READY: &str = "Ready";
+    pub const RECONCILING: &str = "Reconciling";
+    pub const STALLED: &str = "Stalled";
+    pub const CLOUD_REACHABLE: &str = "CloudReachable";
+}
+
+/// The cloud's execution Status values. Unknown values are kept verbatim and
+/// treated as not terminal.
+pub mod phase {
+    pub const PENDING: &str = "Pending";
+    pub const STARTING: &str = "Starting";
+    pub const RUNNING: &str = "Running";
+    pub const SUCCEEDED: &str = "Succeeded";
+    pub const FAILED: &str = "Failed";
+    pub const TIMED_OUT: &str = "TimedOut";
+    pub const STOPPED: &str = "Stopped";
+
+    pub fn is_terminal(phase: &str) -> bool {
+        matches!(phase, SUCCEEDED | FAILED | TIMED_OUT | STOPPED)
+    }
+}
+
+impl FlowExecution {
+    /// The execution name this object stands for: the explicit one or the
+    /// deterministic default.
+    pub fn resolved_execution_name(&self) -> String {
+        match &self.spec.execution_name {
+            Some(name) => name.clone(),
+            None => default_execution_name(
+                self.metadata.namespace.as_deref().unwrap_or("default"),
+                self.metadata.name.as_deref().unwrap_or_default(),
+            ),
+        }
+    }
+}
+
+/// Where the generated CRD is committed, relative to the repository root: the
+/// plain copy users apply, and the chart's copy Helm installs.
+pub const CRD_PATHS: [&str; 2] = [
+    "crds/flowexecutions.fnf-operator.dev.yaml",
+    "charts/fnf-operator/crds/flowexecutions.fnf-operator.dev.yaml",
+];
+
+/// The CRD as committed: a header saying it is generated, then the YAML.
+pub fn crd_yaml() -> Result<String, serde_yaml::Error> {
+    use kube::CustomResourceExt as _;
+    let body = serde_yaml::to_string(&FlowExecution::crd())?;
+    Ok(format!(
+        "# Generated by `cargo run --bin fnf-crdgen -- --write` from src/crd. Do not edit.\n{body}"
+    ))
+}

@@ -1,0 +1,89 @@
+//! What the operator knows from the cloud about one execution, in the terms the
+//! decision needs. Plain data: no client types, no I/O.
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+
+/// One read of the execution, verbatim as the cloud sent it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ExecutionRead {
+    pub status: Option<String>,
+    pub output: Option<String>,
+    pub started_time: Option<String>,
+    pub stopped_time: Option<String>,
+    pub request_id: Option<String>,
+    /// The operator found this execution rather than creating it.
+    pub adopted: bool,
+}
+
+/// Error and cause of a failed execution, read from its history.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FailureDetail {
+    pub error: Option<String>,
+    pub cause: Option<String>,
+}
+
+/// How a failed call bears on the resource.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProblemKind {
+    /// Throttling, 5xx, timeouts, dropped connections: retried; changes no
+    /// condition but `CloudReachable`.
+    Transient,
+    /// No execution of that name exists.
+    ExecutionMissing,
+    /// The flow does not exist (yet: GitOps may apply the flow a moment later).
+    FlowMissing,
+    /// Credentials are missing, unknown or not allowed: fixable without a spec
+    /// change (a Secret or a RAM policy), so retried slowly.
+    Credentials,
+    /// The cloud refused the spec itself; identity is immutable, so this is final.
+    SpecRefused,
+}
+
+/// The last failed call for this execution.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CloudProblem {
+    pub kind: ProblemKind,
+    /// Stable reason for conditions and Events (the client's `reason()`).
+    pub reason: String,
+    /// Human text: the cloud's Code verbatim and its message.
+    pub message: String,
+    pub request_id: Option<String>,
+    /// When this kind of problem was first seen without a success in between.
+    pub since: Timestamp,
+    /// When it was last seen: retries are timed from here.
+    pub last_seen: Timestamp,
+}
+
+/// Everything the cloud has said about one execution since the operator started.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CloudView {
+    pub execution: Option<ExecutionRead>,
+    pub failure: Option<FailureDetail>,
+    pub problem: Option<CloudProblem>,
+    /// StopExecution was accepted for this execution.
+    pub stop_requested: bool,
+}
+
+/// Settings the decision depends on.
+#[derive(Clone, Debug)]
+pub struct DecideSettings {
+    /// How long a missing flow is waited for before the resource is Stalled.
+    pub flow_missing_grace: Duration,
+    /// The largest Input the operator sends (the cloud caps event data).
+    pub input_max_bytes: usize,
+}
+
+impl Default for DecideSettings {
+    fn default() -> Self {
+        Self {
+            flow_missing_grace: Duration::from_secs(120),
+            input_max_bytes: INPUT_MAX_BYTES,
+        }
+    }
+}
+
+/// The cloud keeps 32–64 KiB per event's data and Input is one event: refuse
+/// more before any call rather than after one.
+pub const INPUT_MAX_BYTES: usize = 32 * 1024;
