@@ -10,3 +10,7 @@ pub use decide::{Decision, DeletionStep, Next, decide, deletion_step};
 pub use view::{
     CloudProblem, CloudView, DecideSettings, ExecutionRead, FailureDetail, ProblemKind,
 };
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod decide_tests;
