@@ -9,8 +9,10 @@
 #![forbid(unsafe_code)]
 #![deny(warnings)]
 
+pub mod cli;
 pub mod controller;
 pub mod crd;
 pub mod devcluster;
 pub mod emulator;
 pub mod fnf;
+pub mod sandbox;

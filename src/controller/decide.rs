@@ -52,7 +52,7 @@ pub enum DeletionStep {
     Release,
 }
 
-const CREDENTIALS_RETRY: Duration = Duration::from_secs(300);
+const CREDENTIALS_RETRY: Duration = Duration::from_secs(30);
 const FLOW_MISSING_RETRY: Duration = Duration::from_secs(15);
 const OBSERVE_NOT_FOUND_RETRY: Duration = Duration::from_secs(30);
 

@@ -1,12 +1,23 @@
 //! The FlowExecution controller: a pure decision (`decide`, `conditions`,
-//! `events`) and a thin layer that applies it (`apply`, `tracker`).
+//! `events`, `classify`) and a thin layer that applies it (`apply`, `tracker`,
+//! `cloud`, `run`).
 
+pub mod apply;
+pub mod classify;
+pub mod cloud;
 pub mod conditions;
+pub mod context;
 pub mod decide;
 pub mod events;
+pub mod metrics;
+pub mod run;
+pub mod tracker;
 pub mod view;
 
+pub use cloud::CloudSettings;
 pub use decide::{Decision, DeletionStep, Next, decide, deletion_step};
+pub use metrics::Metrics;
+pub use run::{LeaderElection, OperatorConfig, RunError, run};
 pub use view::{
     CloudProblem, CloudView, DecideSettings, ExecutionRead, FailureDetail, ProblemKind,
 };

@@ -1,0 +1,169 @@
+//! Command-line and environment configuration of `fnf-operator run`, turned
+//! into the controller's settings. Bad values are refused here, at start-up,
+//! with the flag named.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use crate::controller::{CloudSettings, DecideSettings, LeaderElection, OperatorConfig};
+use crate::fnf::{
+    CredentialProvider, Endpoint, FnfError, QuotaConfig, QuotaRegistry, Rate, RetryPolicy,
+    SignatureVersion, client::default_http_client,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Arguments of `fnf-operator run`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RunArgs {
+    /// Default region of FlowExecutions without spec.region.
+    #[arg(long, env = "FNF_REGION", default_value = "cn-hangzhou")]
+    pub region: String,
+    /// Endpoint URL for every call instead of the regional one (a VPC endpoint,
+    /// or http://127.0.0.1:PORT for the local emulator).
+    #[arg(long, env = "FNF_ENDPOINT")]
+    pub endpoint: Option<String>,
+    #[arg(long, env = "FNF_SIGNATURE", value_enum, default_value_t = SignatureVersion::Rpc)]
+    pub signature: SignatureVersion,
+    /// DescribeExecution long-poll wait, 0–60 seconds.
+    #[arg(long, env = "FNF_WAIT_TIME_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u32).range(0..=60))]
+    pub wait_time_seconds: u32,
+    /// Namespaces to watch, comma-separated; empty watches all.
+    #[arg(
+        long,
+        env = "FNF_NAMESPACES",
+        value_delimiter = ',',
+        default_value = ""
+    )]
+    pub namespaces: Vec<String>,
+    /// FlowExecutions reconciled at once.
+    #[arg(long, env = "FNF_CONCURRENCY", default_value_t = 16)]
+    pub concurrency: u16,
+    #[arg(long, env = "FNF_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Serves /metrics, /healthz and /readyz.
+    #[arg(long, env = "FNF_METRICS_ADDR", default_value = "0.0.0.0:8080")]
+    pub metrics_addr: SocketAddr,
+    /// Hold a Lease so that only one replica acts.
+    #[arg(long, env = "FNF_LEADER_ELECTION", default_value_t = false, action = clap::ArgAction::Set)]
+    pub leader_election: bool,
+    #[arg(long, env = "FNF_LEASE_NAME", default_value = "fnf-operator")]
+    pub lease_name: String,
+    #[arg(long, env = "POD_NAMESPACE", default_value = "default")]
+    pub lease_namespace: String,
+    #[arg(long, env = "FNF_LEASE_DURATION_SECONDS", default_value_t = 15)]
+    pub lease_duration_seconds: u64,
+    /// Allow spec.credentialsSecretRef (the operator then reads Secrets).
+    #[arg(long, env = "FNF_SECRET_CREDENTIALS", default_value_t = false, action = clap::ArgAction::Set)]
+    pub secret_credentials: bool,
+    /// Per-account quotas, comma-separated Action=RATE/BURST, e.g.
+    /// DescribeExecution=5/50. Unlisted actions keep the cloud's documented defaults.
+    #[arg(long = "quota", env = "FNF_QUOTAS", value_delimiter = ',', value_parser = parse_quota)]
+    pub quotas: Vec<(String, Rate)>,
+    /// How long a missing flow is waited for before the FlowExecution is Stalled.
+    #[arg(long, env = "FNF_FLOW_MISSING_GRACE_SECONDS", default_value_t = 120)]
+    pub flow_missing_grace_seconds: u64,
+    /// This replica's name in the Lease and in Events (default: the host name).
+    #[arg(long, env = "POD_NAME")]
+    pub instance: Option<String>,
+}
+
+pub fn parse_quota(text: &str) -> Result<(String, Rate), String> {
+    let bad =
+        || format!("--quota expects Action=RATE/BURST (e.g. DescribeExecution=5/50), got {text:?}");
+    let (action, shape) = text.split_once('=').ok_or_else(bad)?;
+    let (rate, burst) = shape.split_once('/').ok_or_else(bad)?;
+    let per_second: f64 = rate.trim().parse().map_err(|_| bad())?;
+    let burst: u32 = burst.trim().parse().map_err(|_| bad())?;
+    if action.is_empty() || per_second <= 0.0 || burst == 0 {
+        return Err(bad());
+    }
+    Ok((action.trim().to_string(), Rate::new(burst, per_second)))
+}
+
+impl RunArgs {
+    /// The controller's configuration. The operator's own credentials are
+    /// optional: without them every FlowExecution must name a Secret.
+    pub fn operator_config(&self) -> Result<OperatorConfig, FnfError> {
+        let endpoint_override = self
+            .endpoint
+            .as_deref()
+            .filter(|e| !e.is_empty())
+            .map(|e| Endpoint::from_url_for_field("--endpoint", e))
+            .transpose()?;
+        if endpoint_override.is_none() {
+            Endpoint::from_region(&self.region)
+                .map_err(|e| FnfError::InvalidConfig(format!("--region: {e}")))?;
+        }
+        let quotas = self
+            .quotas
+            .iter()
+            .fold(QuotaConfig::fnf_defaults(), |q, (action, rate)| {
+                q.with_action(action, *rate)
+            });
+        let default_credentials = match CredentialProvider::from_environment_chain() {
+            Ok(provider) => Some(provider),
+            Err(err) => {
+                tracing::warn!(error = %err, "the operator has no credentials of its own; FlowExecutions must name a Secret");
+                None
+            }
+        };
+        let instance = self.instance.clone().unwrap_or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .map(|h| h.trim().to_string())
+                .unwrap_or_else(|_| format!("fnf-operator-{}", std::process::id()))
+        });
+        Ok(OperatorConfig {
+            namespaces: self
+                .namespaces
+                .iter()
+                .filter(|n| !n.is_empty())
+                .cloned()
+                .collect(),
+            concurrency: self.concurrency,
+            wait_time_secs: self.wait_time_seconds,
+            decide: DecideSettings {
+                flow_missing_grace: Duration::from_secs(self.flow_missing_grace_seconds),
+                ..DecideSettings::default()
+            },
+            cloud: CloudSettings {
+                default_region: self.region.clone(),
+                endpoint_override,
+                signature: self.signature,
+                retry: RetryPolicy::default(),
+                quotas: QuotaRegistry::new(quotas),
+                http: default_http_client()?,
+                default_credentials,
+                secret_credentials: self.secret_credentials,
+            },
+            leader_election: self.leader_election.then(|| LeaderElection {
+                lease_name: self.lease_name.clone(),
+                lease_namespace: self.lease_namespace.clone(),
+                lease_duration_secs: self.lease_duration_seconds,
+            }),
+            instance,
+        })
+    }
+}
+
+/// Logging to stderr, text or JSON, filtered by `RUST_LOG` (default info).
+pub fn init_logging(format: LogFormat) {
+    init_logging_with_default(format, "info");
+}
+
+/// Like [`init_logging`], with another filter when `RUST_LOG` is unset.
+pub fn init_logging_with_default(format: LogFormat, default_filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}

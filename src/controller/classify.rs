@@ -1,0 +1,207 @@
+//! Translation from the client's words to the decision's: errors to problems,
+//! executions to reads, history to failure detail. Pure.
+
+use jiff::Timestamp;
+
+use super::view::{CloudProblem, ExecutionRead, FailureDetail, ProblemKind};
+use crate::fnf::{Execution, FnfError, HistoryEvent};
+
+/// How a failed call bears on the resource. `previous` keeps `since` while the
+/// same kind of problem repeats (the FlowNotExists grace period counts from the
+/// first one).
+pub fn problem(err: &FnfError, previous: Option<&CloudProblem>, now: Timestamp) -> CloudProblem {
+    let kind = problem_kind(err);
+    let since = previous.filter(|p| p.kind == kind).map_or(now, |p| p.since);
+    let message = match err.code() {
+        Some(code) if !code.is_empty() => format!("{code}: {}", api_message(err)),
+        _ => err.to_string(),
+    };
+    CloudProblem {
+        kind,
+        reason: err.reason().to_string(),
+        message,
+        request_id: err.request_id().map(str::to_string),
+        since,
+        last_seen: now,
+    }
+}
+
+fn api_message(err: &FnfError) -> String {
+    match err {
+        FnfError::Api { message, .. } => message.clone(),
+        other => other.to_string(),
+    }
+}
+
+pub fn problem_kind(err: &FnfError) -> ProblemKind {
+    match err.code().unwrap_or_default() {
+        "ExecutionNotExists" => return ProblemKind::ExecutionMissing,
+        "FlowNotExists" => return ProblemKind::FlowMissing,
+        "InvalidAccessKeyID"
+        | "SignatureNotMatch"
+        | "AccessDenied"
+        | "SignatureDoesNotMatch"
+        | "InvalidAccessKeyId.NotFound"
+        | "InvalidAccessKeyId.Inactive"
+        | "InvalidSecurityToken.Expired"
+        | "InvalidSecurityToken.Malformed"
+        | "Forbidden.RAM" => {
+            return ProblemKind::Credentials;
+        }
+        "InvalidArgument" | "MissingRequiredParams" | "EntityTooLarge" => {
+            return ProblemKind::SpecRefused;
+        }
+        _ => {}
+    }
+    match err {
+        FnfError::Credentials(_) => ProblemKind::Credentials,
+        FnfError::InvalidConfig(_) => ProblemKind::SpecRefused,
+        // Anything else is either worth retrying or an operator defect (an
+        // action or version the cloud does not know): neither is the user's
+        // spec, so neither may mark the resource as failed.
+        _ => ProblemKind::Transient,
+    }
+}
+
+/// A problem the operator found before any call (a missing Secret, a region
+/// it cannot resolve).
+pub fn local_problem(
+    kind: ProblemKind,
+    reason: &str,
+    message: String,
+    previous: Option<&CloudProblem>,
+    now: Timestamp,
+) -> CloudProblem {
+    CloudProblem {
+        kind,
+        reason: reason.to_string(),
+        message,
+        request_id: None,
+        since: previous.filter(|p| p.kind == kind).map_or(now, |p| p.since),
+        last_seen: now,
+    }
+}
+
+pub fn read(execution: &Execution, adopted: bool) -> ExecutionRead {
+    ExecutionRead {
+        status: execution.status.clone(),
+        output: execution.output.clone(),
+        started_time: execution.started_time.clone(),
+        stopped_time: execution.stopped_time.clone(),
+        request_id: execution.request_id.clone(),
+        adopted,
+    }
+}
+
+/// Event types that end an execution without success.
+const ENDING_EVENTS: &[&str] = &["ExecutionFailed", "ExecutionTimedOut", "ExecutionStopped"];
+
+/// The error and cause of an ended execution, from the last ending event of its
+/// history. The keys inside EventDetail are not documented: `error`/`cause` in
+/// any capitalisation are read, and otherwise the raw detail is the cause.
+pub fn failure(events: &[HistoryEvent]) -> FailureDetail {
+    let Some(ending) = events
+        .iter()
+        .rev()
+        .find(|e| ENDING_EVENTS.contains(&e.event_type.as_str()))
+    else {
+        return FailureDetail::default();
+    };
+    let Some(detail) = ending.event_detail.as_deref().filter(|d| !d.is_empty()) else {
+        return FailureDetail::default();
+    };
+    let parsed: Option<serde_json::Map<String, serde_json::Value>> =
+        serde_json::from_str(detail).ok();
+    let field = |names: &[&str]| {
+        parsed.as_ref().and_then(|map| {
+            map.iter()
+                .find(|(k, _)| names.contains(&k.to_ascii_lowercase().as_str()))
+                .map(|(_, v)| match v {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+        })
+    };
+    let error = field(&["error"]);
+    let cause = field(&["cause"]);
+    if error.is_none() && cause.is_none() {
+        return FailureDetail {
+            error: None,
+            cause: Some(detail.to_string()),
+        };
+    }
+    FailureDetail { error, cause }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(code: &str) -> FnfError {
+        FnfError::Api {
+            code: code.into(),
+            message: "m".into(),
+            request_id: Some("r".into()),
+            http_status: 400,
+            retry_after: None,
+        }
+    }
+
+    #[test]
+    fn codes_map_to_the_documented_behaviour() {
+        assert_eq!(
+            problem_kind(&api("ExecutionNotExists")),
+            ProblemKind::ExecutionMissing
+        );
+        assert_eq!(
+            problem_kind(&api("FlowNotExists")),
+            ProblemKind::FlowMissing
+        );
+        assert_eq!(
+            problem_kind(&api("SignatureNotMatch")),
+            ProblemKind::Credentials
+        );
+        assert_eq!(problem_kind(&api("AccessDenied")), ProblemKind::Credentials);
+        assert_eq!(
+            problem_kind(&api("InvalidArgument")),
+            ProblemKind::SpecRefused
+        );
+        assert_eq!(
+            problem_kind(&api("ResourceThrottled")),
+            ProblemKind::Transient
+        );
+        assert_eq!(
+            problem_kind(&api("InternalServerError")),
+            ProblemKind::Transient
+        );
+        assert_eq!(problem_kind(&FnfError::Timeout), ProblemKind::Transient);
+    }
+
+    #[test]
+    fn failure_detail_comes_from_the_last_ending_event() {
+        let events = vec![
+            HistoryEvent {
+                event_type: "StepEntered".into(),
+                ..Default::default()
+            },
+            HistoryEvent {
+                event_type: "ExecutionFailed".into(),
+                event_detail: Some(r#"{"error":"E1","cause":"boom"}"#.into()),
+                ..Default::default()
+            },
+        ];
+        let f = failure(&events);
+        assert_eq!(f.error.as_deref(), Some("E1"));
+        assert_eq!(f.cause.as_deref(), Some("boom"));
+    }
+
+    #[test]
+    fn undocumented_detail_is_kept_raw() {
+        let events = vec![HistoryEvent {
+            event_type: "ExecutionTimedOut".into(),
+            event_detail: Some("not json".into()),
+            ..Default::default()
+        }];
+        assert_eq!(failure(&events).cause.as_deref(), Some("not json"));
+    }
+}

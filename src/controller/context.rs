@@ -1,0 +1,112 @@
+//! What every reconcile shares: the Kubernetes client, cloud access, the
+//! tracker, the Event recorder and metrics.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use kube::runtime::events::{Event, EventType, Recorder, Reporter};
+use kube::{Resource, ResourceExt};
+
+use super::cloud::CloudAccess;
+use super::events::{EventKind, EventNote};
+use super::metrics::Metrics;
+use super::tracker::{TrackKey, Tracker};
+use super::view::DecideSettings;
+use crate::crd::FlowExecution;
+
+pub struct Context {
+    pub kube: kube::Client,
+    pub cloud: Arc<CloudAccess>,
+    pub tracker: Tracker,
+    pub decide: DecideSettings,
+    pub wait_time_secs: u32,
+    pub metrics: Metrics,
+    recorder: Recorder,
+    /// The object as our last status write returned it. The watch cache can lag
+    /// behind our own writes; deciding on a stale copy would repeat Events.
+    written: Mutex<HashMap<TrackKey, FlowExecution>>,
+}
+
+impl Context {
+    pub fn new(
+        kube: kube::Client,
+        cloud: Arc<CloudAccess>,
+        tracker: Tracker,
+        decide: DecideSettings,
+        wait_time_secs: u32,
+        metrics: Metrics,
+        instance: Option<String>,
+    ) -> Self {
+        let reporter = Reporter {
+            controller: "fnf-operator".into(),
+            instance,
+        };
+        Self {
+            recorder: Recorder::new(kube.clone(), reporter),
+            kube,
+            cloud,
+            tracker,
+            decide,
+            wait_time_secs,
+            metrics,
+            written: Mutex::default(),
+        }
+    }
+
+    /// The newer of the cached object and our last write of it.
+    pub fn freshest(&self, key: &TrackKey, cached: FlowExecution) -> FlowExecution {
+        let written = self
+            .written
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match written.get(key) {
+            Some(ours) if version(ours) > version(&cached) => ours.clone(),
+            _ => cached,
+        }
+    }
+
+    pub fn remember_written(&self, key: &TrackKey, fe: &FlowExecution) {
+        self.written
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(key.clone(), fe.clone());
+    }
+
+    pub fn forget_written(&self, key: &TrackKey) {
+        self.written
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(key);
+    }
+
+    /// Publishes an Event; a failure to record one is logged, never fatal.
+    pub async fn publish(&self, fe: &FlowExecution, note: &EventNote) {
+        let event = Event {
+            type_: match note.kind {
+                EventKind::Normal => EventType::Normal,
+                EventKind::Warning => EventType::Warning,
+            },
+            reason: note.reason.clone(),
+            note: Some(note.note.clone()),
+            action: note.action.clone(),
+            secondary: None,
+        };
+        let reference = fe.object_ref(&());
+        if let Err(err) = self.recorder.publish(&event, &reference).await {
+            tracing::warn!(
+                namespace = fe.namespace().as_deref().unwrap_or_default(),
+                name = %fe.name_any(), reason = %note.reason, error = %err,
+                "could not publish an Event"
+            );
+        }
+        self.metrics.event(&note.reason);
+    }
+}
+
+/// etcd resourceVersions are increasing integers; an unparsable one sorts first
+/// so the cache wins.
+fn version(fe: &FlowExecution) -> u64 {
+    fe.resource_version()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}

@@ -1,0 +1,155 @@
+//! Prometheus metrics and the `/metrics`, `/healthz`, `/readyz` endpoints.
+//! Labels are stable reasons and action names only: bounded, and never a
+//! secret or a user-chosen name.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+
+type Labels = Vec<(&'static str, String)>;
+
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Arc<Registry>,
+    reconciles: Counter,
+    reconcile_errors: Family<Labels, Counter>,
+    status_writes: Counter,
+    starts: Family<Labels, Counter>,
+    cloud_calls: Family<Labels, Counter>,
+    events: Family<Labels, Counter>,
+    pub long_polls_in_flight: Gauge,
+    ready: Arc<AtomicBool>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("fnf_operator");
+        let reconciles = Counter::default();
+        let reconcile_errors = Family::<Labels, Counter>::default();
+        let status_writes = Counter::default();
+        let starts = Family::<Labels, Counter>::default();
+        let cloud_calls = Family::<Labels, Counter>::default();
+        let events = Family::<Labels, Counter>::default();
+        let long_polls_in_flight = Gauge::default();
+        registry.register("reconciles", "Reconciles run", reconciles.clone());
+        registry.register(
+            "reconcile_errors",
+            "Reconciles that failed, by reason",
+            reconcile_errors.clone(),
+        );
+        registry.register(
+            "status_writes",
+            "Status writes (only made when the status changed)",
+            status_writes.clone(),
+        );
+        registry.register(
+            "starts",
+            "StartExecution calls that succeeded, by whether they joined a running execution",
+            starts.clone(),
+        );
+        registry.register(
+            "controller_cloud_calls",
+            "Cloud calls made by reconciles (long-polls excluded), by action",
+            cloud_calls.clone(),
+        );
+        registry.register("events", "Events published, by reason", events.clone());
+        registry.register(
+            "long_polls_in_flight",
+            "DescribeExecution long-polls running",
+            long_polls_in_flight.clone(),
+        );
+        Self {
+            registry: Arc::new(registry),
+            reconciles,
+            reconcile_errors,
+            status_writes,
+            starts,
+            cloud_calls,
+            events,
+            long_polls_in_flight,
+            ready: Arc::default(),
+        }
+    }
+
+    pub fn reconciled(&self) {
+        self.reconciles.inc();
+    }
+
+    pub fn reconcile_failed(&self, reason: &'static str) {
+        self.reconcile_errors
+            .get_or_create(&vec![("reason", reason.to_string())])
+            .inc();
+    }
+
+    pub fn status_written(&self) {
+        self.status_writes.inc();
+    }
+
+    pub fn start_sent(&self, adopted: bool) {
+        self.starts
+            .get_or_create(&vec![("adopted", adopted.to_string())])
+            .inc();
+    }
+
+    pub fn cloud_call(&self, action: &'static str) {
+        self.cloud_calls
+            .get_or_create(&vec![("action", action.to_string())])
+            .inc();
+    }
+
+    pub fn event(&self, reason: &str) {
+        self.events
+            .get_or_create(&vec![("reason", reason.to_string())])
+            .inc();
+    }
+
+    pub fn set_ready(&self, ready: bool) {
+        self.ready.store(ready, Ordering::Relaxed);
+    }
+
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = encode(&mut out, &self.registry);
+        out
+    }
+
+    /// Serves `/metrics`, `/healthz` and `/readyz` until the process ends.
+    pub async fn serve(self, addr: SocketAddr) -> std::io::Result<()> {
+        let app = Router::new()
+            .route(
+                "/metrics",
+                get(|State(m): State<Metrics>| async move { m.render() }),
+            )
+            .route("/healthz", get(|| async { "ok" }))
+            .route(
+                "/readyz",
+                get(|State(m): State<Metrics>| async move {
+                    if m.ready.load(Ordering::Relaxed) {
+                        (StatusCode::OK, "ready")
+                    } else {
+                        (StatusCode::SERVICE_UNAVAILABLE, "not ready")
+                    }
+                }),
+            )
+            .with_state(self);
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        axum::serve(listener, app).await
+    }
+}

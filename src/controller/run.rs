@@ -1,0 +1,251 @@
+//! Wiring: watches FlowExecutions (all namespaces or a list), feeds the
+//! tracker's wake-ups back into the controller, holds the leader Lease, and
+//! shuts down cleanly (releasing the Lease) when asked.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use kube::Api;
+use kube::runtime::controller::{Action, Config as ControllerConfig, Controller};
+use kube::runtime::reflector::ObjectRef;
+use kube::runtime::watcher;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::UnboundedReceiverStream;
+
+use super::apply::{ReconcileError, reconcile};
+use super::cloud::{CloudAccess, CloudSettings};
+use super::context::Context;
+use super::metrics::Metrics;
+use super::tracker::Tracker;
+use super::view::DecideSettings;
+use crate::crd::FlowExecution;
+
+#[derive(Clone, Debug)]
+pub struct OperatorConfig {
+    /// Namespaces to watch; empty means all.
+    pub namespaces: Vec<String>,
+    pub concurrency: u16,
+    pub wait_time_secs: u32,
+    pub decide: DecideSettings,
+    pub cloud: CloudSettings,
+    pub leader_election: Option<LeaderElection>,
+    pub instance: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct LeaderElection {
+    pub lease_name: String,
+    pub lease_namespace: String,
+    pub lease_duration_secs: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("leader election: {0}")]
+    Lease(#[from] kube_lease_manager::LeaseManagerError),
+    #[error("lost the leader Lease; exiting so that only one replica acts")]
+    LostLease,
+}
+
+impl RunError {
+    pub fn reason(&self) -> &'static str {
+        match self {
+            RunError::Lease(_) => "LeaseError",
+            RunError::LostLease => "LostLease",
+        }
+    }
+}
+
+const ERROR_BACKOFF_BASE_SECS: u64 = 1;
+const ERROR_BACKOFF_MAX_SECS: u64 = 300;
+
+/// Runs until `shutdown` resolves (or the Lease is lost).
+pub async fn run(
+    kube: kube::Client,
+    config: OperatorConfig,
+    metrics: Metrics,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), RunError> {
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    });
+
+    let lease = match &config.leader_election {
+        Some(le) => {
+            let manager =
+                kube_lease_manager::LeaseManagerBuilder::new(kube.clone(), &le.lease_name)
+                    .with_namespace(&le.lease_namespace)
+                    .with_identity(&config.instance)
+                    .with_duration(le.lease_duration_secs)
+                    .with_grace(le.lease_duration_secs.div_ceil(3).max(1))
+                    .with_field_manager(super::apply::FIELD_MANAGER)
+                    .build()
+                    .await?;
+            let (mut leader, task) = manager.watch().await;
+            tracing::info!(lease = %le.lease_name, identity = %config.instance, "waiting to become leader");
+            let mut stop = stop_rx.clone();
+            loop {
+                if *leader.borrow_and_update() {
+                    break;
+                }
+                tokio::select! {
+                    changed = leader.changed() => if changed.is_err() { return Err(RunError::LostLease) },
+                    _ = stop.changed() => { drop(leader); let _ = task.await; return Ok(()) }
+                }
+            }
+            tracing::info!(identity = %config.instance, "became leader");
+            Some((leader, task))
+        }
+        None => None,
+    };
+
+    metrics.set_ready(true);
+    let controllers = controllers(kube, config, metrics.clone(), stop_rx.clone());
+    let result = match lease {
+        Some((mut leader, task)) => {
+            let outcome = tokio::select! {
+                _ = controllers => Ok(()),
+                _ = async { while leader.changed().await.is_ok() { if !*leader.borrow() { break } } } => Err(RunError::LostLease),
+            };
+            drop(leader);
+            // Dropping the receiver makes the manager release the Lease.
+            let _ = task.await;
+            outcome
+        }
+        None => {
+            controllers.await;
+            Ok(())
+        }
+    };
+    metrics.set_ready(false);
+    result
+}
+
+async fn controllers(
+    kube: kube::Client,
+    config: OperatorConfig,
+    metrics: Metrics,
+    stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let (tracker, woken) = Tracker::new();
+    let cloud = CloudAccess::new(config.cloud.clone(), kube.clone());
+    let ctx = Arc::new(Context::new(
+        kube.clone(),
+        cloud,
+        tracker,
+        config.decide.clone(),
+        config.wait_time_secs,
+        metrics,
+        Some(config.instance.clone()),
+    ));
+
+    let apis: Vec<(Option<String>, Api<FlowExecution>)> = if config.namespaces.is_empty() {
+        vec![(None, Api::all(kube.clone()))]
+    } else {
+        config
+            .namespaces
+            .iter()
+            .map(|ns| (Some(ns.clone()), Api::namespaced(kube.clone(), ns)))
+            .collect()
+    };
+    // One wake-up stream per controller: route each by namespace.
+    let mut routes: HashMap<Option<String>, mpsc::UnboundedSender<ObjectRef<FlowExecution>>> =
+        HashMap::new();
+    let mut runs = Vec::new();
+    for (ns, api) in apis {
+        let (tx, rx) = mpsc::unbounded_channel();
+        routes.insert(ns, tx);
+        let mut stop = stop.clone();
+        let controller = Controller::new(api, watcher::Config::default().any_semantic())
+            .with_config(ControllerConfig::default().concurrency(config.concurrency))
+            .reconcile_on(UnboundedReceiverStream::new(rx))
+            .graceful_shutdown_on(async move {
+                let _ = stop.wait_for(|s| *s).await;
+            })
+            .run(reconcile_measured, error_policy, ctx.clone())
+            .for_each(|_| futures::future::ready(()));
+        runs.push(controller);
+    }
+    tokio::spawn(route_wakeups(woken, routes));
+    let gauge_ctx = ctx.clone();
+    let gauge = tokio::spawn(async move {
+        loop {
+            let polls = i64::try_from(gauge_ctx.tracker.polls_in_flight()).unwrap_or(i64::MAX);
+            gauge_ctx.metrics.long_polls_in_flight.set(polls);
+            tokio::time::sleep(Duration::from_secs(5)).await;
+        }
+    });
+    futures::future::join_all(runs).await;
+    gauge.abort();
+}
+
+async fn route_wakeups(
+    mut woken: mpsc::UnboundedReceiver<ObjectRef<FlowExecution>>,
+    routes: HashMap<Option<String>, mpsc::UnboundedSender<ObjectRef<FlowExecution>>>,
+) {
+    while let Some(obj) = woken.recv().await {
+        let route = routes.get(&None).or_else(|| routes.get(&obj.namespace));
+        if let Some(tx) = route {
+            let _ = tx.send(obj);
+        }
+    }
+}
+
+async fn reconcile_measured(
+    fe: Arc<FlowExecution>,
+    ctx: Arc<Context>,
+) -> Result<Action, ReconcileError> {
+    ctx.metrics.reconciled();
+    let result = reconcile(fe, ctx.clone()).await;
+    if let Err(err) = &result {
+        ctx.metrics.reconcile_failed(err.reason());
+    }
+    result
+}
+
+/// Per-object capped exponential back-off: the controller's scheduler keeps one
+/// pending requeue per object, so failures never loop hot.
+fn error_policy(fe: Arc<FlowExecution>, err: &ReconcileError, _ctx: Arc<Context>) -> Action {
+    let attempts = FAILURES.with_failure(&fe);
+    let secs = ERROR_BACKOFF_BASE_SECS
+        .saturating_mul(1u64 << attempts.min(9))
+        .min(ERROR_BACKOFF_MAX_SECS);
+    let jittered = Duration::from_secs(secs).mul_f64(0.5 + rand::random::<f64>() / 2.0);
+    tracing::warn!(
+        namespace = fe.metadata.namespace.as_deref().unwrap_or_default(),
+        name = fe.metadata.name.as_deref().unwrap_or_default(),
+        reason = err.reason(), error = %err, retry_in_ms = jittered.as_millis() as u64,
+        "reconcile failed"
+    );
+    Action::requeue(jittered)
+}
+
+/// Consecutive failures per object, for the back-off. An entry is dropped after
+/// a quiet spell so a recovered object starts from the base again.
+struct FailureCounts(std::sync::Mutex<HashMap<String, (u32, std::time::Instant)>>);
+
+static FAILURES: std::sync::LazyLock<FailureCounts> =
+    std::sync::LazyLock::new(|| FailureCounts(std::sync::Mutex::default()));
+
+impl FailureCounts {
+    fn with_failure(&self, fe: &FlowExecution) -> u32 {
+        let key = fe.metadata.uid.clone().unwrap_or_default();
+        let mut map = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = std::time::Instant::now();
+        let entry = map.entry(key).or_insert((0, now));
+        if now.duration_since(entry.1) > Duration::from_secs(ERROR_BACKOFF_MAX_SECS * 2) {
+            entry.0 = 0;
+        }
+        entry.0 = entry.0.saturating_add(1);
+        entry.1 = now;
+        entry.0
+    }
+}

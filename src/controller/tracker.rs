@@ -1,0 +1,218 @@
+//! The tracker keeps, per FlowExecution, what the cloud has said (its
+//! `CloudView`) and the long-poll that keeps it current. Long-polls run in their
+//! own tasks so a reconcile never waits on one: a `stop: true` or a deletion is
+//! acted on at once, and each answer that changes something triggers a
+//! reconcile through the channel the controller listens on.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use jiff::Timestamp;
+use kube::runtime::reflector::ObjectRef;
+use tokio::sync::mpsc;
+use tokio::task::AbortHandle;
+
+use super::classify;
+use super::view::{CloudView, ProblemKind};
+use crate::crd::FlowExecution;
+use crate::fnf::Client;
+
+/// A FlowExecution instance: a re-created object (new uid) starts afresh.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TrackKey {
+    pub namespace: String,
+    pub name: String,
+    pub uid: String,
+}
+
+impl TrackKey {
+    pub fn of(fe: &FlowExecution) -> Self {
+        Self {
+            namespace: fe.metadata.namespace.clone().unwrap_or_default(),
+            name: fe.metadata.name.clone().unwrap_or_default(),
+            uid: fe.metadata.uid.clone().unwrap_or_default(),
+        }
+    }
+
+    fn object_ref(&self) -> ObjectRef<FlowExecution> {
+        ObjectRef::new(&self.name).within(&self.namespace)
+    }
+}
+
+#[derive(Default)]
+struct Entry {
+    view: CloudView,
+    poll: Option<AbortHandle>,
+}
+
+/// What a long-poll needs to know.
+#[derive(Clone)]
+pub struct PollTarget {
+    pub client: Client,
+    pub flow_name: String,
+    pub execution_name: String,
+    pub wait_time_secs: u32,
+}
+
+const STARTING_RECHECK: Duration = Duration::from_secs(1);
+const POLL_BACKOFF_BASE: Duration = Duration::from_secs(1);
+const POLL_BACKOFF_MAX: Duration = Duration::from_secs(30);
+
+#[derive(Clone)]
+pub struct Tracker {
+    entries: Arc<Mutex<HashMap<TrackKey, Entry>>>,
+    wake: mpsc::UnboundedSender<ObjectRef<FlowExecution>>,
+}
+
+impl Tracker {
+    /// The tracker and the stream of objects whose view changed.
+    pub fn new() -> (Self, mpsc::UnboundedReceiver<ObjectRef<FlowExecution>>) {
+        let (wake, woken) = mpsc::unbounded_channel();
+        (
+            Self {
+                entries: Arc::default(),
+                wake,
+            },
+            woken,
+        )
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<TrackKey, Entry>> {
+        // A poisoned lock only means a task panicked mid-update; the map itself
+        // is still a valid cache of cloud answers.
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub fn view(&self, key: &TrackKey) -> CloudView {
+        self.lock()
+            .get(key)
+            .map(|e| e.view.clone())
+            .unwrap_or_default()
+    }
+
+    pub fn update(&self, key: &TrackKey, change: impl FnOnce(&mut CloudView)) {
+        change(&mut self.lock().entry(key.clone()).or_default().view);
+    }
+
+    pub fn is_polling(&self, key: &TrackKey) -> bool {
+        self.lock()
+            .get(key)
+            .and_then(|e| e.poll.as_ref())
+            .is_some_and(|h| !h.is_finished())
+    }
+
+    /// Starts a long-poll for `key` unless one is running.
+    pub fn ensure_polling(&self, key: &TrackKey, target: PollTarget) {
+        let mut entries = self.lock();
+        let entry = entries.entry(key.clone()).or_default();
+        if entry.poll.as_ref().is_some_and(|h| !h.is_finished()) {
+            return;
+        }
+        let task = tokio::spawn(poll(self.clone(), key.clone(), target));
+        entry.poll = Some(task.abort_handle());
+    }
+
+    /// Drops everything known about `key` and ends its long-poll.
+    pub fn forget(&self, key: &TrackKey) {
+        if let Some(entry) = self.lock().remove(key) {
+            if let Some(poll) = entry.poll {
+                poll.abort();
+            }
+        }
+    }
+
+    /// Ends the long-poll of `key` but keeps its view.
+    pub fn stop_polling(&self, key: &TrackKey) {
+        if let Some(poll) = self.lock().get_mut(key).and_then(|e| e.poll.take()) {
+            poll.abort();
+        }
+    }
+
+    pub fn polls_in_flight(&self) -> usize {
+        self.lock()
+            .values()
+            .filter(|e| e.poll.as_ref().is_some_and(|h| !h.is_finished()))
+            .count()
+    }
+
+    fn wake(&self, key: &TrackKey) {
+        // The receiver lives as long as the controller; once it is gone there
+        // is nobody left to tell.
+        let _ = self.wake.send(key.object_ref());
+    }
+}
+
+/// Long-polls one execution until it ends, publishing every change.
+async fn poll(tracker: Tracker, key: TrackKey, target: PollTarget) {
+    let mut failures: u32 = 0;
+    loop {
+        // A long-poll answers only when the execution ends, so a Starting
+        // execution is asked once more without waiting to see it Running.
+        let starting = tracker
+            .view(&key)
+            .execution
+            .is_some_and(|r| r.status.as_deref() == Some(crate::crd::phase::STARTING));
+        let wait = if starting {
+            tokio::time::sleep(STARTING_RECHECK).await;
+            0
+        } else {
+            target.wait_time_secs
+        };
+        let answer = target
+            .client
+            .describe_execution(&target.flow_name, &target.execution_name, wait)
+            .await;
+        let now = Timestamp::now();
+        let mut changed = false;
+        let mut done = false;
+        match answer {
+            Ok(execution) => {
+                failures = 0;
+                tracker.update(&key, |view| {
+                    let adopted = view.execution.as_ref().is_some_and(|r| r.adopted);
+                    let read = classify::read(&execution, adopted);
+                    let same = view.execution.as_ref().is_some_and(|old| {
+                        old.status == read.status
+                            && old.output == read.output
+                            && old.started_time == read.started_time
+                            && old.stopped_time == read.stopped_time
+                    });
+                    changed = !same || view.problem.is_some();
+                    if !same {
+                        view.execution = Some(read);
+                    }
+                    view.problem = None;
+                });
+                done = execution.is_terminal();
+            }
+            Err(err) => {
+                failures = failures.saturating_add(1);
+                tracing::debug!(
+                    namespace = %key.namespace, name = %key.name,
+                    reason = err.reason(), error = %err, "long-poll failed"
+                );
+                tracker.update(&key, |view| {
+                    let problem = classify::problem(&err, view.problem.as_ref(), now);
+                    changed = view.problem.as_ref().map(|p| (&p.kind, &p.reason))
+                        != Some((&problem.kind, &problem.reason));
+                    done = problem.kind != ProblemKind::Transient;
+                    view.problem = Some(problem);
+                });
+            }
+        }
+        if changed {
+            tracker.wake(&key);
+        }
+        if done {
+            return;
+        }
+        if failures > 0 {
+            let exp = POLL_BACKOFF_BASE.saturating_mul(1u32 << failures.min(6));
+            let ceiling = exp.min(POLL_BACKOFF_MAX);
+            tokio::time::sleep(ceiling.mul_f64(0.5 + rand::random::<f64>() / 2.0)).await;
+        }
+    }
+}
