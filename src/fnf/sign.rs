@@ -178,7 +178,10 @@ mod tests {
         );
         let empty = sha256_hex(b"");
         let headers = vec![
-            ("host".to_string(), "ecs.cn-shanghai.aliyuncs.com".to_string()),
+            (
+                "host".to_string(),
+                "ecs.cn-shanghai.aliyuncs.com".to_string(),
+            ),
             ("x-acs-action".to_string(), "RunInstances".to_string()),
             ("x-acs-content-sha256".to_string(), empty.clone()),
             ("x-acs-date".to_string(), "2023-10-26T10:22:32Z".to_string()),

@@ -1,0 +1,295 @@
+//! Client-side token buckets per (account, action), so the operator stays
+//! inside the cloud's per-account quotas instead of collecting 429s.
+//!
+//! Waiting never spins: each caller reserves a slot and sleeps until it. Locks
+//! are never held across an `.await`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// A token bucket's shape: `burst` tokens at most, refilled at `per_second`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rate {
+    pub burst: u32,
+    pub per_second: f64,
+}
+
+impl Rate {
+    pub const fn new(burst: u32, per_second: f64) -> Self {
+        Self { burst, per_second }
+    }
+}
+
+/// The cloud's documented default quotas (per account).
+pub const DESCRIBE_EXECUTION_RATE: Rate = Rate::new(50, 5.0);
+pub const GET_EXECUTION_HISTORY_RATE: Rate = Rate::new(50, 5.0);
+pub const START_EXECUTION_RATE: Rate = Rate::new(100, 100.0);
+pub const OTHER_ACTIONS_RATE: Rate = Rate::new(10, 2.0);
+
+/// Rates per action; an action without a rate (and no default) is unlimited.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuotaConfig {
+    pub default_rate: Option<Rate>,
+    pub action_rates: HashMap<String, Rate>,
+}
+
+impl Default for QuotaConfig {
+    fn default() -> Self {
+        Self::fnf_defaults()
+    }
+}
+
+impl QuotaConfig {
+    pub fn fnf_defaults() -> Self {
+        Self {
+            default_rate: Some(OTHER_ACTIONS_RATE),
+            action_rates: HashMap::from([
+                ("DescribeExecution".to_string(), DESCRIBE_EXECUTION_RATE),
+                (
+                    "GetExecutionHistory".to_string(),
+                    GET_EXECUTION_HISTORY_RATE,
+                ),
+                ("StartExecution".to_string(), START_EXECUTION_RATE),
+            ]),
+        }
+    }
+
+    /// No client-side limit at all (tests, or a quota raised far above need).
+    pub fn unlimited() -> Self {
+        Self {
+            default_rate: None,
+            action_rates: HashMap::new(),
+        }
+    }
+
+    pub fn with_action(mut self, action: &str, rate: Rate) -> Self {
+        self.action_rates.insert(action.to_string(), rate);
+        self
+    }
+
+    pub fn with_default(mut self, rate: Option<Rate>) -> Self {
+        self.default_rate = rate;
+        self
+    }
+
+    pub fn rate_for(&self, action: &str) -> Option<Rate> {
+        self.action_rates
+            .get(action)
+            .copied()
+            .or(self.default_rate)
+            .filter(|rate| rate.burst > 0 && rate.per_second.is_finite() && rate.per_second > 0.0)
+    }
+}
+
+/// A generic cell rate algorithm bucket: `theoretical_arrival` moves one
+/// interval per token; a caller may go once it is within the burst tolerance.
+#[derive(Debug)]
+struct Bucket {
+    interval: Duration,
+    tolerance: Duration,
+    theoretical_arrival: Instant,
+    paused_until: Instant,
+    last_penalty_at: Option<Instant>,
+}
+
+impl Bucket {
+    fn new(rate: Rate, now: Instant) -> Self {
+        let interval = Duration::from_secs_f64(1.0 / rate.per_second);
+        Self {
+            interval,
+            tolerance: interval.saturating_mul(rate.burst.saturating_sub(1)),
+            theoretical_arrival: now,
+            paused_until: now,
+            last_penalty_at: None,
+        }
+    }
+
+    /// Takes the next slot and returns when it may be used.
+    fn reserve(&mut self, now: Instant) -> Instant {
+        let arrival = self.theoretical_arrival.max(now);
+        let allowed_at = arrival.checked_sub(self.tolerance).unwrap_or(now).max(now);
+        self.theoretical_arrival = arrival + self.interval;
+        allowed_at
+    }
+
+    /// Nothing goes before `now + pause`, and the burst is used up, so traffic
+    /// resumes at the steady rate.
+    fn penalize(&mut self, now: Instant, pause: Duration) {
+        let until = now + pause;
+        self.paused_until = self.paused_until.max(until);
+        self.theoretical_arrival = self.theoretical_arrival.max(until + self.tolerance);
+        self.last_penalty_at = Some(now);
+    }
+
+    /// A slot reserved before a penalty that falls inside the pause is void.
+    fn slot_still_valid(&self, reserved_at: Instant, allowed_at: Instant) -> bool {
+        match self.last_penalty_at {
+            Some(penalty_at) if penalty_at >= reserved_at => allowed_at >= self.paused_until,
+            _ => true,
+        }
+    }
+}
+
+type BucketKey = (String, String);
+
+/// Buckets for every (account, action) in the process. Cheap to clone; all
+/// clones share the buckets, so every client of one account draws from them.
+#[derive(Debug, Clone)]
+pub struct QuotaRegistry {
+    inner: Arc<RegistryInner>,
+}
+
+#[derive(Debug)]
+struct RegistryInner {
+    config: QuotaConfig,
+    buckets: Mutex<HashMap<BucketKey, Bucket>>,
+}
+
+impl Default for QuotaRegistry {
+    fn default() -> Self {
+        Self::new(QuotaConfig::fnf_defaults())
+    }
+}
+
+impl QuotaRegistry {
+    pub fn new(config: QuotaConfig) -> Self {
+        Self {
+            inner: Arc::new(RegistryInner {
+                config,
+                buckets: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    pub fn unlimited() -> Self {
+        Self::new(QuotaConfig::unlimited())
+    }
+
+    pub fn config(&self) -> &QuotaConfig {
+        &self.inner.config
+    }
+
+    /// Waits until a token for `action` of `account` is available, and takes it.
+    pub async fn acquire(&self, account: &str, action: &str) {
+        let Some(rate) = self.inner.config.rate_for(action) else {
+            return;
+        };
+        loop {
+            let reserved_at = Instant::now();
+            let allowed_at =
+                self.with_bucket(account, action, rate, |bucket| bucket.reserve(reserved_at));
+            if allowed_at > reserved_at {
+                tracing::trace!(
+                    account,
+                    action,
+                    wait_ms = (allowed_at - reserved_at).as_millis() as u64,
+                    "waiting for a quota token"
+                );
+                tokio::time::sleep_until(allowed_at).await;
+            }
+            let valid = self.with_bucket(account, action, rate, |bucket| {
+                bucket.slot_still_valid(reserved_at, allowed_at)
+            });
+            if valid {
+                return;
+            }
+        }
+    }
+
+    /// The cloud throttled this (account, action): pause its bucket for
+    /// `pause`, so callers sharing the account slow down together.
+    pub fn penalize(&self, account: &str, action: &str, pause: Duration) {
+        let Some(rate) = self.inner.config.rate_for(action) else {
+            return;
+        };
+        tracing::debug!(
+            account,
+            action,
+            pause_ms = pause.as_millis() as u64,
+            "quota paused after throttling"
+        );
+        self.with_bucket(account, action, rate, |bucket| {
+            bucket.penalize(Instant::now(), pause)
+        });
+    }
+
+    fn with_bucket<T>(
+        &self,
+        account: &str,
+        action: &str,
+        rate: Rate,
+        f: impl FnOnce(&mut Bucket) -> T,
+    ) -> T {
+        // A poisoned lock only means another task panicked mid-update; the
+        // bucket state is still a valid schedule.
+        let mut buckets = match self.inner.buckets.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let bucket = buckets
+            .entry((account.to_string(), action.to_string()))
+            .or_insert_with(|| Bucket::new(rate, Instant::now()));
+        f(bucket)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_burst_goes_at_once_then_the_steady_rate_applies() {
+        let quotas = QuotaRegistry::new(
+            QuotaConfig::unlimited().with_action("DescribeExecution", Rate::new(5, 1.0)),
+        );
+        let start = Instant::now();
+        for _ in 0..5 {
+            quotas.acquire("acct", "DescribeExecution").await;
+        }
+        // Generous: only proves the burst did not wait a whole interval each.
+        assert!(Instant::now() - start < Duration::from_millis(900));
+        quotas.acquire("acct", "DescribeExecution").await;
+        assert!(Instant::now() - start >= Duration::from_millis(1000));
+        // Other accounts and actions have their own buckets.
+        let before_others = Instant::now();
+        quotas.acquire("other", "DescribeExecution").await;
+        quotas.acquire("acct", "ListExecutions").await;
+        assert!(Instant::now() - before_others < Duration::from_millis(900));
+    }
+
+    #[tokio::test]
+    async fn a_penalty_pauses_the_bucket_and_voids_reserved_slots() {
+        let quotas = QuotaRegistry::new(
+            QuotaConfig::unlimited().with_action("StartExecution", Rate::new(1, 10.0)),
+        );
+        quotas.acquire("acct", "StartExecution").await;
+        let waiter = {
+            let quotas = quotas.clone();
+            // Reserves the slot at +100 ms before the penalty arrives.
+            tokio::spawn(async move { quotas.acquire("acct", "StartExecution").await })
+        };
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let penalized_at = Instant::now();
+        quotas.penalize("acct", "StartExecution", Duration::from_millis(400));
+        waiter.await.unwrap();
+        assert!(Instant::now() - penalized_at >= Duration::from_millis(400));
+    }
+
+    #[test]
+    fn the_defaults_are_the_documented_quotas() {
+        let config = QuotaConfig::fnf_defaults();
+        assert_eq!(
+            config.rate_for("DescribeExecution"),
+            Some(Rate::new(50, 5.0))
+        );
+        assert_eq!(
+            config.rate_for("StartExecution"),
+            Some(Rate::new(100, 100.0))
+        );
+        assert_eq!(config.rate_for("StopExecution"), Some(Rate::new(10, 2.0)));
+        assert_eq!(QuotaConfig::unlimited().rate_for("StopExecution"), None);
+    }
+}
