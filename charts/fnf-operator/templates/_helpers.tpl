@@ -1,0 +1,105 @@
+{{/*
+Names, labels and the RBAC rule set shared by the templates.
+Every object name derives from fnf-operator.fullname so two releases never collide.
+*/}}
+
+{{- define "fnf-operator.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "fnf-operator.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "fnf-operator.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Selector labels: stable across upgrades (a Deployment's selector is immutable). */}}
+{{- define "fnf-operator.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "fnf-operator.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "fnf-operator.labels" -}}
+helm.sh/chart: {{ include "fnf-operator.chart" . }}
+{{ include "fnf-operator.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/component: operator
+app.kubernetes.io/part-of: fnf-operator
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{- define "fnf-operator.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "fnf-operator.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "fnf-operator.leaseName" -}}
+{{- default (include "fnf-operator.fullname" .) .Values.leaderElection.leaseName }}
+{{- end }}
+
+{{- define "fnf-operator.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/* FNF_QUOTAS: "Action=RATE/BURST,..." in a stable (sorted) order so upgrades do not roll the pod needlessly. */}}
+{{- define "fnf-operator.quotas" -}}
+{{- $pairs := list }}
+{{- range $action, $bucket := .Values.quotas }}
+{{- $pairs = append $pairs (printf "%s=%s" $action $bucket) }}
+{{- end }}
+{{- join "," $pairs }}
+{{- end }}
+
+{{/*
+The rules the controller needs in every namespace it watches, bound cluster-wide
+(ClusterRole) or per namespace (Role). Least privilege: nothing here creates,
+updates or deletes FlowExecutions, and Secrets are readable only when
+FlowExecutions may name their own credentials.
+*/}}
+{{- define "fnf-operator.watchRules" -}}
+# The controller lists and watches FlowExecutions to reconcile them, reads one
+# before acting, and patches metadata to add/remove its finalizer
+# (fnf-operator.dev/stop-execution) so deletion can stop a live execution.
+- apiGroups: ["fnf-operator.dev"]
+  resources: ["flowexecutions"]
+  verbs: ["get", "list", "watch", "patch"]
+# Status is the operator's only output: phase, output, error and conditions,
+# written with server-side apply on the status subresource.
+- apiGroups: ["fnf-operator.dev"]
+  resources: ["flowexecutions/status"]
+  verbs: ["patch"]
+# Events record starts, stops, adoptions and cloud errors on the FlowExecution;
+# patch lets the event recorder count repeats instead of creating new Events.
+- apiGroups: ["events.k8s.io"]
+  resources: ["events"]
+  verbs: ["create", "patch"]
+{{- if .Values.secretCredentials }}
+# secretCredentials=true: a FlowExecution may name a Secret in its own namespace
+# (spec.credentialsSecretRef) holding the keys to use; the operator reads only
+# that Secret, by name, never lists or watches Secrets.
+- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["get"]
+{{- end }}
+{{- end }}
