@@ -4,7 +4,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -19,12 +18,13 @@ func main() {
 		fmt.Fprintln(os.Stderr, "read stdin:", err)
 		os.Exit(2)
 	}
-	var obj map[string]interface{}
-	if err := json.Unmarshal(raw, &obj); err != nil {
+	// Unstructured's own decoder keeps integers as int64, as kstatus expects.
+	var obj unstructured.Unstructured
+	if err := obj.UnmarshalJSON(raw); err != nil {
 		fmt.Fprintln(os.Stderr, "parse object:", err)
 		os.Exit(2)
 	}
-	res, err := status.Compute(&unstructured.Unstructured{Object: obj})
+	res, err := status.Compute(&obj)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "compute:", err)
 		os.Exit(2)

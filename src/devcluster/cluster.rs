@@ -1,0 +1,366 @@
+//! Starting, restarting and stopping one local control plane: etcd plus kube-apiserver on
+//! free loopback ports, with a private temp dir for data, certificates, kubeconfig and logs.
+//! Never touches the user's kubeconfig, never binds anything but 127.0.0.1, and never
+//! leaves a process behind (see `process.rs` for how that holds even for a leaked cluster).
+
+use std::net::TcpListener;
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::core::v1::Namespace;
+use kube::Api;
+use rand::Rng;
+
+use super::DevClusterError;
+use super::binaries::{ControlPlaneBinaries, ensure_binaries};
+use super::certs::{ClusterCertificates, write_private};
+use super::kubeconfig::{KubeconfigUser, render_kubeconfig};
+use super::process::{WatchedProcess, log_tail};
+
+const ETCD_READY_TIMEOUT_SECS: u64 = 60;
+/// kube-apiserver needs 10–30 s on 2 idle cores; other builds may be running alongside.
+const APISERVER_READY_TIMEOUT_SECS: u64 = 180;
+const READY_POLL_MILLIS: u64 = 200;
+/// A fresh port can be taken by someone else between our probe and the bind.
+const START_ATTEMPTS: u32 = 3;
+/// Setting this keeps the temp dir (logs, etcd data) after the cluster stops, for debugging.
+pub const KEEP_DIR_ENV: &str = "FNF_DEVCLUSTER_KEEP_DIR";
+/// kube-apiserver writes this into the `kubernetes` Endpoints and refuses loopback there.
+/// Nothing dials it (no Pods, no kube-proxy), so a fixed documentation address (TEST-NET-2,
+/// RFC 5737) works everywhere, including sandboxes whose only interface is `lo` and where
+/// the apiserver's own detection ("no default route") fails.
+const ADVERTISE_ADDRESS: &str = "198.51.100.1";
+
+/// A running local control plane. Dropping it (or `shutdown().await`) kills both processes
+/// and deletes its temp dir. Clients it hands out are new on every call, so they belong to
+/// the caller's tokio runtime.
+#[derive(Debug)]
+pub struct DevCluster {
+    pub(super) binaries: ControlPlaneBinaries,
+    pub(super) dir: PathBuf,
+    pub(super) certificates: ClusterCertificates,
+    pub(super) apiserver_port: u16,
+    pub(super) kubeconfig_path: PathBuf,
+    apiserver_args: Vec<String>,
+    apiserver: Mutex<WatchedProcess>,
+    etcd: Mutex<WatchedProcess>,
+    keep_dir: bool,
+}
+
+impl DevCluster {
+    /// Builds the binaries if needed (see [`ensure_binaries`]), then starts etcd and
+    /// kube-apiserver and waits until `/readyz` passes and the `default` namespace exists.
+    pub async fn start() -> Result<Self, DevClusterError> {
+        // kube's rustls client needs a process-wide provider; an earlier install is fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let binaries = tokio::task::spawn_blocking(ensure_binaries)
+            .await
+            .map_err(|_| DevClusterError::BackgroundTaskDied {
+                task: "ensure_binaries",
+            })??;
+        let mut attempt = 1;
+        loop {
+            match Self::start_with(binaries.clone()).await {
+                Err(DevClusterError::ProcessExited { log_tail, .. })
+                    if attempt < START_ATTEMPTS && log_tail.contains("address already in use") =>
+                {
+                    tracing::warn!(
+                        attempt,
+                        "a control-plane port was taken; retrying on new ports"
+                    );
+                    attempt += 1;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    async fn start_with(binaries: ControlPlaneBinaries) -> Result<Self, DevClusterError> {
+        let started = Instant::now();
+        let keep_dir = std::env::var_os(KEEP_DIR_ENV).is_some();
+        let dir = create_private_temp_dir()?;
+        let certificates = ClusterCertificates::generate(&dir)?;
+        let etcd_client_port = free_loopback_port()?;
+        let etcd_peer_port = free_loopback_port()?;
+        let apiserver_port = free_loopback_port()?;
+
+        let etcd = WatchedProcess::spawn(
+            "etcd",
+            &binaries.etcd,
+            &etcd_args(&dir, etcd_client_port, etcd_peer_port),
+            &dir.join("etcd.log"),
+            (!keep_dir).then_some(dir.as_path()),
+        )?;
+        let etcd = Mutex::new(etcd);
+        wait_for_etcd(&etcd, etcd_client_port).await?;
+
+        let apiserver_args = apiserver_args(&dir, &certificates, etcd_client_port, apiserver_port);
+        let apiserver = WatchedProcess::spawn(
+            "kube-apiserver",
+            &binaries.kube_apiserver,
+            &apiserver_args,
+            &dir.join("kube-apiserver.log"),
+            None,
+        )?;
+        let kubeconfig_path = dir.join("admin.kubeconfig");
+        write_private(
+            &kubeconfig_path,
+            &render_kubeconfig(
+                apiserver_port,
+                &certificates.ca_cert_pem,
+                KubeconfigUser::ClientCertificate {
+                    cert_pem: &certificates.admin_cert_pem,
+                    key_pem: &certificates.admin_key_pem,
+                },
+            )?,
+        )?;
+        let cluster = Self {
+            binaries,
+            dir,
+            certificates,
+            apiserver_port,
+            kubeconfig_path,
+            apiserver_args,
+            apiserver: Mutex::new(apiserver),
+            etcd,
+            keep_dir,
+        };
+        cluster.wait_for_apiserver().await?;
+        tracing::info!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            port = apiserver_port,
+            dir = %cluster.dir.display(),
+            "local control plane ready"
+        );
+        Ok(cluster)
+    }
+
+    /// Kills kube-apiserver and starts it again on the same port against the same etcd,
+    /// then waits until it is ready. Meant for fault tests on a dedicated cluster: on the
+    /// shared one it would fail every other test running at the time.
+    pub async fn restart_apiserver(&self) -> Result<(), DevClusterError> {
+        {
+            let mut apiserver = self
+                .apiserver
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            apiserver.stop();
+            let log_path = apiserver.log_path().to_path_buf();
+            *apiserver = WatchedProcess::spawn(
+                "kube-apiserver",
+                &self.binaries.kube_apiserver,
+                &self.apiserver_args,
+                &log_path,
+                None,
+            )?;
+        }
+        self.wait_for_apiserver().await
+    }
+
+    /// Stops both processes and removes the temp dir; the same as dropping the cluster,
+    /// without blocking the async runtime while it happens.
+    pub async fn shutdown(self) -> Result<(), DevClusterError> {
+        tokio::task::spawn_blocking(move || drop(self))
+            .await
+            .map_err(|_| DevClusterError::BackgroundTaskDied { task: "shutdown" })
+    }
+
+    /// An admin kubeconfig with embedded certificates, usable by the built kubectl and helm.
+    pub fn kubeconfig_path(&self) -> &Path {
+        &self.kubeconfig_path
+    }
+
+    pub fn binaries(&self) -> &ControlPlaneBinaries {
+        &self.binaries
+    }
+
+    /// `https://127.0.0.1:<port>`.
+    pub fn apiserver_url(&self) -> String {
+        format!("https://127.0.0.1:{}", self.apiserver_port)
+    }
+
+    /// The temp dir holding data, certificates, kubeconfigs and logs.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn etcd_log_path(&self) -> PathBuf {
+        self.dir.join("etcd.log")
+    }
+
+    pub fn apiserver_log_path(&self) -> PathBuf {
+        self.dir.join("kube-apiserver.log")
+    }
+
+    async fn wait_for_apiserver(&self) -> Result<(), DevClusterError> {
+        let deadline = Instant::now() + Duration::from_secs(APISERVER_READY_TIMEOUT_SECS);
+        let client = self.admin_client().await?;
+        let namespaces: Api<Namespace> = Api::all(client.clone());
+        loop {
+            check_running(&self.apiserver)?;
+            check_running(&self.etcd)?;
+            let readyz = http::Request::get("/readyz").body(Vec::new());
+            let ready = match readyz {
+                Ok(request) => client
+                    .request_text(request)
+                    .await
+                    .is_ok_and(|body| body == "ok"),
+                Err(_) => false,
+            };
+            if ready
+                && namespaces
+                    .get_opt("default")
+                    .await
+                    .is_ok_and(|ns| ns.is_some())
+            {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(DevClusterError::NotReady {
+                    component: "kube-apiserver",
+                    waited_secs: APISERVER_READY_TIMEOUT_SECS,
+                    log_path: self.apiserver_log_path(),
+                    log_tail: log_tail(&self.apiserver_log_path()),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(READY_POLL_MILLIS)).await;
+        }
+    }
+}
+
+impl Drop for DevCluster {
+    fn drop(&mut self) {
+        // The apiserver first, so it does not log a storm of etcd errors while dying.
+        self.apiserver
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .stop();
+        self.etcd
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .stop();
+        if !self.keep_dir {
+            // Normally already done by etcd's watchdog; this covers a watchdog that was killed.
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+fn check_running(process: &Mutex<WatchedProcess>) -> Result<(), DevClusterError> {
+    process
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .check_running()
+}
+
+async fn wait_for_etcd(
+    etcd: &Mutex<WatchedProcess>,
+    client_port: u16,
+) -> Result<(), DevClusterError> {
+    let deadline = Instant::now() + Duration::from_secs(ETCD_READY_TIMEOUT_SECS);
+    let url = format!("http://127.0.0.1:{client_port}/health");
+    let http = reqwest::Client::new();
+    loop {
+        check_running(etcd)?;
+        if let Ok(response) = http.get(&url).send().await
+            && response.status().is_success()
+            && response
+                .text()
+                .await
+                .is_ok_and(|body| body.contains(r#""health":"true""#))
+        {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            let log_path = etcd
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .log_path()
+                .to_path_buf();
+            return Err(DevClusterError::NotReady {
+                component: "etcd",
+                waited_secs: ETCD_READY_TIMEOUT_SECS,
+                log_tail: log_tail(&log_path),
+                log_path,
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(READY_POLL_MILLIS)).await;
+    }
+}
+
+fn etcd_args(dir: &Path, client_port: u16, peer_port: u16) -> Vec<String> {
+    let client_url = format!("http://127.0.0.1:{client_port}");
+    let peer_url = format!("http://127.0.0.1:{peer_port}");
+    vec![
+        "--name=devcluster".to_owned(),
+        format!("--data-dir={}", dir.join("etcd").display()),
+        format!("--listen-client-urls={client_url}"),
+        format!("--advertise-client-urls={client_url}"),
+        format!("--listen-peer-urls={peer_url}"),
+        format!("--initial-advertise-peer-urls={peer_url}"),
+        format!("--initial-cluster=devcluster={peer_url}"),
+        // Test data is disposable; fsync dominates etcd's latency on shared disks.
+        "--unsafe-no-fsync=true".to_owned(),
+        "--log-level=warn".to_owned(),
+    ]
+}
+
+/// controller-runtime's envtest flags, plus an explicit advertise address.
+fn apiserver_args(
+    dir: &Path,
+    certificates: &ClusterCertificates,
+    etcd_client_port: u16,
+    port: u16,
+) -> Vec<String> {
+    vec![
+        format!("--etcd-servers=http://127.0.0.1:{etcd_client_port}"),
+        "--bind-address=127.0.0.1".to_owned(),
+        format!("--secure-port={port}"),
+        format!("--advertise-address={ADVERTISE_ADDRESS}"),
+        format!("--cert-dir={}", dir.join("apiserver-certs").display()),
+        format!("--tls-cert-file={}", certificates.serving_cert.display()),
+        format!(
+            "--tls-private-key-file={}",
+            certificates.serving_key.display()
+        ),
+        format!("--client-ca-file={}", certificates.ca_cert.display()),
+        "--authorization-mode=RBAC".to_owned(),
+        format!("--service-account-issuer=https://127.0.0.1:{port}"),
+        format!(
+            "--service-account-key-file={}",
+            certificates.service_account_public_key.display()
+        ),
+        format!(
+            "--service-account-signing-key-file={}",
+            certificates.service_account_signing_key.display()
+        ),
+        "--service-cluster-ip-range=10.0.0.0/16".to_owned(),
+        // Without kube-controller-manager no default ServiceAccount ever appears, and this
+        // plugin would then refuse every Pod.
+        "--disable-admission-plugins=ServiceAccount".to_owned(),
+        "--allow-privileged=true".to_owned(),
+    ]
+}
+
+fn free_loopback_port() -> Result<u16, DevClusterError> {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .map_err(|e| DevClusterError::io("finding a free loopback port", e))
+}
+
+/// A new directory only the current user can read: it holds private keys and tokens.
+fn create_private_temp_dir() -> Result<PathBuf, DevClusterError> {
+    let suffix: u32 = rand::rng().random();
+    let dir = std::env::temp_dir().join(format!(
+        "fnf-devcluster-{}-{suffix:08x}",
+        std::process::id()
+    ));
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&dir)
+        .map_err(|e| DevClusterError::io(format!("creating {}", dir.display()), e))?;
+    Ok(dir)
+}
