@@ -1,1 +1,186 @@
-//! A local fnf (Serverless Workflow) service for tests and the demo.
+//! A local fnf (Serverless Workflow, 2019-03-15) service for tests, benchmarks
+//! and the demo: the RPC API on `/` with both signature versions verified,
+//! flows that really run on real time, the documented errors and quotas, an
+//! STS `AssumeRoleWithOIDC` stand-in, fault injection and counters (library
+//! API here, HTTP under `/_emulator/`). It must never reach a real cloud, and
+//! never log a secret.
+//!
+//! Choices where the real service is not documented:
+//! - StartExecution of an Express-mode flow: 400 `InvalidArgument`.
+//! - A reused `SignatureNonce` (per AccessKey ID, remembered two hours): 400
+//!   `SignatureNonceUsed`, as Alibaba's gateway answers.
+//! - A path other than `/`: 400 `ActionNotSupported`.
+//! - Counters count a success as code `OK` and a dropped connection as
+//!   `ConnectionDropped` (under action `""`, since it is dropped unparsed).
+
+mod actions;
+mod admin;
+pub mod api_error;
+pub mod auth;
+mod clock;
+mod condition;
+pub mod config;
+mod counters;
+mod credentials;
+pub mod definition;
+mod execution;
+mod execution_actions;
+mod faults;
+mod interpreter;
+mod pipeline;
+mod quotas;
+mod server;
+mod service;
+mod store;
+mod sts;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use api_error::ApiError;
+pub use config::{
+    Account, EmulatorConfig, ExecutionMode, PreloadedFlow, QuotaSettings, Rate, StsCredential,
+};
+pub use counters::{CODE_DROPPED, CODE_OK, Counters};
+pub use execution::ExecutionSnapshot;
+pub use faults::Fault;
+pub use pipeline::API_VERSION;
+
+use service::Service;
+use store::NewFlow;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EmulatorError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("invalid emulator configuration: {detail}")]
+    Config { detail: String },
+    #[error("flow {name} cannot be created: {source}")]
+    Flow { name: String, source: ApiError },
+}
+
+impl EmulatorError {
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::Bind { .. } => "EmulatorBindFailed",
+            Self::Config { .. } => "EmulatorConfigInvalid",
+            Self::Flow { .. } => "EmulatorFlowInvalid",
+        }
+    }
+}
+
+/// A started emulator; dropping it without `shutdown` leaves it serving until
+/// the runtime ends.
+pub struct RunningEmulator {
+    addr: SocketAddr,
+    service: Arc<Service>,
+    stop: watch::Sender<bool>,
+    server: JoinHandle<()>,
+}
+
+/// Binds, preloads the configured flows and serves in a background task.
+pub async fn start(config: EmulatorConfig) -> Result<RunningEmulator, EmulatorError> {
+    let service = Arc::new(Service::new(&config));
+    for flow in &config.flows {
+        create(&service, &flow.name, &flow.definition, flow.mode)?;
+    }
+    let listener =
+        TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| EmulatorError::Bind {
+                addr: config.listen,
+                source,
+            })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| EmulatorError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    let (stop, stopped) = watch::channel(false);
+    let server = tokio::spawn(server::serve(listener, service.clone(), stopped));
+    tracing::info!(%addr, accounts = config.accounts.len(), quotas = config.quotas.is_some(), "fnf emulator listening");
+    Ok(RunningEmulator {
+        addr,
+        service,
+        stop,
+        server,
+    })
+}
+
+fn create(
+    service: &Service,
+    name: &str,
+    definition: &str,
+    mode: ExecutionMode,
+) -> Result<(), EmulatorError> {
+    service
+        .store
+        .create_flow(NewFlow {
+            name,
+            definition,
+            mode,
+            description: "",
+            role_arn: "",
+        })
+        .map(|_| ())
+        .map_err(|source| EmulatorError::Flow {
+            name: name.to_string(),
+            source,
+        })
+}
+
+impl RunningEmulator {
+    /// `http://127.0.0.1:PORT`.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn create_flow(
+        &self,
+        name: &str,
+        definition: &str,
+        mode: ExecutionMode,
+    ) -> Result<(), EmulatorError> {
+        create(&self.service, name, definition, mode)
+    }
+
+    pub fn counters(&self) -> Counters {
+        self.service.counters.snapshot()
+    }
+
+    pub fn inject(&self, fault: Fault) {
+        self.service.faults.inject(fault);
+    }
+
+    /// Removes every fault and resumes a paused service.
+    pub fn clear_faults(&self) {
+        self.service.faults.clear();
+    }
+
+    pub fn execution(&self, flow: &str, name: &str) -> Option<ExecutionSnapshot> {
+        self.service
+            .store
+            .execution(flow, name)
+            .ok()
+            .map(|e| e.snapshot())
+    }
+
+    /// Stops accepting, closes connections and ends running executions.
+    pub async fn shutdown(self) {
+        self.stop.send_replace(true);
+        let _ = self.server.await;
+        self.service.store.stop_all();
+    }
+}

@@ -1,0 +1,126 @@
+//! Who may call: static AccessKey pairs, STS credentials (configured or issued
+//! by the `AssumeRoleWithOIDC` stand-in), which flows each may touch, and the
+//! signature nonces already seen. Holds secrets; never logs or prints them.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+
+use super::auth::KnownKey;
+use super::config::{Account, StsCredential};
+
+#[derive(Clone)]
+struct Entry {
+    key: KnownKey,
+    allowed_flows: Option<Vec<String>>,
+}
+
+/// The caller a verified request speaks for.
+#[derive(Clone, Debug)]
+pub struct Principal {
+    /// Quotas are metered per this name.
+    pub account: String,
+    pub allowed_flows: Option<Vec<String>>,
+}
+
+impl Principal {
+    pub fn may_use_flow(&self, flow: &str) -> bool {
+        self.allowed_flows
+            .as_ref()
+            .is_none_or(|flows| flows.iter().any(|f| f == flow))
+    }
+}
+
+/// Seen nonces are forgotten after this, well past any accepted skew.
+const NONCE_MEMORY_SECS: u64 = 2 * 60 * 60;
+/// Expired nonces are swept once the table grows past this.
+const NONCE_SWEEP_THRESHOLD: usize = 100_000;
+
+#[derive(Default)]
+pub struct Credentials {
+    keys: Mutex<HashMap<String, Entry>>,
+    nonces: Mutex<HashMap<(String, String), Instant>>,
+}
+
+impl Credentials {
+    pub fn new(accounts: &[Account], sts: &[StsCredential]) -> Self {
+        let creds = Self::default();
+        for account in accounts {
+            creds.insert(
+                &account.access_key_id,
+                KnownKey {
+                    secret: account.access_key_secret.clone(),
+                    security_token: None,
+                    expiration: None,
+                },
+                account.allowed_flows.clone(),
+            );
+        }
+        for cred in sts {
+            creds.add_sts(
+                cred,
+                cred.expiration.as_deref().and_then(|e| e.parse().ok()),
+            );
+        }
+        creds
+    }
+
+    fn insert(&self, id: &str, key: KnownKey, allowed_flows: Option<Vec<String>>) {
+        self.keys
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id.to_string(), Entry { key, allowed_flows });
+    }
+
+    pub fn add_sts(&self, cred: &StsCredential, expiration: Option<Timestamp>) {
+        self.insert(
+            &cred.access_key_id,
+            KnownKey {
+                secret: cred.access_key_secret.clone(),
+                security_token: Some(cred.security_token.clone()),
+                expiration,
+            },
+            cred.allowed_flows.clone(),
+        );
+    }
+
+    pub fn key(&self, access_key_id: &str) -> Option<KnownKey> {
+        self.keys
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(access_key_id)
+            .map(|e| e.key.clone())
+    }
+
+    pub fn principal(&self, access_key_id: &str) -> Principal {
+        let allowed_flows = self
+            .keys
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(access_key_id)
+            .and_then(|e| e.allowed_flows.clone());
+        Principal {
+            account: access_key_id.to_string(),
+            allowed_flows,
+        }
+    }
+
+    /// Records a nonce; `false` when `access_key_id` already used it.
+    pub fn first_use_of_nonce(&self, access_key_id: &str, nonce: &str) -> bool {
+        let now = Instant::now();
+        let mut nonces = self.nonces.lock().unwrap_or_else(|e| e.into_inner());
+        if nonces.len() > NONCE_SWEEP_THRESHOLD {
+            nonces.retain(|_, forget_at| *forget_at > now);
+        }
+        let key = (access_key_id.to_string(), nonce.to_string());
+        match nonces.get(&key) {
+            Some(forget_at) if *forget_at > now => false,
+            _ => {
+                nonces.insert(key, now + Duration::from_secs(NONCE_MEMORY_SECS));
+                true
+            }
+        }
+    }
+}

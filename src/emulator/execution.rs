@@ -1,0 +1,266 @@
+//! One execution's record: status, output, history, and the signal long-polls
+//! wait on. The only place that changes an execution's status, so a stop and a
+//! natural end can never both win.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use serde_json::{Value, json};
+use tokio::sync::watch;
+use tokio::task::AbortHandle;
+
+use super::clock::{Clock, format_millis};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    Starting,
+    Running,
+    Succeeded,
+    Failed,
+    TimedOut,
+    Stopped,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Starting => "Starting",
+            Self::Running => "Running",
+            Self::Succeeded => "Succeeded",
+            Self::Failed => "Failed",
+            Self::TimedOut => "TimedOut",
+            Self::Stopped => "Stopped",
+        }
+    }
+
+    pub fn is_terminal(self) -> bool {
+        !matches!(self, Self::Starting | Self::Running)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct HistoryEvent {
+    pub id: u64,
+    pub schedule_id: u64,
+    pub kind: &'static str,
+    pub time: Timestamp,
+    pub step: String,
+    pub detail: String,
+}
+
+impl HistoryEvent {
+    pub fn to_json(&self) -> Value {
+        json!({
+            "Type": self.kind,
+            "EventId": self.id,
+            "ScheduleEventId": self.schedule_id,
+            "Time": format_millis(self.time),
+            "StepName": self.step,
+            "EventDetail": self.detail,
+        })
+    }
+}
+
+/// The most events one execution keeps (the documented limit).
+pub const MAX_EVENTS_PER_EXECUTION: usize = 5000;
+
+struct Progress {
+    status: Status,
+    output: Option<String>,
+    stopped: Option<Timestamp>,
+    events: Vec<HistoryEvent>,
+    task: Option<AbortHandle>,
+}
+
+/// A point-in-time view of an execution, with times as served.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExecutionSnapshot {
+    pub flow_name: String,
+    pub name: String,
+    pub status: String,
+    pub input: String,
+    pub output: String,
+    pub started_time: String,
+    pub stopped_time: String,
+}
+
+pub struct Execution {
+    pub flow_name: String,
+    pub name: String,
+    pub input: String,
+    pub flow_definition: String,
+    pub started: Timestamp,
+    clock: Clock,
+    progress: Mutex<Progress>,
+    ended: watch::Sender<bool>,
+}
+
+impl Execution {
+    pub fn new(
+        flow_name: &str,
+        name: &str,
+        input: &str,
+        flow_definition: &str,
+        clock: Clock,
+    ) -> Self {
+        Self {
+            flow_name: flow_name.to_string(),
+            name: name.to_string(),
+            input: input.to_string(),
+            flow_definition: flow_definition.to_string(),
+            started: clock.now(),
+            clock,
+            progress: Mutex::new(Progress {
+                status: Status::Starting,
+                output: None,
+                stopped: None,
+                events: Vec::new(),
+                task: None,
+            }),
+            ended: watch::Sender::new(false),
+        }
+    }
+
+    fn progress(&self) -> std::sync::MutexGuard<'_, Progress> {
+        self.progress.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn status(&self) -> Status {
+        self.progress().status
+    }
+
+    pub fn attach_task(&self, task: AbortHandle) {
+        let mut p = self.progress();
+        if p.status.is_terminal() {
+            task.abort();
+        } else {
+            p.task = Some(task);
+        }
+    }
+
+    pub fn mark_running(&self) {
+        let mut p = self.progress();
+        if p.status == Status::Starting {
+            p.status = Status::Running;
+        }
+    }
+
+    /// Appends an event unless the execution has ended; returns its id, `None`
+    /// when the event limit is reached.
+    pub fn record(
+        &self,
+        kind: &'static str,
+        step: &str,
+        detail: Value,
+        schedule_id: u64,
+    ) -> Option<u64> {
+        let mut p = self.progress();
+        if p.events.len() >= MAX_EVENTS_PER_EXECUTION {
+            return None;
+        }
+        let id = p.events.len() as u64 + 1;
+        if !p.status.is_terminal() {
+            let time = self.clock.now();
+            p.events.push(HistoryEvent {
+                id,
+                schedule_id,
+                kind,
+                time,
+                step: step.to_string(),
+                detail: detail.to_string(),
+            });
+        }
+        Some(id)
+    }
+
+    /// Ends the execution unless it already has; `false` when it had.
+    pub fn finish(
+        &self,
+        status: Status,
+        output: Option<String>,
+        kind: &'static str,
+        detail: Value,
+    ) -> bool {
+        let mut p = self.progress();
+        if p.status.is_terminal() {
+            return false;
+        }
+        let now = self.clock.now();
+        let id = p.events.len() as u64 + 1;
+        p.events.push(HistoryEvent {
+            id,
+            schedule_id: 0,
+            kind,
+            time: now,
+            step: String::new(),
+            detail: detail.to_string(),
+        });
+        p.status = status;
+        p.output = output;
+        p.stopped = Some(now);
+        if let Some(task) = p.task.take() {
+            task.abort();
+        }
+        drop(p);
+        self.ended.send_replace(true);
+        true
+    }
+
+    /// StopExecution: `false` when the execution had already ended.
+    pub fn stop(&self, error: &str, cause: &str) -> bool {
+        self.finish(
+            Status::Stopped,
+            None,
+            "ExecutionStopped",
+            json!({"error": error, "cause": cause}),
+        )
+    }
+
+    /// Holds until the execution ends or `wait` passes; cheap for thousands of waiters.
+    pub async fn wait_until_ended(&self, wait: Duration) {
+        let mut rx = self.ended.subscribe();
+        let _ = tokio::time::timeout(wait, rx.wait_for(|ended| *ended)).await;
+    }
+
+    pub fn events(&self, from_index: usize, limit: usize) -> (Vec<HistoryEvent>, Option<usize>) {
+        let p = self.progress();
+        let page: Vec<HistoryEvent> = p
+            .events
+            .iter()
+            .skip(from_index)
+            .take(limit)
+            .cloned()
+            .collect();
+        let next = from_index + page.len();
+        (page, (next < p.events.len()).then_some(next))
+    }
+
+    pub fn snapshot(&self) -> ExecutionSnapshot {
+        let p = self.progress();
+        ExecutionSnapshot {
+            flow_name: self.flow_name.clone(),
+            name: self.name.clone(),
+            status: p.status.as_str().to_string(),
+            input: self.input.clone(),
+            output: p.output.clone().unwrap_or_default(),
+            started_time: format_millis(self.started),
+            stopped_time: p.stopped.map(format_millis).unwrap_or_default(),
+        }
+    }
+
+    /// The DescribeExecution fields (without RequestId).
+    pub fn describe(&self) -> Value {
+        let s = self.snapshot();
+        json!({
+            "Name": s.name,
+            "FlowName": s.flow_name,
+            "FlowDefinition": self.flow_definition,
+            "Input": s.input,
+            "Output": s.output,
+            "Status": s.status,
+            "StartedTime": s.started_time,
+            "StoppedTime": s.stopped_time,
+        })
+    }
+}
