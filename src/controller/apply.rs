@@ -81,16 +81,20 @@ pub async fn reconcile(
     for _ in 0..MAX_STEPS {
         let view = ctx.tracker.view(&key);
         let decision = decide(&current, &view, &ctx.decide, Timestamp::now());
-        current = write_status(
-            &api,
-            &ctx,
-            &key,
-            current,
-            &decision.status,
-            &decision.events,
-        )
-        .await?;
-        current = keep_finalizer(&api, current, decision.wants_finalizer).await?;
+        // An ending's detail is one call away: write the ending once, with it.
+        let complete_soon = decision.next == Next::FetchFailure && backoff_after_write.is_none();
+        if !complete_soon {
+            current = write_status(
+                &api,
+                &ctx,
+                &key,
+                current,
+                &decision.status,
+                &decision.events,
+            )
+            .await?;
+            current = keep_finalizer(&api, current, decision.wants_finalizer).await?;
+        }
         if let Some(err) = backoff_after_write.take() {
             return Err(ReconcileError::CloudTransient(err));
         }

@@ -154,10 +154,8 @@ pub fn decide(
 }
 
 fn overlay(field: &mut Option<String>, value: &Option<String>) {
-    if let Some(v) = value {
-        if !v.is_empty() {
-            *field = Some(v.clone());
-        }
+    if let Some(v) = value.as_ref().filter(|v| !v.is_empty()) {
+        *field = Some(v.clone());
     }
 }
 

@@ -117,10 +117,8 @@ impl Tracker {
 
     /// Drops everything known about `key` and ends its long-poll.
     pub fn forget(&self, key: &TrackKey) {
-        if let Some(entry) = self.lock().remove(key) {
-            if let Some(poll) = entry.poll {
-                poll.abort();
-            }
+        if let Some(poll) = self.lock().remove(key).and_then(|entry| entry.poll) {
+            poll.abort();
         }
     }
 
