@@ -104,11 +104,11 @@ fn watch_rules(secrets: bool) -> Vec<Rule> {
         rule(
             "fnf-operator.dev",
             "flowexecutions",
-            &["get", "list", "watch", "patch"],
+            &["list", "watch", "patch"],
             &[],
         ),
         rule("fnf-operator.dev", "flowexecutions/status", &["patch"], &[]),
-        rule("events.k8s.io", "events", &["create", "patch"], &[]),
+        rule("events.k8s.io", "events", &["create"], &[]),
     ];
     if secrets {
         rules.push(rule("", "secrets", &["get"], &[]));
@@ -122,7 +122,7 @@ fn lease_rules() -> Vec<Rule> {
         rule(
             "coordination.k8s.io",
             "leases",
-            &["get", "update", "patch"],
+            &["get", "patch"],
             &[FULLNAME],
         ),
     ]

@@ -24,6 +24,7 @@ pub struct Metrics {
     reconciles: Counter,
     reconcile_errors: Family<Labels, Counter>,
     status_writes: Counter,
+    controller_errors: Counter,
     starts: Family<Labels, Counter>,
     cloud_calls: Family<Labels, Counter>,
     events: Family<Labels, Counter>,
@@ -43,6 +44,7 @@ impl Metrics {
         let reconciles = Counter::default();
         let reconcile_errors = Family::<Labels, Counter>::default();
         let status_writes = Counter::default();
+        let controller_errors = Counter::default();
         let starts = Family::<Labels, Counter>::default();
         let cloud_calls = Family::<Labels, Counter>::default();
         let events = Family::<Labels, Counter>::default();
@@ -57,6 +59,11 @@ impl Metrics {
             "status_writes",
             "Status writes (only made when the status changed)",
             status_writes.clone(),
+        );
+        registry.register(
+            "controller_errors",
+            "Watch and queue errors of the controller (a denied watch shows here)",
+            controller_errors.clone(),
         );
         registry.register(
             "starts",
@@ -79,6 +86,7 @@ impl Metrics {
             reconciles,
             reconcile_errors,
             status_writes,
+            controller_errors,
             starts,
             cloud_calls,
             events,
@@ -99,6 +107,14 @@ impl Metrics {
 
     pub fn status_written(&self) {
         self.status_writes.inc();
+    }
+
+    pub fn controller_error(&self) {
+        self.controller_errors.inc();
+    }
+
+    pub fn controller_errors(&self) -> u64 {
+        self.controller_errors.get()
     }
 
     pub fn start_sent(&self, adopted: bool) {

@@ -168,7 +168,20 @@ async fn controllers(
                 let _ = stop.wait_for(|s| *s).await;
             })
             .run(reconcile_measured, error_policy, ctx.clone())
-            .for_each(|_| futures::future::ready(()));
+            .for_each({
+                let metrics = ctx.metrics.clone();
+                move |result| {
+                    // Reconcile errors are counted by reconcile_measured; what
+                    // remains are watch and queue errors (e.g. RBAC denying a watch).
+                    if let Some(err) = result.as_ref().err().filter(|e| {
+                        !matches!(e, kube::runtime::controller::Error::ReconcilerFailed(..))
+                    }) {
+                        tracing::warn!(error = %err, "controller stream error");
+                        metrics.controller_error();
+                    }
+                    futures::future::ready(())
+                }
+            });
         runs.push(controller);
     }
     tokio::spawn(route_wakeups(woken, routes));

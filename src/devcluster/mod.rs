@@ -8,6 +8,11 @@
 //! - [`DevCluster::start`]: a private control plane; dropped means stopped.
 //! - [`shared`]: one control plane per test process, shared by all its tests.
 //!
+//! Processes: etcd and kube-apiserver each run under a bash watchdog (`process.rs`) that
+//! SIGKILLs them when the owning process drops the cluster or exits in any way, even by
+//! SIGKILL; the temp dir goes with them. Set `FNF_DEVCLUSTER_KEEP_DIR=1` to keep the dir
+//! (logs: `etcd.log`, `kube-apiserver.log`) for debugging.
+//!
 //! What never happens here, for want of kube-controller-manager: garbage collection,
 //! namespace deletion, default ServiceAccounts, Pods running. Use a fresh namespace per test.
 

@@ -11,7 +11,7 @@
 //!   `SignatureNonceUsed`, as Alibaba's gateway answers.
 //! - A path other than `/`: 400 `ActionNotSupported`.
 //! - Counters count a success as code `OK` and a dropped connection as
-//!   `ConnectionDropped` (under action `""`, since it is dropped unparsed).
+//!   `ConnectionDropped`, under the call's action.
 
 mod actions;
 mod admin;

@@ -52,10 +52,19 @@ pub async fn handle(
     // A pause holds answers already on their way too.
     service.faults.wait_while_paused().await;
     let latency_ms = began.elapsed().as_millis();
-    let Some(served) = served else {
-        service.counters.record_call("", CODE_DROPPED);
-        tracing::info!(request_id, code = CODE_DROPPED, latency_ms, "fnf request");
-        return Err(Dropped);
+    let served = match served {
+        Ok(served) => served,
+        Err(DroppedCall { action }) => {
+            service.counters.record_call(&action, CODE_DROPPED);
+            tracing::info!(
+                request_id,
+                action,
+                code = CODE_DROPPED,
+                latency_ms,
+                "fnf request"
+            );
+            return Err(Dropped);
+        }
     };
     let (status, code, body) = match served.result {
         Ok(Value::Object(mut fields)) => {
@@ -92,8 +101,13 @@ pub fn json_response(status: u16, request_id: &str, body: &Value) -> Response<Bo
     response
 }
 
-/// `None` when a fault drops the connection.
-async fn serve(service: &Service, req: Request<Body>) -> Option<Served> {
+/// A call a fault chose to drop, remembered for the counters.
+struct DroppedCall {
+    action: String,
+}
+
+/// `Err` when a fault drops the connection.
+async fn serve(service: &Service, req: Request<Body>) -> Result<Served, DroppedCall> {
     let (parts, body) = req.into_parts();
     let headers: Vec<(String, String)> = parts
         .headers
@@ -109,7 +123,7 @@ async fn serve(service: &Service, req: Request<Body>) -> Option<Served> {
         .unwrap_or_default()
         .to_string();
     let fail = |action: &str, e: ApiError| {
-        Some(Served {
+        Ok(Served {
             action: action.to_string(),
             account: String::new(),
             result: Err(e),
@@ -171,19 +185,19 @@ async fn serve(service: &Service, req: Request<Body>) -> Option<Served> {
         .or_else(|| auth::v3_credential(&headers))
         .unwrap_or_default();
     let refuse = |e: ApiError| {
-        Some(Served {
+        Ok(Served {
             action: action.clone(),
             account: claimed_key.clone(),
             result: Err(e),
         })
     };
     match service.faults.before_serving(&action).await {
-        FaultOutcome::Drop => return None,
+        FaultOutcome::Drop => return Err(DroppedCall { action }),
         FaultOutcome::Fail(e) => return refuse(e),
         FaultOutcome::Serve => {}
     }
     if action == sts::ACTION {
-        return Some(Served {
+        return Ok(Served {
             result: sts::assume_role_with_oidc(service, &params),
             action,
             account: String::new(),
@@ -212,7 +226,7 @@ async fn serve(service: &Service, req: Request<Body>) -> Option<Served> {
     };
     let principal = service.credentials.principal(&verified.access_key_id);
     let answer = |result| {
-        Some(Served {
+        Ok(Served {
             action: action.clone(),
             account: principal.account.clone(),
             result,

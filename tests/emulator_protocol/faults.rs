@@ -136,7 +136,9 @@ async fn dropped_connections_close_without_an_answer() {
         200
     );
     assert_eq!(
-        emulator.counters().calls_with_code("", "ConnectionDropped"),
+        emulator
+            .counters()
+            .calls_with_code("ListFlows", "ConnectionDropped"),
         1
     );
     emulator.shutdown().await;

@@ -78,22 +78,22 @@ updates or deletes FlowExecutions, and Secrets are readable only when
 FlowExecutions may name their own credentials.
 */}}
 {{- define "fnf-operator.watchRules" -}}
-# The controller lists and watches FlowExecutions to reconcile them, reads one
-# before acting, and patches metadata to add/remove its finalizer
+# The controller lists and watches FlowExecutions to reconcile them (its cache
+# is its only read), and patches metadata to add/remove its finalizer
 # (fnf-operator.dev/stop-execution) so deletion can stop a live execution.
 - apiGroups: ["fnf-operator.dev"]
   resources: ["flowexecutions"]
-  verbs: ["get", "list", "watch", "patch"]
+  verbs: ["list", "watch", "patch"]
 # Status is the operator's only output: phase, output, error and conditions,
 # written with server-side apply on the status subresource.
 - apiGroups: ["fnf-operator.dev"]
   resources: ["flowexecutions/status"]
   verbs: ["patch"]
-# Events record starts, stops, adoptions and cloud errors on the FlowExecution;
-# patch lets the event recorder count repeats instead of creating new Events.
+# Events record starts, stops, adoptions and cloud errors on the FlowExecution.
+# Each carries its RequestId, so none repeats and no patch is needed.
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]
-  verbs: ["create", "patch"]
+  verbs: ["create"]
 {{- if .Values.secretCredentials }}
 # secretCredentials=true: a FlowExecution may name a Secret in its own namespace
 # (spec.credentialsSecretRef) holding the keys to use; the operator reads only

@@ -1,0 +1,269 @@
+//! Cloud faults during a run, scaled down from the field (a 30 s 5xx burst is
+//! ~8 s here, a 2 minute pause ~17 s: still longer than a call's timeout): the
+//! operator starts each execution at most once, stays inside the documented
+//! quotas while the cloud misbehaves, and once the fault clears mirrors every
+//! ending the cloud reached. Recovery times are printed (MEASURED lines) and
+//! only bounded generously.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod e2e_support;
+mod fault_support;
+
+use std::time::{Duration, Instant};
+
+use e2e_support::*;
+use fault_support::*;
+use fnf_operator::emulator::{ExecutionMode, Fault};
+
+/// How long a fault lasts at least.
+const FAULT_SECS: u64 = 8;
+/// Generous: the poll back-off is capped at 30 s and the long-poll is 5 s here.
+const RECOVERY_BOUND: Duration = Duration::from_secs(45);
+const RUN_TIMEOUT: Duration = Duration::from_secs(60);
+/// Runs past the first 5 s long-poll, so the next poll meets the fault.
+const RUN_SECS: u32 = 7;
+
+fn cloud_phase(env: &Env, flow: &str, fe: &str) -> String {
+    env.emulator
+        .execution(flow, &format!("{}_{fe}", env.namespace))
+        .map(|e| e.status)
+        .unwrap_or_default()
+}
+
+fn started_once(env: &Env, flow: &str, fe: &str) {
+    assert_eq!(
+        env.emulator
+            .counters()
+            .executions_created(flow, &format!("{}_{fe}", env.namespace)),
+        1,
+        "{fe}: exactly one StartExecution created an execution"
+    );
+}
+
+/// One execution Running when `faults` begin, one applied during them. The
+/// faults last until the running one has ended in the cloud (and at least
+/// `FAULT_SECS`); then both must reach Succeeded, each started once, and the
+/// calls during the fault must fit the documented quotas.
+async fn survives(prefix: &str, faults: Vec<Fault>) -> Duration {
+    let env = Env::new(prefix).await;
+    env.emulator
+        .create_flow("waiting", &flow_waiting(RUN_SECS), ExecutionMode::Standard)
+        .unwrap();
+    let operator = start_operator_with(&env, operator_config(&env, SHORT_WAIT_SECS));
+    env.create("running", serde_json::json!({"flowName": "waiting"}))
+        .await;
+    env.wait_for("running", RUN_TIMEOUT, |fe| phase(fe) == Some("Running"))
+        .await;
+
+    let window = CallWindow::open(&env);
+    let began = Instant::now();
+    for fault in faults {
+        env.emulator.inject(fault);
+    }
+    env.create("applied", serde_json::json!({"flowName": "quick"}))
+        .await;
+    let ended_in_cloud = eventually(RUN_TIMEOUT, || {
+        cloud_phase(&env, "waiting", "running") == "Succeeded"
+            && began.elapsed() >= Duration::from_secs(FAULT_SECS)
+    })
+    .await;
+    assert!(ended_in_cloud, "the execution ran on during the fault");
+    let during = env.api.get("running").await.unwrap();
+    let rates = window.close(&env);
+    env.emulator.clear_faults();
+    let cleared = Instant::now();
+
+    rates.report(&format!("{prefix} calls during the fault"));
+    rates.assert_within_documented_quota(prefix);
+    for name in ["running", "applied"] {
+        let fe = env.wait_for(name, RECOVERY_BOUND, completed).await;
+        assert_eq!(phase(&fe), Some("Succeeded"), "{name}");
+    }
+    let recovery = cleared.elapsed();
+    eprintln!(
+        "MEASURED {prefix}: fault {:.1} s, both Succeeded {:.1} s after it cleared (status of the running one at clear time: {:?})",
+        rates.secs,
+        recovery.as_secs_f64(),
+        phase(&during)
+    );
+    started_once(&env, "waiting", "running");
+    started_once(&env, "quick", "applied");
+    let fe = env.api.get("running").await.unwrap();
+    assert_eq!(condition(&fe, "CloudReachable"), Some("True"));
+    operator.stop().await.unwrap();
+    recovery
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_5xx_burst_is_survived_with_one_start_and_the_ending_mirrored_after_it() {
+    survives(
+        "flt-5xx",
+        vec![Fault::ErrorRate {
+            action: None,
+            code: "InternalServerError".into(),
+            rate: 1.0,
+        }],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_throttling_storm_slows_the_operator_to_the_quota_and_every_run_completes_after() {
+    survives(
+        "flt-429",
+        vec![Fault::ErrorRate {
+            action: None,
+            code: "ResourceThrottled".into(),
+            rate: 1.0,
+        }],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_polls_dropped_again_and_again_are_retried_until_the_ending_is_read() {
+    survives(
+        "flt-drop",
+        vec![Fault::DropConnections {
+            action: Some("DescribeExecution".into()),
+            rate: 1.0,
+        }],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_cloud_still_runs_success_and_failure_through_with_one_start_each() {
+    let env = Env::new("flt-latency").await;
+    // Every call waits 2–5 s (the field sees 5–20 s; the call timeout is 15 s).
+    env.emulator.inject(Fault::Latency {
+        min: Duration::from_secs(2),
+        max: Duration::from_secs(5),
+    });
+    let operator = start_operator_with(&env, operator_config(&env, SHORT_WAIT_SECS));
+    let began = Instant::now();
+    env.create("slow-ok", serde_json::json!({"flowName": "quick"}))
+        .await;
+    env.create("slow-fail", serde_json::json!({"flowName": "failing"}))
+        .await;
+    let ok = env.wait_for("slow-ok", RUN_TIMEOUT, completed).await;
+    let failed = env.wait_for("slow-fail", RUN_TIMEOUT, completed).await;
+    eprintln!(
+        "MEASURED flt-latency: both ended {:.1} s after apply with 2-5 s per call",
+        began.elapsed().as_secs_f64()
+    );
+    assert_eq!(phase(&ok), Some("Succeeded"));
+    assert_eq!(phase(&failed), Some("Failed"));
+    assert_eq!(
+        failed.status.unwrap().error.as_deref(),
+        Some("PaymentDeclined")
+    );
+    started_once(&env, "quick", "slow-ok");
+    started_once(&env, "failing", "slow-fail");
+    operator.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pause_longer_than_a_call_timeout_ends_in_one_start_and_the_ending_mirrored() {
+    // Longer than the 15 s call timeout, as a 2 minute outage would be.
+    const PAUSE_SECS: u64 = 17;
+    let env = Env::new("flt-pause").await;
+    env.emulator
+        .create_flow("waiting", &flow_waiting(RUN_SECS), ExecutionMode::Standard)
+        .unwrap();
+    let operator = start_operator_with(&env, operator_config(&env, SHORT_WAIT_SECS));
+    env.create("running", serde_json::json!({"flowName": "waiting"}))
+        .await;
+    env.wait_for("running", RUN_TIMEOUT, |fe| phase(fe) == Some("Running"))
+        .await;
+    env.emulator.inject(Fault::Pause);
+    env.create("applied", serde_json::json!({"flowName": "quick"}))
+        .await;
+    tokio::time::sleep(Duration::from_secs(PAUSE_SECS)).await;
+    assert_eq!(
+        cloud_phase(&env, "waiting", "running"),
+        "Succeeded",
+        "executions run on while the API is paused"
+    );
+    env.emulator.inject(Fault::Resume);
+    let resumed = Instant::now();
+    for name in ["running", "applied"] {
+        let fe = env.wait_for(name, RECOVERY_BOUND, completed).await;
+        assert_eq!(phase(&fe), Some("Succeeded"), "{name}");
+    }
+    eprintln!(
+        "MEASURED flt-pause: {PAUSE_SECS} s pause, both Succeeded {:.1} s after resume",
+        resumed.elapsed().as_secs_f64()
+    );
+    started_once(&env, "waiting", "running");
+    started_once(&env, "quick", "applied");
+    operator.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_refused_once_as_too_skewed_is_re_signed_at_once_without_a_warning() {
+    let env = Env::new("flt-skew").await;
+    for action in ["StartExecution", "DescribeExecution"] {
+        env.emulator.inject(Fault::FailNext {
+            action: action.into(),
+            code: "RequestTimeTooSkewed".into(),
+            count: 1,
+        });
+    }
+    let operator = start_operator_with(&env, operator_config(&env, SHORT_WAIT_SECS));
+    env.create("skewed", serde_json::json!({"flowName": "quick"}))
+        .await;
+    let fe = env.wait_for("skewed", RUN_TIMEOUT, completed).await;
+    assert_eq!(phase(&fe), Some("Succeeded"));
+    let counters = env.emulator.counters();
+    for action in ["StartExecution", "DescribeExecution"] {
+        assert_eq!(
+            counters.calls_with_code(action, "RequestTimeTooSkewed"),
+            1,
+            "{action} was refused once"
+        );
+    }
+    started_once(&env, "quick", "skewed");
+    let skew_warnings = warnings_about(&env, "skewed", "RequestTimeTooSkewed").await;
+    assert!(skew_warnings.is_empty(), "{skew_warnings:#?}");
+    assert_ne!(condition(&fe, "CloudReachable"), Some("False"));
+    operator.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clock_skewed_past_the_tolerance_shows_as_unreachable_and_is_not_hammered() {
+    let env = env_with_emulator(
+        "flt-clock",
+        fnf_operator::emulator::EmulatorConfig {
+            clock_offset_secs: 3600,
+            ..Default::default()
+        },
+    )
+    .await;
+    let operator = start_operator_with(&env, operator_config(&env, SHORT_WAIT_SECS));
+    env.create("late", serde_json::json!({"flowName": "quick"}))
+        .await;
+    let fe = env
+        .wait_for("late", RUN_TIMEOUT, |fe| {
+            condition_of(fe, "CloudReachable")
+                .is_some_and(|c| c.status == "False" && c.reason == "RequestTimeTooSkewed")
+        })
+        .await;
+    let message = condition_of(&fe, "CloudReachable").unwrap().message.clone();
+    eprintln!("MEASURED flt-clock: CloudReachable message: {message}");
+    assert!(message.contains("RequestTimeTooSkewed"), "{message}");
+    assert_eq!(phase(&fe), Some("Pending"));
+    let window = CallWindow::open(&env);
+    tokio::time::sleep(Duration::from_secs(FAULT_SECS)).await;
+    let rates = window.close(&env);
+    rates.report("flt-clock calls while skewed");
+    rates.assert_within_documented_quota("flt-clock");
+    assert!(
+        rates.of("StartExecution") <= 8,
+        "backs off: {} starts in {:.0} s",
+        rates.of("StartExecution"),
+        rates.secs
+    );
+    assert_eq!(env.emulator.counters().total_created(), 0);
+    operator.stop().await.unwrap();
+}
