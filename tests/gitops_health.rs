@@ -6,113 +6,18 @@
 //! table in the README; `argo_health` and `kstatus` are pure helpers other tests can
 //! feed objects the operator produced.
 
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::OnceLock;
-
 use fnf_operator::crd::FlowExecution;
-use mlua::{Lua, LuaOptions, StdLib};
 use serde::Deserialize as _;
 use serde_json::{Value, json};
 
-const HEALTH_LUA: &str = "deploy/argocd/health.lua";
-const ARGOCD_CM_SNIPPET: &str = "deploy/argocd/argocd-cm-snippet.yaml";
-const ARGOCD_HEALTH_KEY: &str = "resource.customizations.health.fnf-operator.dev_FlowExecution";
+mod gitops_support;
 
-fn repo_path(relative: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
-}
+use gitops_support::*;
 
 fn fixture(name: &str) -> Value {
     let path = repo_path(&format!("tests/fixtures/flowexecutions/{name}.json"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path:?}: {e}"))
-}
-
-/// Argo CD's verdict on `obj`: (health status, message), computed by
-/// `deploy/argocd/health.lua` in Lua 5.1 with only the libraries Argo CD opens for
-/// health checks (base and table; no string, os or io), so the script cannot come
-/// to depend on more than Argo CD gives it.
-pub fn argo_health(obj: &Value) -> (String, String) {
-    let script = std::fs::read_to_string(repo_path(HEALTH_LUA)).expect("read health.lua");
-    let lua = Lua::new_with(StdLib::TABLE, LuaOptions::new()).expect("start Lua 5.1");
-    let lua_obj = to_lua(&lua, obj);
-    lua.globals().set("obj", lua_obj).expect("set obj");
-    let hs: mlua::Table = lua
-        .load(script.as_str())
-        .set_name("health.lua")
-        .eval()
-        .unwrap_or_else(|e| panic!("health.lua failed on {obj}: {e}"));
-    let status: String = hs.get("status").expect("hs.status is a string");
-    let message: Option<String> = hs.get("message").expect("hs.message is a string or nil");
-    (status, message.unwrap_or_default())
-}
-
-/// JSON as Argo CD hands it to Lua: objects and arrays become tables (arrays
-/// 1-based), numbers become Lua numbers, null becomes nil (the key is absent).
-fn to_lua(lua: &Lua, value: &Value) -> mlua::Value {
-    match value {
-        Value::Null => mlua::Value::Nil,
-        Value::Bool(b) => mlua::Value::Boolean(*b),
-        Value::Number(n) => mlua::Value::Number(n.as_f64().expect("finite number")),
-        Value::String(s) => mlua::Value::String(lua.create_string(s).expect("Lua string")),
-        Value::Array(items) => {
-            let table = lua.create_table().expect("Lua table");
-            for (i, item) in items.iter().enumerate() {
-                table.set(i + 1, to_lua(lua, item)).expect("set array item");
-            }
-            mlua::Value::Table(table)
-        }
-        Value::Object(map) => {
-            let table = lua.create_table().expect("Lua table");
-            for (key, item) in map {
-                table
-                    .set(key.as_str(), to_lua(lua, item))
-                    .expect("set field");
-            }
-            mlua::Value::Table(table)
-        }
-    }
-}
-
-fn control_plane_bin() -> &'static Path {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let out = Command::new("bash")
-            .arg(repo_path("tools/control-plane/build.sh"))
-            .stderr(Stdio::inherit())
-            .output()
-            .expect("run tools/control-plane/build.sh");
-        assert!(out.status.success(), "tools/control-plane/build.sh failed");
-        PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
-    })
-}
-
-/// kstatus's verdict on `obj` (what Flux's `wait: true` and `healthChecks` use):
-/// (InProgress | Current | Failed | Terminating | ..., message).
-pub fn kstatus(obj: &Value) -> (String, String) {
-    let mut child = Command::new(control_plane_bin().join("kstatus-check"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start kstatus-check");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(obj.to_string().as_bytes())
-        .expect("write object");
-    let out = child.wait_with_output().expect("kstatus-check output");
-    assert!(
-        out.status.success(),
-        "kstatus-check failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let line = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    let (status, message) = line.split_once(' ').unwrap_or((line.as_str(), ""));
-    (status.to_string(), message.to_string())
 }
 
 fn condition<'a>(obj: &'a Value, type_: &str) -> Option<&'a Value> {
@@ -133,7 +38,7 @@ const EXPECTED: [(&str, &str, &str); 6] = [
     ("failed", "Degraded", "Failed"),
     ("stopped", "Degraded", "Failed"),
     ("refused", "Degraded", "Failed"),
-    // kstatus says Current here, not InProgress: see the test below.
+    // With no status at all kstatus says Current; the CRD's status default prevents that (test below).
     ("no-status", "Progressing", "Current"),
 ];
 
@@ -262,22 +167,28 @@ fn kstatus_follows_the_conditions_table_once_the_operator_has_written_status() {
     assert_eq!(json!(kstatus(&failed).1), stalled_message);
 }
 
-/// kstatus has no rule for an object without status or observedGeneration and calls
-/// it Current, so Flux's `wait: true` can pass before the operator has looked at a
-/// new FlowExecution. This pins that gap (docs/gitops.md gives the workaround): if
-/// the CRD starts defaulting status.observedGeneration, this turns InProgress.
+/// kstatus has no rule for an object with no status at all and calls it Current,
+/// so Flux's `wait: true` could pass before the operator has looked at a new
+/// FlowExecution. The CRD therefore defaults `status` to `{observedGeneration: 0}`:
+/// a new object comes back from the apiserver with that status (measured on a real
+/// kube-apiserver 1.37), and both tools wait.
 #[test]
-fn kstatus_calls_a_flowexecution_without_status_current() {
-    assert_eq!(kstatus(&fixture("no-status")).0, "Current");
-}
-
-/// The fix for the gap above, measured on a real kube-apiserver 1.37: a CRD whose
-/// `status` schema has `default: {observedGeneration: 0}` returns a new object with
-/// that status before any controller has written one. Both tools then wait.
-#[test]
-fn a_defaulted_observed_generation_of_zero_keeps_an_untouched_flowexecution_in_progress() {
+fn a_new_flowexecution_as_the_crd_defaults_it_is_in_progress_for_flux_and_argo_cd() {
+    assert_eq!(
+        kstatus(&fixture("no-status")).0,
+        "Current",
+        "the gap the default closes"
+    );
+    let crd: serde_yaml::Value = serde_yaml::from_str(
+        &std::fs::read_to_string(repo_path("crds/flowexecutions.fnf-operator.dev.yaml"))
+            .expect("CRD"),
+    )
+    .expect("CRD YAML");
+    let default =
+        &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["status"]["default"];
     let mut obj = fixture("no-status");
-    obj["status"] = json!({ "observedGeneration": 0 });
+    obj["status"] = serde_json::to_value(default).expect("default as JSON");
+    assert_eq!(obj["status"], json!({ "observedGeneration": 0 }));
     assert_eq!(kstatus(&obj).0, "InProgress");
     assert_eq!(argo_health(&obj).0, "Progressing");
 }
