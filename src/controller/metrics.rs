@@ -29,6 +29,7 @@ pub struct Metrics {
     cloud_calls: Family<Labels, Counter>,
     events: Family<Labels, Counter>,
     pub long_polls_in_flight: Gauge,
+    leader: Gauge,
     ready: Arc<AtomicBool>,
 }
 
@@ -49,6 +50,12 @@ impl Metrics {
         let cloud_calls = Family::<Labels, Counter>::default();
         let events = Family::<Labels, Counter>::default();
         let long_polls_in_flight = Gauge::default();
+        let leader = Gauge::default();
+        registry.register(
+            "leader",
+            "1 while this replica holds the Lease and reconciles (always 1 without leader election)",
+            leader.clone(),
+        );
         registry.register("reconciles", "Reconciles run", reconciles.clone());
         registry.register(
             "reconcile_errors",
@@ -91,6 +98,7 @@ impl Metrics {
             cloud_calls,
             events,
             long_polls_in_flight,
+            leader,
             ready: Arc::default(),
         }
     }
@@ -133,6 +141,14 @@ impl Metrics {
         self.events
             .get_or_create(&vec![("reason", reason.to_string())])
             .inc();
+    }
+
+    pub fn set_leader(&self, leading: bool) {
+        self.leader.set(i64::from(leading));
+    }
+
+    pub fn is_leader(&self) -> bool {
+        self.leader.get() == 1
     }
 
     pub fn set_ready(&self, ready: bool) {

@@ -75,6 +75,9 @@ pub async fn run(
         let _ = stop_tx.send(true);
     });
 
+    // Ready means able to serve, not leading: a replica waiting for the Lease must
+    // still count as ready, or a rolling update would wait on it forever.
+    metrics.set_ready(true);
     let lease = match &config.leader_election {
         Some(le) => {
             let manager =
@@ -99,12 +102,15 @@ pub async fn run(
                 }
             }
             tracing::info!(identity = %config.instance, "became leader");
+            metrics.set_leader(true);
             Some((leader, task))
         }
-        None => None,
+        None => {
+            metrics.set_leader(true);
+            None
+        }
     };
 
-    metrics.set_ready(true);
     let controllers = controllers(kube, config, metrics.clone(), stop_rx.clone());
     let result = match lease {
         Some((mut leader, task)) => {
@@ -122,6 +128,7 @@ pub async fn run(
             Ok(())
         }
     };
+    metrics.set_leader(false);
     metrics.set_ready(false);
     result
 }
