@@ -5,11 +5,22 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use crate::controller::{CloudSettings, DecideSettings, LeaderElection, OperatorConfig};
+use crate::controller::{
+    CloudSettings, DecideSettings, LeaderElection, OperatorConfig, PollStrategy,
+};
 use crate::fnf::{
     CredentialProvider, Endpoint, FnfError, QuotaConfig, QuotaRegistry, Rate, RetryPolicy,
     SignatureVersion, client::default_http_client,
 };
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PollStrategyArg {
+    /// DescribeExecution long-polls (WaitTimeSeconds): the default.
+    LongPoll,
+    /// DescribeExecution without wait every --poll-interval: the peer controllers'
+    /// way, kept as a baseline for the benchmark.
+    Interval,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {
@@ -32,6 +43,11 @@ pub struct RunArgs {
     /// DescribeExecution long-poll wait, 0–60 seconds.
     #[arg(long, env = "FNF_WAIT_TIME_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u32).range(0..=60))]
     pub wait_time_seconds: u32,
+    #[arg(long, env = "FNF_POLL_STRATEGY", value_enum, default_value_t = PollStrategyArg::LongPoll)]
+    pub poll_strategy: PollStrategyArg,
+    /// Period of --poll-strategy interval, e.g. 10s or 500ms.
+    #[arg(long, env = "FNF_POLL_INTERVAL", default_value = "10s", value_parser = parse_duration)]
+    pub poll_interval: Duration,
     /// Namespaces to watch, comma-separated; empty watches all.
     #[arg(
         long,
@@ -70,6 +86,23 @@ pub struct RunArgs {
     /// This replica's name in the Lease and in Events (default: the host name).
     #[arg(long, env = "POD_NAME")]
     pub instance: Option<String>,
+}
+
+/// `10s`, `500ms`, `2m` or plain seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let bad = || format!("expected a duration such as 10s, 500ms or 2m, got {text:?}");
+    let (number, unit) = text
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .map_or((text, "s"), |i| text.split_at(i));
+    let value: f64 = number.parse().map_err(|_| bad())?;
+    let secs = match unit {
+        "ms" => value / 1000.0,
+        "s" => value,
+        "m" => value * 60.0,
+        _ => return Err(bad()),
+    };
+    Duration::try_from_secs_f64(secs).map_err(|_| bad())
 }
 
 pub fn parse_quota(text: &str) -> Result<(String, Rate), String> {
@@ -125,7 +158,14 @@ impl RunArgs {
                 .cloned()
                 .collect(),
             concurrency: self.concurrency,
-            wait_time_secs: self.wait_time_seconds,
+            poll: match self.poll_strategy {
+                PollStrategyArg::LongPoll => PollStrategy::LongPoll {
+                    wait_time_secs: self.wait_time_seconds,
+                },
+                PollStrategyArg::Interval => PollStrategy::Interval {
+                    period: self.poll_interval,
+                },
+            },
             decide: DecideSettings {
                 flow_missing_grace: Duration::from_secs(self.flow_missing_grace_seconds),
                 ..DecideSettings::default()

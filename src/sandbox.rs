@@ -7,7 +7,9 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::controller::{self, CloudSettings, DecideSettings, Metrics, OperatorConfig, RunError};
+use crate::controller::{
+    self, CloudSettings, DecideSettings, Metrics, OperatorConfig, PollStrategy, RunError,
+};
 use crate::emulator::{self, Account, EmulatorConfig, EmulatorError, RunningEmulator};
 use crate::fnf::{
     CredentialProvider, Credentials, Endpoint, FnfError, QuotaConfig, QuotaRegistry, RetryPolicy,
@@ -48,7 +50,7 @@ pub fn operator_config(
     Ok(OperatorConfig {
         namespaces,
         concurrency: 16,
-        wait_time_secs,
+        poll: PollStrategy::LongPoll { wait_time_secs },
         decide: DecideSettings {
             flow_missing_grace: Duration::from_secs(20),
             ..DecideSettings::default()

@@ -120,7 +120,7 @@ pub async fn reconcile(
                         client: client.clone(),
                         flow_name,
                         execution_name,
-                        wait_time_secs: ctx.wait_time_secs,
+                        strategy: ctx.poll,
                     },
                 );
                 return Ok(Action::await_change());

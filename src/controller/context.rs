@@ -10,7 +10,7 @@ use kube::{Resource, ResourceExt};
 use super::cloud::CloudAccess;
 use super::events::{EventKind, EventNote};
 use super::metrics::Metrics;
-use super::tracker::{TrackKey, Tracker};
+use super::tracker::{PollStrategy, TrackKey, Tracker};
 use super::view::DecideSettings;
 use crate::crd::FlowExecution;
 
@@ -19,7 +19,7 @@ pub struct Context {
     pub cloud: Arc<CloudAccess>,
     pub tracker: Tracker,
     pub decide: DecideSettings,
-    pub wait_time_secs: u32,
+    pub poll: PollStrategy,
     pub metrics: Metrics,
     recorder: Recorder,
     /// The object as our last status write returned it. The watch cache can lag
@@ -33,7 +33,7 @@ impl Context {
         cloud: Arc<CloudAccess>,
         tracker: Tracker,
         decide: DecideSettings,
-        wait_time_secs: u32,
+        poll: PollStrategy,
         metrics: Metrics,
         instance: Option<String>,
     ) -> Self {
@@ -47,7 +47,7 @@ impl Context {
             cloud,
             tracker,
             decide,
-            wait_time_secs,
+            poll,
             metrics,
             written: Mutex::default(),
         }

@@ -18,6 +18,7 @@ pub use cloud::CloudSettings;
 pub use decide::{Decision, DeletionStep, Next, decide, deletion_step};
 pub use metrics::Metrics;
 pub use run::{LeaderElection, OperatorConfig, RunError, run};
+pub use tracker::PollStrategy;
 pub use view::{
     CloudProblem, CloudView, DecideSettings, ExecutionRead, FailureDetail, ProblemKind,
 };

@@ -19,7 +19,7 @@ use super::apply::{ReconcileError, reconcile};
 use super::cloud::{CloudAccess, CloudSettings};
 use super::context::Context;
 use super::metrics::Metrics;
-use super::tracker::Tracker;
+use super::tracker::{PollStrategy, Tracker};
 use super::view::DecideSettings;
 use crate::crd::FlowExecution;
 
@@ -28,7 +28,7 @@ pub struct OperatorConfig {
     /// Namespaces to watch; empty means all.
     pub namespaces: Vec<String>,
     pub concurrency: u16,
-    pub wait_time_secs: u32,
+    pub poll: PollStrategy,
     pub decide: DecideSettings,
     pub cloud: CloudSettings,
     pub leader_election: Option<LeaderElection>,
@@ -146,7 +146,7 @@ async fn controllers(
         cloud,
         tracker,
         config.decide.clone(),
-        config.wait_time_secs,
+        config.poll,
         metrics,
         Some(config.instance.clone()),
     ));
