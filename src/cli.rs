@@ -48,6 +48,10 @@ pub struct RunArgs {
     /// Period of --poll-strategy interval, e.g. 10s or 500ms.
     #[arg(long, env = "FNF_POLL_INTERVAL", default_value = "10s", value_parser = parse_duration)]
     pub poll_interval: Duration,
+    /// Follow running executions' history for status.currentStep (uses the
+    /// GetExecutionHistory quota, never DescribeExecution's).
+    #[arg(long, env = "FNF_FOLLOW_STEPS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub follow_steps: bool,
     /// Namespaces to watch, comma-separated; empty watches all.
     #[arg(
         long,
@@ -158,6 +162,7 @@ impl RunArgs {
                 .cloned()
                 .collect(),
             concurrency: self.concurrency,
+            follow_steps: self.follow_steps,
             poll: match self.poll_strategy {
                 PollStrategyArg::LongPoll => PollStrategy::LongPoll {
                     wait_time_secs: self.wait_time_seconds,

@@ -51,6 +51,7 @@ pub fn operator_config(
         namespaces,
         concurrency: 16,
         poll: PollStrategy::LongPoll { wait_time_secs },
+        follow_steps: true,
         decide: DecideSettings {
             flow_missing_grace: Duration::from_secs(20),
             ..DecideSettings::default()

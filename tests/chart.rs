@@ -104,11 +104,12 @@ fn watch_rules(secrets: bool) -> Vec<Rule> {
         rule(
             "fnf-operator.dev",
             "flowexecutions",
-            &["list", "watch", "patch"],
+            &["list", "watch", "patch", "delete"],
             &[],
         ),
         rule("fnf-operator.dev", "flowexecutions/status", &["patch"], &[]),
         rule("events.k8s.io", "events", &["create"], &[]),
+        rule("", "configmaps", &["get", "create", "patch"], &[]),
     ];
     if secrets {
         rules.push(rule("", "secrets", &["get"], &[]));
@@ -291,12 +292,12 @@ fn leader_election_off_renders_no_lease_access_and_recreates_the_pod() {
 
 #[test]
 fn every_rbac_rule_has_a_comment_saying_why() {
-    let text = render(&["secretCredentials=true"]).expect("render");
+    let text = render(&["secretCredentials=true", "outputExport.secrets=true"]).expect("render");
     let lines: Vec<&str> = text.lines().collect();
     let rule_starts: Vec<usize> = (0..lines.len())
         .filter(|&i| lines[i].trim_start().starts_with("- apiGroups:"))
         .collect();
-    assert_eq!(rule_starts.len(), 6, "4 watch rules + 2 lease rules");
+    assert_eq!(rule_starts.len(), 8, "6 watch rules + 2 lease rules");
     for i in rule_starts {
         assert!(
             lines[i - 1].trim_start().starts_with('#'),

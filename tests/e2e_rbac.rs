@@ -39,6 +39,8 @@ async fn render_rbac(env: &Env, release_ns: &str) -> Vec<Value> {
             "leaderElection.enabled=true",
             "--set",
             "secretCredentials=true",
+            "--set",
+            "outputExport.secrets=true",
             "--show-only",
             "templates/rbac.yaml",
             "--show-only",
@@ -135,26 +137,55 @@ async fn operator_succeeds(env: &Env, release_ns: &str, docs: &[Value], window: 
     }))
     .unwrap();
     let _ = secrets.create(&PostParams::default(), &secret).await;
+    // One run exports to a ConfigMap and is deleted by its TTL; one exports to a Secret.
     let name = format!("run-{release_ns}");
+    let cm_name = format!("out-{release_ns}");
     env.create(
         &name,
-        serde_json::json!({"flowName": "quick", "credentialsSecretRef": {"name": "fnf-keys"}}),
+        serde_json::json!({"flowName": "quick", "credentialsSecretRef": {"name": "fnf-keys"},
+        "outputTo": {"configMap": {"name": cm_name}}, "ttlSecondsAfterFinished": 1}),
+    )
+    .await;
+    let secret_run = format!("sec-{release_ns}");
+    let out_secret = format!("out-{release_ns}");
+    env.create(
+        &secret_run,
+        serde_json::json!({"flowName": "quick", "outputTo": {"secret": {"name": out_secret}}}),
     )
     .await;
 
     let deadline = Instant::now() + window;
     let mut saw_finalizer = false;
+    let mut saw_success = false;
     let mut ok = false;
+    let configmaps: Api<k8s_openapi::api::core::v1::ConfigMap> =
+        Api::namespaced(env.admin.clone(), &env.namespace);
     while Instant::now() < deadline {
-        let fe = env.api.get(&name).await.unwrap();
-        saw_finalizer |= fe
-            .metadata
-            .finalizers
-            .as_ref()
-            .is_some_and(|f| !f.is_empty());
-        if completed(&fe) && phase(&fe) == Some("Succeeded") {
-            ok = true;
-            break;
+        match env.api.get_opt(&name).await.unwrap() {
+            Some(fe) => {
+                saw_finalizer |= fe
+                    .metadata
+                    .finalizers
+                    .as_ref()
+                    .is_some_and(|f| !f.is_empty());
+                saw_success |= phase(&fe) == Some("Succeeded");
+            }
+            None => {
+                let exported = configmaps.get_opt(&cm_name).await.unwrap().is_some()
+                    && secrets.get_opt(&out_secret).await.unwrap().is_some();
+                let other_done = env
+                    .api
+                    .get(&secret_run)
+                    .await
+                    .unwrap()
+                    .status
+                    .and_then(|s| s.output_written_to)
+                    .is_some();
+                if saw_success && exported && other_done {
+                    ok = true;
+                    break;
+                }
+            }
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }

@@ -11,20 +11,18 @@ use kube::runtime::controller::Action;
 use kube::{Api, Resource, ResourceExt};
 use serde_json::json;
 
+use super::calls;
 use super::classify;
 use super::context::Context;
 use super::decide::{DeletionStep, Next, decide, deletion_step};
 use super::events::EventNote;
+use super::outputs;
 use super::tracker::{PollTarget, TrackKey};
-use super::view::{CloudView, ProblemKind};
+use super::view::ProblemKind;
 use crate::crd::{FINALIZER, FlowExecution, phase};
-use crate::fnf::{Client, FnfError, StartExecution};
 
 pub const FIELD_MANAGER: &str = "fnf-operator";
 
-/// The cloud's StartedTime this long before our StartExecution means the call
-/// joined an execution that was already running rather than starting it.
-const ADOPTION_THRESHOLD: Duration = Duration::from_secs(60);
 /// Decision steps per reconcile: start, read, fetch failure, stop, and slack.
 const MAX_STEPS: usize = 6;
 
@@ -93,43 +91,85 @@ pub async fn reconcile(
                 &decision.events,
             )
             .await?;
+            let mut pending = Vec::new();
+            ctx.tracker.update(&key, |view| {
+                pending = std::mem::take(&mut view.pending_events)
+            });
+            for note in &pending {
+                ctx.publish(&current, note).await;
+            }
             current = keep_finalizer(&api, current, decision.wants_finalizer).await?;
         }
         if let Some(err) = backoff_after_write.take() {
             return Err(ReconcileError::CloudTransient(err));
         }
-        let Some(client) = client.as_ref() else {
-            return Ok(match decision.next {
-                Next::Retry(after) => Action::requeue(after),
-                _ => Action::requeue(Duration::from_secs(300)),
-            });
-        };
-        let execution_name = current.resolved_execution_name();
-        let flow_name = current.spec.flow_name.clone();
-        let outcome = match decision.next {
-            Next::Start => start(client, &current, &ctx, &key).await,
-            Next::Describe => describe(client, &flow_name, &execution_name, &ctx, &key).await,
-            Next::FetchFailure => {
-                fetch_failure(client, &flow_name, &execution_name, &ctx, &key).await
-            }
-            Next::Stop => stop(client, &current, &ctx, &key).await,
-            Next::Watch => {
-                ctx.tracker.ensure_polling(
-                    &key,
-                    PollTarget {
-                        client: client.clone(),
-                        flow_name,
-                        execution_name,
-                        strategy: ctx.poll,
-                    },
-                );
-                return Ok(Action::await_change());
-            }
-            Next::Retry(after) => return Ok(Action::requeue(after)),
+        // Steps that need no cloud call come first.
+        match &decision.next {
+            Next::Retry(after) => return Ok(Action::requeue(*after)),
             Next::Done => {
                 ctx.tracker.stop_polling(&key);
                 return Ok(Action::await_change());
             }
+            Next::ExportOutput => {
+                let written = outputs::export(&ctx.kube, &current).await;
+                if let Err(message) = &written {
+                    ctx.publish(
+                        &current,
+                        &EventNote::warning("OutputNotWritten", "WriteOutput", message.clone()),
+                    )
+                    .await;
+                }
+                ctx.tracker
+                    .update(&key, |view| view.output_written = Some(written));
+                continue;
+            }
+            Next::Delete => {
+                ctx.tracker.forget(&key);
+                ctx.forget_written(&key);
+                outputs::delete_expired(&api, &current).await?;
+                return Ok(Action::await_change());
+            }
+            _ => {}
+        }
+        let Some(client) = client.as_ref() else {
+            // No client: the problem is in the view and the decision holds the retry.
+            return Ok(Action::requeue(Duration::from_secs(30)));
+        };
+        let execution_name = current.resolved_execution_name();
+        let flow_name = current.spec.flow_name.clone();
+        let outcome = match decision.next {
+            Next::Start => calls::start(client, &current, &ctx, &key).await,
+            Next::Describe => {
+                calls::describe(client, &flow_name, &execution_name, &ctx, &key).await
+            }
+            Next::FetchFailure => {
+                calls::fetch_failure(client, &flow_name, &execution_name, &ctx, &key).await
+            }
+            Next::Stop { error, cause } => {
+                calls::stop(client, &current, (error, &cause), &ctx, &key).await
+            }
+            Next::Watch { recheck_after } => {
+                ctx.tracker.ensure_polling(
+                    &key,
+                    PollTarget {
+                        client: client.clone(),
+                        flow_name: flow_name.clone(),
+                        execution_name: execution_name.clone(),
+                        strategy: ctx.poll,
+                    },
+                );
+                if ctx.follow_steps {
+                    ctx.tracker.ensure_following_steps(
+                        &key,
+                        client.clone(),
+                        &flow_name,
+                        &execution_name,
+                    );
+                }
+                return Ok(recheck_after.map_or_else(Action::await_change, Action::requeue));
+            }
+            // Handled above, before a client was needed.
+            Next::Retry(_) | Next::Done | Next::ExportOutput | Next::Delete => Ok(()),
         };
         if let Err(err) = outcome {
             let now = Timestamp::now();
@@ -146,145 +186,6 @@ pub async fn reconcile(
         }
     }
     Ok(Action::requeue(Duration::from_secs(1)))
-}
-
-async fn start(
-    client: &Client,
-    fe: &FlowExecution,
-    ctx: &Context,
-    key: &TrackKey,
-) -> Result<(), FnfError> {
-    let request = StartExecution {
-        flow_name: fe.spec.flow_name.clone(),
-        execution_name: fe.resolved_execution_name(),
-        input: fe
-            .spec
-            .input
-            .as_ref()
-            .and_then(|input| serde_json::to_string(input).ok()),
-        qualifier: fe.spec.qualifier.clone(),
-    };
-    let sent_at = Timestamp::now();
-    ctx.metrics.cloud_call("StartExecution");
-    match client.start_execution(&request).await {
-        Ok(execution) => {
-            let adopted = execution.started_at().is_some_and(|started| {
-                sent_at.duration_since(started).unsigned_abs() > ADOPTION_THRESHOLD
-                    && started < sent_at
-            });
-            ctx.metrics.start_sent(adopted);
-            record(ctx, key, |view| {
-                view.execution = Some(classify::read(&execution, adopted));
-            });
-            Ok(())
-        }
-        Err(err) if err.code() == Some("ExecutionAlreadyExists") => {
-            let execution = client
-                .describe_execution(&request.flow_name, &request.execution_name, 0)
-                .await?;
-            record(ctx, key, |view| {
-                view.execution = Some(classify::read(&execution, true));
-            });
-            Ok(())
-        }
-        Err(err) => Err(err),
-    }
-}
-
-async fn describe(
-    client: &Client,
-    flow: &str,
-    execution: &str,
-    ctx: &Context,
-    key: &TrackKey,
-) -> Result<(), FnfError> {
-    let found = client.describe_execution(flow, execution, 0).await?;
-    let ours = ctx.tracker.view(key).execution.is_some();
-    record(ctx, key, |view| {
-        // Found by looking rather than by starting: someone else may have started it.
-        view.execution = Some(classify::read(&found, !ours));
-    });
-    Ok(())
-}
-
-async fn fetch_failure(
-    client: &Client,
-    flow: &str,
-    execution: &str,
-    ctx: &Context,
-    key: &TrackKey,
-) -> Result<(), FnfError> {
-    let mut events = Vec::new();
-    let mut token: Option<String> = None;
-    // The ending event is the last one; pages are walked to reach it.
-    loop {
-        let page = client
-            .get_execution_history(flow, execution, token.as_deref(), Some(1000))
-            .await?;
-        events.extend(page.events);
-        match page.next_token.filter(|t| !t.is_empty()) {
-            Some(next) => token = Some(next),
-            None => break,
-        }
-    }
-    let failure = classify::failure(&events);
-    record(ctx, key, |view| view.failure = Some(failure));
-    Ok(())
-}
-
-async fn stop(
-    client: &Client,
-    fe: &FlowExecution,
-    ctx: &Context,
-    key: &TrackKey,
-) -> Result<(), FnfError> {
-    let cause = format!(
-        "spec.stop set on FlowExecution {}/{}",
-        fe.namespace().unwrap_or_default(),
-        fe.name_any()
-    );
-    let result = client
-        .stop_execution(
-            &fe.spec.flow_name,
-            &fe.resolved_execution_name(),
-            "StoppedByUser",
-            &cause,
-        )
-        .await;
-    match result {
-        Ok(execution) => {
-            record(ctx, key, |view| {
-                view.stop_requested = true;
-                if execution.status.is_some() {
-                    let adopted = view.execution.as_ref().is_some_and(|r| r.adopted);
-                    view.execution = Some(classify::read(&execution, adopted));
-                }
-            });
-        }
-        Err(err) if err.code() == Some("ExecutionAlreadyCompleted") => {
-            record(ctx, key, |view| view.stop_requested = true);
-        }
-        Err(err) => return Err(err),
-    }
-    ctx.publish(
-        fe,
-        &EventNote::normal(
-            "StopRequested",
-            "StopExecution",
-            format!("asked the cloud to stop: {cause}"),
-        ),
-    )
-    .await;
-    // Watch again so the ending is read promptly.
-    ctx.tracker.stop_polling(key);
-    Ok(())
-}
-
-fn record(ctx: &Context, key: &TrackKey, change: impl FnOnce(&mut CloudView)) {
-    ctx.tracker.update(key, |view| {
-        change(view);
-        view.problem = None;
-    });
 }
 
 /// Writes `status` when it differs from what is persisted, then the Events that

@@ -20,6 +20,8 @@ pub struct Context {
     pub tracker: Tracker,
     pub decide: DecideSettings,
     pub poll: PollStrategy,
+    /// Follow each running execution's history for its current step.
+    pub follow_steps: bool,
     pub metrics: Metrics,
     recorder: Recorder,
     /// The object as our last status write returned it. The watch cache can lag
@@ -34,6 +36,7 @@ impl Context {
         tracker: Tracker,
         decide: DecideSettings,
         poll: PollStrategy,
+        follow_steps: bool,
         metrics: Metrics,
         instance: Option<String>,
     ) -> Self {
@@ -48,6 +51,7 @@ impl Context {
             tracker,
             decide,
             poll,
+            follow_steps,
             metrics,
             written: Mutex::default(),
         }

@@ -9,6 +9,7 @@ use jiff::Timestamp;
 
 use super::conditions::{self, Reachability, Standing};
 use super::events::{self, EventNote};
+use super::finish;
 use super::view::{CloudView, DecideSettings, ProblemKind};
 use crate::crd::{FINALIZER, FlowExecution, FlowExecutionStatus, Mode, phase};
 
@@ -20,12 +21,17 @@ pub enum Next {
     Start,
     /// Ask DescribeExecution (no wait) whether the execution exists.
     Describe,
-    /// Keep a long-poll on the execution; its answers trigger the next decision.
-    Watch,
+    /// Keep a poll on the execution; its answers trigger the next decision.
+    /// Decide again after `recheck_after` even without news (a deadline).
+    Watch { recheck_after: Option<Duration> },
     /// Read the failure detail of an ended execution from its history.
     FetchFailure,
-    /// Call StopExecution (spec.stop).
-    Stop,
+    /// Call StopExecution with this Error and Cause (spec.stop or the deadline).
+    Stop { error: &'static str, cause: String },
+    /// Write the Output to spec.outputTo.
+    ExportOutput,
+    /// Delete the FlowExecution: its TTL after the end has passed.
+    Delete,
     /// Nothing to do now; decide again after this long.
     Retry(Duration),
     /// Final: no more cloud calls for this object.
@@ -94,19 +100,25 @@ pub fn decide(
     let exec = status.execution_name.clone().unwrap_or_default();
     let target = format!("execution {exec} of flow {}", fe.spec.flow_name);
 
+    if let Some(Ok(written)) = &cloud.output_written {
+        status.output_written_to = Some(written.clone());
+    }
+    if let Some(steps) = &cloud.steps {
+        overlay(&mut status.current_step, &steps.current);
+        status.step_count = Some(steps.entered);
+    }
+
     let (standing, next) = if terminal {
-        let failure_known = cloud.failure.is_some() || old.error.is_some();
-        let next = if current_phase != phase::SUCCEEDED && !failure_known {
-            Next::FetchFailure
-        } else {
-            Next::Done
-        };
+        let next = finish::after_end(fe, cloud, &status, &old, now);
         (terminal_standing(&current_phase, &status, &target), next)
     } else if let Some(refusal) = local_refusal(fe, settings) {
         (refusal, Next::Done)
     } else {
-        live(fe, cloud, &old, &current_phase, &target, settings, now)
+        live(fe, cloud, &old, &status, &target, settings, now)
     };
+    if let Next::Stop { error, .. } = &next {
+        status.stop_reason = Some((*error).to_string());
+    }
 
     let reachability = cloud.problem.as_ref().map_or_else(
         || {
@@ -160,6 +172,14 @@ fn overlay(field: &mut Option<String>, value: &Option<String>) {
 }
 
 fn terminal_standing(current_phase: &str, status: &FlowExecutionStatus, target: &str) -> Standing {
+    if current_phase == phase::STOPPED
+        && status.stop_reason.as_deref() == Some(finish::DEADLINE_EXCEEDED)
+    {
+        return Standing::Ended {
+            reason: finish::DEADLINE_EXCEEDED.to_string(),
+            message: format!("{target} was stopped: it ran longer than spec.activeDeadlineSeconds"),
+        };
+    }
     if current_phase == phase::SUCCEEDED {
         return Standing::Succeeded {
             message: format!("{target} succeeded"),
@@ -199,11 +219,12 @@ fn live(
     fe: &FlowExecution,
     cloud: &CloudView,
     old: &FlowExecutionStatus,
-    current_phase: &str,
+    status: &FlowExecutionStatus,
     target: &str,
     settings: &DecideSettings,
     now: Timestamp,
 ) -> (Standing, Next) {
+    let current_phase = status.phase.as_deref().unwrap_or(phase::PENDING);
     let in_progress = |reason: &str, message: String| Standing::InProgress {
         reason: reason.to_string(),
         message,
@@ -223,10 +244,14 @@ fn live(
             // A start may or may not have reached the cloud before a restart: ask.
             _ => Next::Describe,
         }
-    } else if fe.spec.stop && fe.spec.mode == Mode::Start && !cloud.stop_requested {
-        Next::Stop
     } else {
-        Next::Watch
+        let (stop, recheck_after) = finish::stop_wanted(fe, status, now);
+        match stop {
+            Some((error, cause)) if fe.spec.mode == Mode::Start && !cloud.stop_requested => {
+                Next::Stop { error, cause }
+            }
+            _ => Next::Watch { recheck_after },
+        }
     };
 
     let plain = || match current_phase {

@@ -145,7 +145,12 @@ fn running_is_in_progress_and_watched() {
         &DecideSettings::default(),
         now(),
     );
-    assert_eq!(d.next, Next::Watch);
+    assert_eq!(
+        d.next,
+        Next::Watch {
+            recheck_after: None
+        }
+    );
     assert_eq!(d.status.phase.as_deref(), Some("Running"));
     assert_eq!(
         table_row(&d.status),
@@ -338,7 +343,12 @@ fn cloud_trouble_changes_only_cloud_reachable() {
         Some("Running"),
         "no invented phase"
     );
-    assert_eq!(d.next, Next::Watch);
+    assert_eq!(
+        d.next,
+        Next::Watch {
+            recheck_after: None
+        }
+    );
 }
 
 #[test]
@@ -376,7 +386,12 @@ fn an_unknown_cloud_status_is_shown_verbatim_and_not_terminal() {
         now(),
     );
     assert_eq!(d.status.phase.as_deref(), Some("Paused"));
-    assert_eq!(d.next, Next::Watch);
+    assert_eq!(
+        d.next,
+        Next::Watch {
+            recheck_after: None
+        }
+    );
 }
 
 #[test]
@@ -386,11 +401,23 @@ fn stop_is_requested_once() {
         Some(serde_json::json!({"executionName": "team-a_nightly", "phase": "Running"})),
     );
     let d = decide(&stop, &read("Running"), &DecideSettings::default(), now());
-    assert_eq!(d.next, Next::Stop);
+    assert!(matches!(
+        d.next,
+        Next::Stop {
+            error: "StoppedByUser",
+            ..
+        }
+    ));
+    assert_eq!(d.status.stop_reason.as_deref(), Some("StoppedByUser"));
     let mut view = read("Running");
     view.stop_requested = true;
     let d = decide(&stop, &view, &DecideSettings::default(), now());
-    assert_eq!(d.next, Next::Watch);
+    assert_eq!(
+        d.next,
+        Next::Watch {
+            recheck_after: None
+        }
+    );
 }
 
 #[test]
@@ -449,4 +476,113 @@ fn deleting_a_finished_execution_never_calls_the_cloud() {
     );
     orphan.metadata.finalizers = Some(vec![FINALIZER.into()]);
     assert_eq!(deletion_step(&orphan), DeletionStep::Release);
+}
+
+#[test]
+fn a_deadline_stops_a_run_that_is_too_long_and_says_so() {
+    let obj = fe(
+        serde_json::json!({"flowName": "etl", "activeDeadlineSeconds": 30}),
+        Some(
+            serde_json::json!({"executionName": "team-a_nightly", "phase": "Running",
+            "startedTime": "2026-11-24T11:59:50Z"}),
+        ),
+    );
+    let early = decide(&obj, &read("Running"), &DecideSettings::default(), now());
+    // read() says it started at 11:59:00.001: 60 s before now, past 30 s.
+    assert!(matches!(
+        early.next,
+        Next::Stop {
+            error: "DeadlineExceeded",
+            ..
+        }
+    ));
+    assert_eq!(
+        early.status.stop_reason.as_deref(),
+        Some("DeadlineExceeded")
+    );
+
+    let mut fresh = read("Running");
+    if let Some(e) = fresh.execution.as_mut() {
+        e.started_time = Some("2026-11-24T11:59:50Z".into());
+    }
+    let d = decide(&obj, &fresh, &DecideSettings::default(), now());
+    assert_eq!(
+        d.next,
+        Next::Watch {
+            recheck_after: Some(Duration::from_secs(20))
+        }
+    );
+
+    let stopped = fe(
+        serde_json::json!({"flowName": "etl", "activeDeadlineSeconds": 30}),
+        Some(
+            serde_json::json!({"executionName": "team-a_nightly", "phase": "Running", "stopReason": "DeadlineExceeded"}),
+        ),
+    );
+    let mut view = read("Stopped");
+    view.failure = Some(FailureDetail::default());
+    let d = decide(&stopped, &view, &DecideSettings::default(), now());
+    assert_eq!(
+        d.status
+            .condition(condition_type::SUCCEEDED)
+            .unwrap()
+            .reason,
+        "DeadlineExceeded"
+    );
+}
+
+#[test]
+fn ttl_deletes_after_the_end_and_not_before() {
+    let ended = |ltt: &str| {
+        fe(
+            serde_json::json!({"flowName": "etl", "ttlSecondsAfterFinished": 60,
+                "ttlStrategy": {"secondsAfterFailure": 600}}),
+            Some(
+                serde_json::json!({"executionName": "x", "phase": "Succeeded",
+                "conditions": [{"type": "Completed", "status": "True", "reason": "Succeeded",
+                                "lastTransitionTime": ltt}]}),
+            ),
+        )
+    };
+    let d = decide(
+        &ended("2026-11-24T11:59:30Z"),
+        &read("Succeeded"),
+        &DecideSettings::default(),
+        now(),
+    );
+    assert_eq!(d.next, Next::Retry(Duration::from_secs(30)));
+    let d = decide(
+        &ended("2026-11-24T11:58:00Z"),
+        &read("Succeeded"),
+        &DecideSettings::default(),
+        now(),
+    );
+    assert_eq!(d.next, Next::Delete);
+    let running = fe(
+        serde_json::json!({"flowName": "etl", "ttlSecondsAfterFinished": 0}),
+        Some(serde_json::json!({"executionName": "x", "phase": "Running"})),
+    );
+    let d = decide(
+        &running,
+        &read("Running"),
+        &DecideSettings::default(),
+        now(),
+    );
+    assert_ne!(d.next, Next::Delete, "a running one is never deleted");
+}
+
+#[test]
+fn a_succeeded_output_is_exported_once() {
+    let obj = fe(
+        serde_json::json!({"flowName": "etl", "outputTo": {"configMap": {"name": "out"}}}),
+        Some(serde_json::json!({"executionName": "x", "phase": "Running"})),
+    );
+    let d = decide(&obj, &read("Succeeded"), &DecideSettings::default(), now());
+    assert_eq!(d.next, Next::ExportOutput);
+    let mut view = read("Succeeded");
+    view.output_written = Some(Ok("ConfigMap/out".into()));
+    let d = decide(&obj, &view, &DecideSettings::default(), now());
+    assert_eq!(d.next, Next::Done);
+    assert_eq!(d.status.output_written_to.as_deref(), Some("ConfigMap/out"));
+    assert!(d.events.iter().any(|e| e.reason == "OutputWritten"));
 }

@@ -102,6 +102,13 @@ pub fn transitions(
         }
     }
 
+    if let (None, Some(written)) = (&old.output_written_to, &new.output_written_to) {
+        notes.push(EventNote::normal(
+            "OutputWritten",
+            "WriteOutput",
+            format!("wrote the Output of {target} to {written}"),
+        ));
+    }
     if let Some(problem) = &cloud.problem {
         let condition = if problem.kind == ProblemKind::Transient {
             ct::CLOUD_REACHABLE

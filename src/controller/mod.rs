@@ -3,14 +3,18 @@
 //! `cloud`, `run`).
 
 pub mod apply;
+pub mod calls;
 pub mod classify;
 pub mod cloud;
 pub mod conditions;
 pub mod context;
 pub mod decide;
 pub mod events;
+pub mod finish;
 pub mod metrics;
+pub mod outputs;
 pub mod run;
+pub mod steps;
 pub mod tracker;
 pub mod view;
 

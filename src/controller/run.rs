@@ -29,6 +29,7 @@ pub struct OperatorConfig {
     pub namespaces: Vec<String>,
     pub concurrency: u16,
     pub poll: PollStrategy,
+    pub follow_steps: bool,
     pub decide: DecideSettings,
     pub cloud: CloudSettings,
     pub leader_election: Option<LeaderElection>,
@@ -147,6 +148,7 @@ async fn controllers(
         tracker,
         config.decide.clone(),
         config.poll,
+        config.follow_steps,
         metrics,
         Some(config.instance.clone()),
     ));

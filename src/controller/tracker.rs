@@ -44,6 +44,7 @@ impl TrackKey {
 struct Entry {
     view: CloudView,
     poll: Option<AbortHandle>,
+    steps: Option<AbortHandle>,
 }
 
 /// How a live execution is watched.
@@ -126,10 +127,35 @@ impl Tracker {
         entry.poll = Some(task.abort_handle());
     }
 
-    /// Drops everything known about `key` and ends its long-poll.
+    /// Starts following the execution's history unless already following.
+    pub fn ensure_following_steps(
+        &self,
+        key: &TrackKey,
+        client: Client,
+        flow: &str,
+        execution: &str,
+    ) {
+        let mut entries = self.lock();
+        let entry = entries.entry(key.clone()).or_default();
+        if entry.steps.is_some() {
+            return;
+        }
+        let task = tokio::spawn(super::steps::follow(
+            self.clone(),
+            key.clone(),
+            client,
+            flow.to_string(),
+            execution.to_string(),
+        ));
+        entry.steps = Some(task.abort_handle());
+    }
+
+    /// Drops everything known about `key` and ends its polls.
     pub fn forget(&self, key: &TrackKey) {
-        if let Some(poll) = self.lock().remove(key).and_then(|entry| entry.poll) {
-            poll.abort();
+        if let Some(entry) = self.lock().remove(key) {
+            for task in [entry.poll, entry.steps].into_iter().flatten() {
+                task.abort();
+            }
         }
     }
 
@@ -145,6 +171,10 @@ impl Tracker {
             .values()
             .filter(|e| e.poll.as_ref().is_some_and(|h| !h.is_finished()))
             .count()
+    }
+
+    pub fn wake_key(&self, key: &TrackKey) {
+        self.wake(key);
     }
 
     fn wake(&self, key: &TrackKey) {

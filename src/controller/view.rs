@@ -64,6 +64,23 @@ pub struct CloudView {
     pub problem: Option<CloudProblem>,
     /// StopExecution was accepted for this execution.
     pub stop_requested: bool,
+    /// Where the Output went (`ConfigMap/name`), or why it could not.
+    pub output_written: Option<Result<String, String>>,
+    /// What the history says so far.
+    pub steps: Option<StepProgress>,
+    /// Events found while following the history (a failed step), not yet published.
+    pub pending_events: Vec<super::events::EventNote>,
+}
+
+/// The execution's progress through its steps, from its history.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StepProgress {
+    /// The last step entered.
+    pub current: Option<String>,
+    /// Steps entered so far.
+    pub entered: i64,
+    /// Failed steps seen so far: (step, error and cause).
+    pub failed: Vec<(String, String)>,
 }
 
 /// Settings the decision depends on.

@@ -35,6 +35,7 @@ pub const FINALIZER: &str = "fnf-operator.dev/stop-execution";
     printcolumn = r#"{"name":"Started","type":"date","jsonPath":".status.startedTime"}"#,
     printcolumn = r#"{"name":"Finished","type":"date","jsonPath":".status.stoppedTime"}"#,
     printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#,
+    printcolumn = r#"{"name":"Current Step","type":"string","priority":1,"jsonPath":".status.currentStep"}"#,
     printcolumn = r#"{"name":"Reason","type":"string","priority":1,"jsonPath":".status.conditions[?(@.type==\"Succeeded\")].reason"}"#,
     printcolumn = r#"{"name":"Message","type":"string","priority":1,"jsonPath":".status.conditions[?(@.type==\"Succeeded\")].message"}"#
 )]
@@ -86,6 +87,70 @@ pub struct FlowExecutionSpec {
     /// or `Orphan` (leave it running).
     #[serde(default)]
     pub deletion_policy: DeletionPolicy,
+
+    /// Stop the execution (Error `DeadlineExceeded`) once it has run this long.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub active_deadline_seconds: Option<i64>,
+
+    /// Delete this FlowExecution this long after its execution ended. For objects
+    /// created by automation; a GitOps tool would re-create a deleted object (which
+    /// then adopts the old run: nothing re-runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
+    pub ttl_seconds_after_finished: Option<i64>,
+
+    /// Separate clean-up delays after success and after failure (Argo's
+    /// ttlStrategy); each overrides `ttlSecondsAfterFinished` for its outcome.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl_strategy: Option<TtlStrategy>,
+
+    /// Where to write the Output when the execution succeeds, for Deployments
+    /// and Jobs to mount. The object is created and owned by this FlowExecution;
+    /// one that exists and is not owned by it is never overwritten.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_to: Option<OutputTarget>,
+}
+
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TtlStrategy {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
+    pub seconds_after_success: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
+    pub seconds_after_failure: Option<i64>,
+}
+
+/// A ConfigMap or a Secret in this namespace, and the key(s) to write.
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(extend("x-kubernetes-validations" = schema::output_target_rules()))]
+pub struct OutputTarget {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_map: Option<ObjectName>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<ObjectName>,
+    /// The key that receives the whole Output. Default `output`.
+    #[serde(default = "default_output_key")]
+    #[schemars(regex(pattern = r"^[-._a-zA-Z0-9]+$"), length(min = 1, max = 253))]
+    pub key: String,
+    /// Top-level fields of the Output (a JSON object) that also get a key of
+    /// their own: strings as they are, anything else as JSON.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<String>,
+}
+
+fn default_output_key() -> String {
+    "output".to_string()
+}
+
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectName {
+    #[schemars(length(min = 1, max = 253))]
+    pub name: String,
 }
 
 #[derive(Deserialize, Serialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
@@ -139,6 +204,19 @@ pub struct FlowExecutionStatus {
     /// RequestId of the cloud response that produced the current state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+    /// The last step the execution entered, from its history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_step: Option<String>,
+    /// Steps entered so far.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step_count: Option<i64>,
+    /// Why the operator stopped the execution: `StoppedByUser` (spec.stop) or
+    /// `DeadlineExceeded` (activeDeadlineSeconds). Written before the call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_reason: Option<String>,
+    /// Where the Output was written (`ConfigMap/name` or `Secret/name`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_written_to: Option<String>,
     /// True when the operator joined an execution it did not start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub adopted: Option<bool>,

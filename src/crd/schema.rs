@@ -60,3 +60,11 @@ pub fn spec_rules() -> Value {
         },
     ])
 }
+
+/// Exactly one of `configMap` and `secret`.
+pub fn output_target_rules() -> Value {
+    json!([{
+        "rule": "has(self.configMap) != has(self.secret)",
+        "message": "spec.outputTo needs exactly one of configMap and secret",
+    }])
+}

@@ -79,11 +79,12 @@ FlowExecutions may name their own credentials.
 */}}
 {{- define "fnf-operator.watchRules" -}}
 # The controller lists and watches FlowExecutions to reconcile them (its cache
-# is its only read), and patches metadata to add/remove its finalizer
-# (fnf-operator.dev/stop-execution) so deletion can stop a live execution.
+# is its only read), patches metadata to add/remove its finalizer
+# (fnf-operator.dev/stop-execution) so deletion can stop a live execution, and
+# deletes one whose spec.ttlSecondsAfterFinished has passed.
 - apiGroups: ["fnf-operator.dev"]
   resources: ["flowexecutions"]
-  verbs: ["list", "watch", "patch"]
+  verbs: ["list", "watch", "patch", "delete"]
 # Status is the operator's only output: phase, output, error and conditions,
 # written with server-side apply on the status subresource.
 - apiGroups: ["fnf-operator.dev"]
@@ -94,10 +95,25 @@ FlowExecutions may name their own credentials.
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]
   verbs: ["create"]
-{{- if .Values.secretCredentials }}
+{{- if .Values.outputExport.configMaps }}
+# outputExport.configMaps=true: spec.outputTo.configMap receives the Output of a
+# succeeded execution. get checks that an existing ConfigMap is ours before
+# writing; create and patch write it (server-side apply).
+- apiGroups: [""]
+  resources: ["configmaps"]
+  verbs: ["get", "create", "patch"]
+{{- end }}
+{{- if .Values.outputExport.secrets }}
+# outputExport.secrets=true: spec.outputTo.secret receives the Output, as above.
+- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["create", "patch"]
+{{- end }}
+{{- if or .Values.secretCredentials .Values.outputExport.secrets }}
 # secretCredentials=true: a FlowExecution may name a Secret in its own namespace
 # (spec.credentialsSecretRef) holding the keys to use; the operator reads only
-# that Secret, by name, never lists or watches Secrets.
+# that Secret, by name, never lists or watches Secrets. outputExport.secrets
+# also reads a target Secret by name to check that it is ours before writing.
 - apiGroups: [""]
   resources: ["secrets"]
   verbs: ["get"]

@@ -1,0 +1,169 @@
+//! What the operator does to other objects when a run is over: writes the
+//! Output to the ConfigMap or Secret named by `spec.outputTo` (owned by the
+//! FlowExecution, never overwriting an object it does not own), and deletes
+//! the FlowExecution when its TTL has passed.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
+use kube::api::{DeleteParams, Patch, PatchParams, Preconditions};
+use kube::{Api, Resource, ResourceExt};
+use serde_json::json;
+
+use super::apply::FIELD_MANAGER;
+use crate::crd::FlowExecution;
+
+/// Writes the Output; returns where (`ConfigMap/name`), or a message with the fix.
+pub async fn export(kube: &kube::Client, fe: &FlowExecution) -> Result<String, String> {
+    let Some(target) = &fe.spec.output_to else {
+        return Err("spec.outputTo is not set".into());
+    };
+    let output = fe
+        .status
+        .as_ref()
+        .and_then(|s| s.output.clone())
+        .unwrap_or_default();
+    let data = output_data(&output, &target.key, &target.fields)?;
+    let namespace = fe.namespace().unwrap_or_default();
+    match (&target.config_map, &target.secret) {
+        (Some(cm), None) => {
+            let api: Api<ConfigMap> = Api::namespaced(kube.clone(), &namespace);
+            write(&api, fe, &cm.name, "ConfigMap", json!({ "data": data })).await
+        }
+        (None, Some(secret)) => {
+            let api: Api<Secret> = Api::namespaced(kube.clone(), &namespace);
+            write(
+                &api,
+                fe,
+                &secret.name,
+                "Secret",
+                json!({ "stringData": data }),
+            )
+            .await
+        }
+        _ => Err("spec.outputTo needs exactly one of configMap and secret".into()),
+    }
+}
+
+/// The keys to write: `key` gets the whole Output; each of `fields` (top-level
+/// fields of a JSON object Output) gets its own key.
+pub fn output_data(
+    output: &str,
+    key: &str,
+    fields: &[String],
+) -> Result<BTreeMap<String, String>, String> {
+    let mut data = BTreeMap::from([(key.to_string(), output.to_string())]);
+    if fields.is_empty() {
+        return Ok(data);
+    }
+    let parsed: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(output).map_err(|_| {
+            "spec.outputTo.fields needs the Output to be a JSON object, and it is not".to_string()
+        })?;
+    for field in fields {
+        let value = parsed.get(field).ok_or_else(|| {
+            format!("spec.outputTo.fields names {field:?}, which the Output does not have")
+        })?;
+        let text = match value {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        data.insert(field.clone(), text);
+    }
+    Ok(data)
+}
+
+async fn write<K>(
+    api: &Api<K>,
+    fe: &FlowExecution,
+    name: &str,
+    kind: &str,
+    body: serde_json::Value,
+) -> Result<String, String>
+where
+    K: Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    let uid = fe.uid().unwrap_or_default();
+    let where_ = format!("{kind}/{name}");
+    match api.get_opt(name).await {
+        Ok(Some(existing)) => {
+            let ours = existing.owner_references().iter().any(|o| o.uid == uid);
+            if !ours {
+                return Err(format!(
+                    "{where_} exists and is not owned by this FlowExecution: it is left as it is; name another object in spec.outputTo (in a new FlowExecution) or delete {where_}"
+                ));
+            }
+        }
+        Ok(None) => {}
+        Err(err) => return Err(format!("cannot read {where_}: {err}")),
+    }
+    let owner = OwnerReference {
+        api_version: FlowExecution::api_version(&()).into_owned(),
+        kind: FlowExecution::kind(&()).into_owned(),
+        name: fe.name_any(),
+        uid,
+        controller: Some(true),
+        // Blocking the owner's deletion would need update on its finalizers.
+        block_owner_deletion: Some(false),
+    };
+    let mut patch = body;
+    patch["apiVersion"] = json!("v1");
+    patch["kind"] = json!(kind);
+    patch["metadata"] = json!({ "name": name, "ownerReferences": [owner] });
+    api.patch(
+        name,
+        &PatchParams::apply(FIELD_MANAGER).force(),
+        &Patch::Apply(&patch),
+    )
+    .await
+    .map_err(|err| format!("cannot write {where_}: {err}"))?;
+    Ok(where_)
+}
+
+/// Deletes the FlowExecution whose TTL passed; the uid precondition makes sure a
+/// re-created object of the same name is never the one deleted.
+pub async fn delete_expired(
+    api: &Api<FlowExecution>,
+    fe: &FlowExecution,
+) -> Result<(), kube::Error> {
+    let params = DeleteParams {
+        preconditions: Some(Preconditions {
+            uid: fe.uid(),
+            resource_version: None,
+        }),
+        ..DeleteParams::default()
+    };
+    match api.delete(&fe.name_any(), &params).await {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(status)) if status.code == 404 || status.code == 409 => Ok(()),
+        Err(err) => Err(err),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_get_their_own_keys() {
+        let data = output_data(
+            r#"{"url":"https://x","n":3}"#,
+            "output",
+            &["url".into(), "n".into()],
+        );
+        let data = data.unwrap_or_default();
+        assert_eq!(data.get("url").map(String::as_str), Some("https://x"));
+        assert_eq!(data.get("n").map(String::as_str), Some("3"));
+        assert_eq!(
+            data.get("output").map(String::as_str),
+            Some(r#"{"url":"https://x","n":3}"#)
+        );
+    }
+
+    #[test]
+    fn a_missing_field_is_named() {
+        let err = output_data(r#"{"a":1}"#, "output", &["b".into()]).unwrap_err();
+        assert!(err.contains("\"b\""), "{err}");
+    }
+}
