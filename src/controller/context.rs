@@ -10,6 +10,7 @@ use kube::{Resource, ResourceExt};
 use super::cloud::CloudAccess;
 use super::events::{EventKind, EventNote};
 use super::metrics::Metrics;
+use super::run::OperatorConfig;
 use super::tracker::{PollStrategy, TrackKey, Tracker};
 use super::view::DecideSettings;
 use crate::crd::FlowExecution;
@@ -32,26 +33,22 @@ pub struct Context {
 impl Context {
     pub fn new(
         kube: kube::Client,
-        cloud: Arc<CloudAccess>,
+        config: &OperatorConfig,
         tracker: Tracker,
-        decide: DecideSettings,
-        poll: PollStrategy,
-        follow_steps: bool,
         metrics: Metrics,
-        instance: Option<String>,
     ) -> Self {
         let reporter = Reporter {
             controller: "fnf-operator".into(),
-            instance,
+            instance: Some(config.instance.clone()),
         };
         Self {
             recorder: Recorder::new(kube.clone(), reporter),
+            cloud: CloudAccess::new(config.cloud.clone(), kube.clone()),
             kube,
-            cloud,
             tracker,
-            decide,
-            poll,
-            follow_steps,
+            decide: config.decide.clone(),
+            poll: config.poll,
+            follow_steps: config.follow_steps,
             metrics,
             written: Mutex::default(),
         }

@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::UnboundedReceiverStream;
 
 use super::apply::{ReconcileError, reconcile};
-use super::cloud::{CloudAccess, CloudSettings};
+use super::cloud::CloudSettings;
 use super::context::Context;
 use super::metrics::Metrics;
 use super::tracker::{PollStrategy, Tracker};
@@ -141,17 +141,7 @@ async fn controllers(
     stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let (tracker, woken) = Tracker::new();
-    let cloud = CloudAccess::new(config.cloud.clone(), kube.clone());
-    let ctx = Arc::new(Context::new(
-        kube.clone(),
-        cloud,
-        tracker,
-        config.decide.clone(),
-        config.poll,
-        config.follow_steps,
-        metrics,
-        Some(config.instance.clone()),
-    ));
+    let ctx = Arc::new(Context::new(kube.clone(), &config, tracker, metrics));
 
     let apis: Vec<(Option<String>, Api<FlowExecution>)> = if config.namespaces.is_empty() {
         vec![(None, Api::all(kube.clone()))]
