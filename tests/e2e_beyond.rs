@@ -1,0 +1,176 @@
+//! What the anchors lack, end to end: the current step in `kubectl get -o wide`,
+//! Output handed to a ConfigMap and a Secret, a deadline, TTL clean-up, and
+//! history following that stays within its own quota.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod e2e_support;
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use e2e_support::*;
+use fnf_operator::emulator::ExecutionMode;
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+use kube::api::{Api, PostParams};
+
+const TIMEOUT: Duration = Duration::from_secs(60);
+/// Pass -> Wait 4 s -> Wait 4 s -> Succeed, with a JSON object as output.
+const FLOW_STEPS: &str = "Type: StateMachine\nSpecVersion: v1\nName: steps\nStartAt: Prepare\nStates:\n  - Type: Pass\n    Name: Prepare\n    Next: Extract\n  - Type: Wait\n    Name: Extract\n    Seconds: 4\n    Next: Load\n  - Type: Wait\n    Name: Load\n    Seconds: 4\n    Next: Done\n  - Type: Succeed\n    Name: Done\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_current_step_moves_through_the_flow_in_kubectl_get_wide() {
+    let env = Env::new("e2e-steps").await;
+    env.emulator
+        .create_flow("steps", FLOW_STEPS, ExecutionMode::Standard)
+        .unwrap();
+    let operator = env.start_operator();
+    env.create("etl", serde_json::json!({"flowName": "steps"}))
+        .await;
+    let mut seen = BTreeSet::new();
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        let wide = env
+            .kubectl(&["get", "fe", "etl", "-n", &env.namespace, "-o", "wide"])
+            .await;
+        assert!(wide.contains("CURRENT STEP"), "{wide}");
+        let fe = env.api.get("etl").await.unwrap();
+        if let Some(step) = fe.status.as_ref().and_then(|s| s.current_step.clone()) {
+            assert!(wide.contains(&step), "{wide}");
+            seen.insert(step);
+        }
+        if completed(&fe) {
+            assert!(fe.status.unwrap().step_count.unwrap_or_default() >= 3);
+            break;
+        }
+        assert!(Instant::now() < deadline, "did not complete");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(
+        seen.contains("Extract") && seen.contains("Load"),
+        "steps seen: {seen:?}"
+    );
+    operator.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_succeeded_output_lands_in_an_owned_configmap_and_secret_and_nothing_else_is_overwritten()
+{
+    let env = Env::new("e2e-output").await;
+    let operator = env.start_operator();
+    let cms: Api<ConfigMap> = Api::namespaced(env.admin.clone(), &env.namespace);
+    let secrets: Api<Secret> = Api::namespaced(env.admin.clone(), &env.namespace);
+    let foreign: ConfigMap = serde_json::from_value(
+        serde_json::json!({"metadata": {"name": "taken"}, "data": {"output": "mine"}}),
+    )
+    .unwrap();
+    cms.create(&PostParams::default(), &foreign).await.unwrap();
+
+    let input = serde_json::json!({"url": "https://example.test/report", "rows": 42});
+    env.create(
+        "to-cm",
+        serde_json::json!({"flowName": "quick", "input": input,
+        "outputTo": {"configMap": {"name": "report"}, "fields": ["url", "rows"]}}),
+    )
+    .await;
+    env.create(
+        "to-secret",
+        serde_json::json!({"flowName": "quick", "input": input,
+        "outputTo": {"secret": {"name": "report-secret"}, "key": "result.json"}}),
+    )
+    .await;
+    env.create(
+        "to-taken",
+        serde_json::json!({"flowName": "quick", "outputTo": {"configMap": {"name": "taken"}}}),
+    )
+    .await;
+
+    let to_cm = env
+        .wait_for("to-cm", TIMEOUT, |fe| {
+            fe.status
+                .as_ref()
+                .is_some_and(|s| s.output_written_to.is_some())
+        })
+        .await;
+    let cm = cms.get("report").await.unwrap();
+    let data = cm.data.unwrap();
+    assert_eq!(data["url"], "https://example.test/report");
+    assert_eq!(data["rows"], "42");
+    assert_eq!(Some(&data["output"]), to_cm.status.unwrap().output.as_ref());
+    let owner = &cm.metadata.owner_references.unwrap()[0];
+    assert_eq!(
+        (owner.kind.as_str(), owner.name.as_str()),
+        ("FlowExecution", "to-cm")
+    );
+
+    env.wait_for("to-secret", TIMEOUT, |fe| {
+        fe.status
+            .as_ref()
+            .is_some_and(|s| s.output_written_to.is_some())
+    })
+    .await;
+    let secret = secrets.get("report-secret").await.unwrap();
+    let value = secret.data.unwrap()["result.json"].0.clone();
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&value).unwrap(),
+        input
+    );
+    assert_eq!(
+        secret.metadata.owner_references.unwrap()[0].name,
+        "to-secret"
+    );
+
+    env.wait_for("to-taken", TIMEOUT, completed).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        cms.get("taken").await.unwrap().data.unwrap()["output"],
+        "mine",
+        "never overwrite a foreign object"
+    );
+    let events = env.kubectl(&["get", "events", "-n", &env.namespace]).await;
+    assert!(
+        events.contains("OutputNotWritten") && events.contains("not owned"),
+        "{events}"
+    );
+    operator.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deadline_stops_a_long_run_and_ttl_deletes_only_finished_ones() {
+    let env = Env::new("e2e-deadline").await;
+    let operator = env.start_operator();
+    env.create(
+        "bounded",
+        serde_json::json!({"flowName": "long", "activeDeadlineSeconds": 3}),
+    )
+    .await;
+    env.create(
+        "short-lived",
+        serde_json::json!({"flowName": "quick", "ttlSecondsAfterFinished": 1}),
+    )
+    .await;
+    env.create(
+        "still-running",
+        serde_json::json!({"flowName": "long", "ttlSecondsAfterFinished": 1}),
+    )
+    .await;
+
+    let fe = env
+        .wait_for("bounded", Duration::from_secs(30), completed)
+        .await;
+    let status = fe.status.unwrap();
+    assert_eq!(status.phase.as_deref(), Some("Stopped"));
+    assert_eq!(
+        status.condition("Succeeded").unwrap().reason,
+        "DeadlineExceeded"
+    );
+    assert_eq!(status.stop_reason.as_deref(), Some("DeadlineExceeded"));
+
+    env.wait_gone("short-lived", Duration::from_secs(30)).await;
+    let running = env.api.get("still-running").await.unwrap();
+    assert_eq!(
+        phase(&running),
+        Some("Running"),
+        "TTL never deletes a running one"
+    );
+    operator.stop().await.unwrap();
+}

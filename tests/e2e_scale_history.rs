@@ -1,0 +1,94 @@
+//! 1,000 running FlowExecutions: following their histories for the current
+//! step stays inside GetExecutionHistory's own quota (5/s, burst 50) and never
+//! draws a ResourceThrottled, nor does status polling. Figures are printed.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod e2e_support;
+
+use std::time::{Duration, Instant};
+
+use e2e_support::*;
+use fnf_operator::emulator::ExecutionMode;
+use futures::StreamExt;
+
+const RUNNING: usize = 1000;
+const WINDOW: Duration = Duration::from_secs(20);
+const FLOW_WAIT: &str = "Type: StateMachine\nSpecVersion: v1\nName: idle\nStartAt: Idle\nStates:\n  - Type: Wait\n    Name: Idle\n    Seconds: 600\n    Next: Done\n  - Type: Succeed\n    Name: Done\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn following_a_thousand_histories_stays_within_the_history_quota() {
+    let env = Env::new("e2e-scale").await;
+    env.emulator
+        .create_flow("idle", FLOW_WAIT, ExecutionMode::Standard)
+        .unwrap();
+    let operator = env.start_operator();
+    let created = Instant::now();
+    futures::stream::iter(0..RUNNING)
+        .map(|i| {
+            let env = &env;
+            async move {
+                env.create(&format!("run-{i}"), serde_json::json!({"flowName": "idle"}))
+                    .await
+            }
+        })
+        .buffer_unordered(16)
+        .collect::<Vec<_>>()
+        .await;
+    eprintln!(
+        "created {RUNNING} FlowExecutions in {:.1}s",
+        created.elapsed().as_secs_f64()
+    );
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while env.emulator.counters().total_created() < RUNNING as u64 {
+        assert!(
+            Instant::now() < deadline,
+            "only {} started",
+            env.emulator.counters().total_created()
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    eprintln!(
+        "all {RUNNING} executions started after {:.1}s",
+        created.elapsed().as_secs_f64()
+    );
+
+    let before = env.emulator.counters();
+    tokio::time::sleep(WINDOW).await;
+    let after = env.emulator.counters();
+    let secs = WINDOW.as_secs_f64();
+    let history = (after.calls("GetExecutionHistory") - before.calls("GetExecutionHistory")) as f64;
+    let describe = (after.calls("DescribeExecution") - before.calls("DescribeExecution")) as f64;
+    eprintln!(
+        "over {secs:.0}s: GetExecutionHistory {:.2}/s, DescribeExecution {:.2}/s, 429s history {} describe {}",
+        history / secs,
+        describe / secs,
+        after.calls_with_code("GetExecutionHistory", "ResourceThrottled"),
+        after.calls_with_code("DescribeExecution", "ResourceThrottled"),
+    );
+    // The bucket allows its burst on top of the rate within any window.
+    assert!(
+        history <= 5.0 * secs + 50.0,
+        "history calls {history} in {secs}s"
+    );
+    assert!(history > 0.0, "histories are followed");
+    assert_eq!(
+        after.calls_with_code("GetExecutionHistory", "ResourceThrottled"),
+        0
+    );
+    assert_eq!(
+        after.calls_with_code("DescribeExecution", "ResourceThrottled"),
+        0
+    );
+    let with_step = env
+        .api
+        .list(&Default::default())
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .filter(|fe| fe.status.as_ref().is_some_and(|s| s.current_step.is_some()))
+        .count();
+    eprintln!("{with_step} of {RUNNING} show a current step");
+    assert!(with_step > 0);
+    operator.kill();
+}
