@@ -183,6 +183,7 @@ impl RunArgs {
                 quotas: QuotaRegistry::new(quotas),
                 http: default_http_client()?,
                 default_credentials,
+                observer: None,
                 secret_credentials: self.secret_credentials,
             },
             leader_election: self.leader_election.then(|| LeaderElection {

@@ -66,6 +66,7 @@ pub fn operator_config(
             default_credentials: Some(
                 CredentialProvider::static_credentials(sandbox_credentials()),
             ),
+            observer: None,
             secret_credentials: true,
         },
         leader_election: None,

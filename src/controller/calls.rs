@@ -34,7 +34,6 @@ pub async fn start(
         qualifier: fe.spec.qualifier.clone(),
     };
     let sent_at = Timestamp::now();
-    ctx.metrics.cloud_call("StartExecution");
     match client.start_execution(&request).await {
         Ok(execution) => {
             let adopted = execution.started_at().is_some_and(|started| {

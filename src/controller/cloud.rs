@@ -12,8 +12,8 @@ use sha2::{Digest, Sha256};
 
 use crate::crd::FlowExecution;
 use crate::fnf::{
-    Client, ClientConfig, CredentialProvider, Credentials, Endpoint, QuotaRegistry, RetryPolicy,
-    SignatureVersion,
+    CallObserver, Client, ClientConfig, CredentialProvider, Credentials, Endpoint, QuotaRegistry,
+    RetryPolicy, SignatureVersion,
 };
 
 use super::view::ProblemKind;
@@ -34,6 +34,8 @@ pub struct CloudSettings {
     /// Whether `spec.credentialsSecretRef` may be used (the chart grants
     /// `secrets: get` only then).
     pub secret_credentials: bool,
+    /// Told about every cloud call (metrics); set by `run`.
+    pub observer: Option<CallObserver>,
 }
 
 /// Why no client could be made: becomes a condition and an Event.
@@ -118,6 +120,7 @@ impl CloudAccess {
             config.signature = self.settings.signature;
             config.retry = self.settings.retry.clone();
             config.quotas = self.settings.quotas.clone();
+            config.observer = self.settings.observer.clone();
             Client::new(config, credentials)
         });
         Ok(client.clone())

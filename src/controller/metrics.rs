@@ -14,6 +14,7 @@ use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 type Labels = Vec<(&'static str, String)>;
@@ -27,6 +28,7 @@ pub struct Metrics {
     controller_errors: Counter,
     starts: Family<Labels, Counter>,
     cloud_calls: Family<Labels, Counter>,
+    cloud_latency: Family<Labels, Histogram>,
     events: Family<Labels, Counter>,
     pub long_polls_in_flight: Gauge,
     leader: Gauge,
@@ -48,6 +50,15 @@ impl Metrics {
         let controller_errors = Counter::default();
         let starts = Family::<Labels, Counter>::default();
         let cloud_calls = Family::<Labels, Counter>::default();
+        let cloud_latency = Family::<Labels, Histogram>::new_with_constructor(|| {
+            // 5 ms to ~80 s: answers at once, and long-polls of up to 60 s.
+            Histogram::new(exponential_buckets(0.005, 2.0, 15))
+        });
+        registry.register(
+            "cloud_call_duration_seconds",
+            "Latency of every cloud call attempt (long-polls included), by action and outcome",
+            cloud_latency.clone(),
+        );
         let events = Family::<Labels, Counter>::default();
         let long_polls_in_flight = Gauge::default();
         let leader = Gauge::default();
@@ -78,8 +89,8 @@ impl Metrics {
             starts.clone(),
         );
         registry.register(
-            "controller_cloud_calls",
-            "Cloud calls made by reconciles (long-polls excluded), by action",
+            "cloud_calls",
+            "Cloud call attempts, by action and outcome (Success or the error reason)",
             cloud_calls.clone(),
         );
         registry.register("events", "Events published, by reason", events.clone());
@@ -96,6 +107,7 @@ impl Metrics {
             controller_errors,
             starts,
             cloud_calls,
+            cloud_latency,
             events,
             long_polls_in_flight,
             leader,
@@ -131,10 +143,18 @@ impl Metrics {
             .inc();
     }
 
-    pub fn cloud_call(&self, action: &'static str) {
-        self.cloud_calls
-            .get_or_create(&vec![("action", action.to_string())])
-            .inc();
+    /// The observer the fnf clients report every attempt to.
+    pub fn call_observer(&self) -> crate::fnf::CallObserver {
+        let calls = self.cloud_calls.clone();
+        let latency = self.cloud_latency.clone();
+        crate::fnf::CallObserver(Arc::new(move |action, outcome, took| {
+            let labels = vec![
+                ("action", action.to_string()),
+                ("outcome", outcome.to_string()),
+            ];
+            calls.get_or_create(&labels).inc();
+            latency.get_or_create(&labels).observe(took.as_secs_f64());
+        }))
     }
 
     pub fn event(&self, reason: &str) {
@@ -183,5 +203,35 @@ impl Metrics {
             .with_state(self);
         let listener = tokio::net::TcpListener::bind(addr).await?;
         axum::serve(listener, app).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_cloud_call_is_counted_and_timed_by_action_and_outcome() {
+        let metrics = Metrics::new();
+        let observer = metrics.call_observer();
+        (observer.0)(
+            "DescribeExecution",
+            "Success",
+            std::time::Duration::from_millis(20),
+        );
+        (observer.0)(
+            "DescribeExecution",
+            "ResourceThrottled",
+            std::time::Duration::from_millis(3),
+        );
+        let text = metrics.render();
+        assert!(
+            text.contains(
+                r#"fnf_operator_cloud_calls_total{action="DescribeExecution",outcome="Success"} 1"#
+            ),
+            "{text}"
+        );
+        assert!(text.contains(r#"fnf_operator_cloud_calls_total{action="DescribeExecution",outcome="ResourceThrottled"} 1"#));
+        assert!(text.contains("fnf_operator_cloud_call_duration_seconds_bucket"));
     }
 }

@@ -141,6 +141,8 @@ async fn controllers(
     stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let (tracker, woken) = Tracker::new();
+    let mut config = config;
+    config.cloud.observer = Some(metrics.call_observer());
     let ctx = Arc::new(Context::new(kube.clone(), &config, tracker, metrics));
 
     let apis: Vec<(Option<String>, Api<FlowExecution>)> = if config.namespaces.is_empty() {

@@ -86,6 +86,22 @@ pub struct ClientConfig {
     pub region_id: Option<String>,
     /// Timeout of an ordinary call, and the margin over a long-poll's wait.
     pub request_timeout: Duration,
+    /// Told about every attempt, for metrics.
+    pub observer: Option<CallObserver>,
+}
+
+/// Receives every attempt: the action, its outcome (`Success` or the error's
+/// stable reason) and its latency.
+#[derive(Clone)]
+pub struct CallObserver(pub Arc<ObserveCall>);
+
+/// `(action, outcome, latency)`.
+pub type ObserveCall = dyn Fn(&str, &str, Duration) + Send + Sync;
+
+impl std::fmt::Debug for CallObserver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CallObserver")
+    }
 }
 
 impl ClientConfig {
@@ -103,6 +119,7 @@ impl ClientConfig {
             quotas: QuotaRegistry::default(),
             http,
             request_timeout: Duration::from_secs(CALL_TIMEOUT_SECS),
+            observer: None,
         }
     }
 }
@@ -196,7 +213,12 @@ impl Client {
             config.quotas.acquire(&account, action).await;
             let started = Instant::now();
             let result = self.send_once(action, method, params, timeout).await;
-            let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            let latency = started.elapsed();
+            if let Some(observer) = &config.observer {
+                let outcome = result.as_ref().map_or_else(FnfError::reason, |_| "Success");
+                (observer.0)(action, outcome, latency);
+            }
+            let latency_ms = u64::try_from(latency.as_millis()).unwrap_or(u64::MAX);
             let err = match result {
                 Ok(body) => {
                     tracing::debug!(action, code = "Success", attempt, latency_ms, "fnf call");

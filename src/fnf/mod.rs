@@ -14,7 +14,7 @@ pub mod request;
 pub mod rrsa;
 pub mod sign;
 
-pub use client::{Client, ClientConfig, RetryPolicy, SignatureVersion};
+pub use client::{CallObserver, Client, ClientConfig, RetryPolicy, SignatureVersion};
 pub use credentials::{CredentialProvider, Credentials};
 pub use endpoint::Endpoint;
 pub use error::FnfError;
