@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
 use kube::{Resource, ResourceExt};
@@ -28,6 +29,33 @@ pub struct Context {
     /// The object as our last status write returned it. The watch cache can lag
     /// behind our own writes; deciding on a stale copy would repeat Events.
     written: Mutex<HashMap<TrackKey, FlowExecution>>,
+    /// Consecutive reconcile failures per object, for the back-off.
+    pub failures: FailureCounts,
+}
+
+/// Consecutive failures per object (by uid). A count is forgotten after a
+/// quiet spell, so a recovered object backs off from the start again.
+#[derive(Default)]
+pub struct FailureCounts(Mutex<HashMap<String, (u32, Instant)>>);
+
+const FAILURE_MEMORY: Duration = Duration::from_secs(600);
+
+impl FailureCounts {
+    /// Records one more failure and returns how many in a row.
+    pub fn record(&self, uid: &str) -> u32 {
+        let mut map = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = Instant::now();
+        let entry = map.entry(uid.to_string()).or_insert((0, now));
+        if now.duration_since(entry.1) > FAILURE_MEMORY {
+            entry.0 = 0;
+        }
+        entry.0 = entry.0.saturating_add(1);
+        entry.1 = now;
+        entry.0
+    }
 }
 
 impl Context {
@@ -51,6 +79,7 @@ impl Context {
             follow_steps: config.follow_steps,
             metrics,
             written: Mutex::default(),
+            failures: FailureCounts::default(),
         }
     }
 

@@ -224,8 +224,10 @@ async fn reconcile_measured(
 
 /// Per-object capped exponential back-off: the controller's scheduler keeps one
 /// pending requeue per object, so failures never loop hot.
-fn error_policy(fe: Arc<FlowExecution>, err: &ReconcileError, _ctx: Arc<Context>) -> Action {
-    let attempts = FAILURES.with_failure(&fe);
+fn error_policy(fe: Arc<FlowExecution>, err: &ReconcileError, ctx: Arc<Context>) -> Action {
+    let attempts = ctx
+        .failures
+        .record(fe.metadata.uid.as_deref().unwrap_or_default());
     let secs = ERROR_BACKOFF_BASE_SECS
         .saturating_mul(1u64 << attempts.min(9))
         .min(ERROR_BACKOFF_MAX_SECS);
@@ -237,29 +239,4 @@ fn error_policy(fe: Arc<FlowExecution>, err: &ReconcileError, _ctx: Arc<Context>
         "reconcile failed"
     );
     Action::requeue(jittered)
-}
-
-/// Consecutive failures per object, for the back-off. An entry is dropped after
-/// a quiet spell so a recovered object starts from the base again.
-struct FailureCounts(std::sync::Mutex<HashMap<String, (u32, std::time::Instant)>>);
-
-static FAILURES: std::sync::LazyLock<FailureCounts> =
-    std::sync::LazyLock::new(|| FailureCounts(std::sync::Mutex::default()));
-
-impl FailureCounts {
-    fn with_failure(&self, fe: &FlowExecution) -> u32 {
-        let key = fe.metadata.uid.clone().unwrap_or_default();
-        let mut map = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let now = std::time::Instant::now();
-        let entry = map.entry(key).or_insert((0, now));
-        if now.duration_since(entry.1) > Duration::from_secs(ERROR_BACKOFF_MAX_SECS * 2) {
-            entry.0 = 0;
-        }
-        entry.0 = entry.0.saturating_add(1);
-        entry.1 = now;
-        entry.0
-    }
 }
