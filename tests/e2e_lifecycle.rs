@@ -227,6 +227,19 @@ async fn deleting_stops_a_live_execution_orphan_leaves_it_and_a_finished_one_is_
         stops,
         "deleting a finished one calls nothing"
     );
+    // The orphaned execution still runs, but nothing is left watching it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !operator
+        .metrics
+        .render()
+        .contains("fnf_operator_long_polls_in_flight 0")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "a long-poll outlived its object"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
     operator.stop().await.unwrap();
 }
 

@@ -60,6 +60,7 @@ impl RunError {
     }
 }
 
+const HOUSEKEEPING_PERIOD: Duration = Duration::from_secs(5);
 const ERROR_BACKOFF_BASE_SECS: u64 = 1;
 const ERROR_BACKOFF_MAX_SECS: u64 = 300;
 
@@ -158,11 +159,14 @@ async fn controllers(
     let mut routes: HashMap<Option<String>, mpsc::UnboundedSender<ObjectRef<FlowExecution>>> =
         HashMap::new();
     let mut runs = Vec::new();
+    let mut stores = Vec::new();
     for (ns, api) in apis {
         let (tx, rx) = mpsc::unbounded_channel();
         routes.insert(ns, tx);
         let mut stop = stop.clone();
-        let controller = Controller::new(api, watcher::Config::default().any_semantic())
+        let controller = Controller::new(api, watcher::Config::default().any_semantic());
+        stores.push(controller.store());
+        let controller = controller
             .with_config(ControllerConfig::default().concurrency(config.concurrency))
             .reconcile_on(UnboundedReceiverStream::new(rx))
             .graceful_shutdown_on(async move {
@@ -188,10 +192,28 @@ async fn controllers(
     tokio::spawn(route_wakeups(woken, routes));
     let gauge_ctx = ctx.clone();
     let gauge = tokio::spawn(async move {
+        // Until the caches are filled, "not in the cache" means nothing.
+        for store in &stores {
+            let _ = store.wait_until_ready().await;
+        }
         loop {
+            tokio::time::sleep(HOUSEKEEPING_PERIOD).await;
+            // An object deleted without our finalizer (Orphan, Observe) is never
+            // reconciled again: end its polls here.
+            for key in gauge_ctx.tracker.keys() {
+                let object = ObjectRef::<FlowExecution>::new(&key.name).within(&key.namespace);
+                let alive = stores.iter().any(|store| {
+                    store
+                        .get(&object)
+                        .is_some_and(|fe| fe.metadata.uid.as_deref() == Some(key.uid.as_str()))
+                });
+                if !alive {
+                    gauge_ctx.tracker.forget(&key);
+                    gauge_ctx.forget_written(&key);
+                }
+            }
             let polls = i64::try_from(gauge_ctx.tracker.polls_in_flight()).unwrap_or(i64::MAX);
             gauge_ctx.metrics.long_polls_in_flight.set(polls);
-            tokio::time::sleep(Duration::from_secs(5)).await;
         }
     });
     futures::future::join_all(runs).await;

@@ -166,6 +166,10 @@ impl Tracker {
         }
     }
 
+    pub fn keys(&self) -> Vec<TrackKey> {
+        self.lock().keys().cloned().collect()
+    }
+
     pub fn polls_in_flight(&self) -> usize {
         self.lock()
             .values()
