@@ -139,9 +139,7 @@ pub async fn reconcile(
         let flow_name = current.spec.flow_name.clone();
         let outcome = match decision.next {
             Next::Start => calls::start(client, &current, &ctx, &key).await,
-            Next::Describe => {
-                calls::describe(client, &flow_name, &execution_name, &ctx, &key).await
-            }
+            Next::Describe => calls::describe(client, &current, &ctx, &key).await,
             Next::FetchFailure => {
                 calls::fetch_failure(client, &flow_name, &execution_name, &ctx, &key).await
             }

@@ -59,18 +59,21 @@ pub async fn start(
     }
 }
 
+/// Looks the execution up. In Start mode this follows a restart that may have
+/// come between recording the name and StartExecution: an execution found then
+/// is ours, so it is not marked adopted. In Observe mode it never is ours.
 pub async fn describe(
     client: &Client,
-    flow: &str,
-    execution: &str,
+    fe: &FlowExecution,
     ctx: &Context,
     key: &TrackKey,
 ) -> Result<(), FnfError> {
-    let found = client.describe_execution(flow, execution, 0).await?;
-    let ours = ctx.tracker.view(key).execution.is_some();
+    let found = client
+        .describe_execution(&fe.spec.flow_name, &fe.resolved_execution_name(), 0)
+        .await?;
+    let adopted = fe.spec.mode == crate::crd::Mode::Observe;
     record(ctx, key, |view| {
-        // Found by looking rather than by starting: someone else may have started it.
-        view.execution = Some(classify::read(&found, !ours));
+        view.execution = Some(classify::read(&found, adopted));
     });
     Ok(())
 }
