@@ -4,6 +4,7 @@
 use jiff::Timestamp;
 
 use super::view::{CloudProblem, ExecutionRead, FailureDetail, ProblemKind};
+use crate::crd::FlowExecution;
 use crate::fnf::{Execution, FnfError, HistoryEvent};
 
 /// How a failed call bears on the resource. `previous` keeps `since` while the
@@ -61,6 +62,46 @@ pub fn problem_kind(err: &FnfError) -> ProblemKind {
         // spec, so neither may mark the resource as failed.
         _ => ProblemKind::Transient,
     }
+}
+
+/// A cloud refusal of credentials, with where the key came from and what to
+/// change. Problems found before any call (a missing Secret) already say both.
+pub fn credentials_message(fe: &FlowExecution, reason: &str, text: String) -> String {
+    let (source, id, secret, token) = match &fe.spec.credentials_secret_ref {
+        Some(r) => (
+            format!(
+                "Secret {}/{} (spec.credentialsSecretRef)",
+                fe.metadata.namespace.as_deref().unwrap_or_default(),
+                r.name
+            ),
+            "accessKeyId",
+            "accessKeySecret",
+            "securityToken",
+        ),
+        None => (
+            "the operator's own credentials".to_string(),
+            "ALIBABA_CLOUD_ACCESS_KEY_ID",
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+            "ALIBABA_CLOUD_SECURITY_TOKEN",
+        ),
+    };
+    let fix = match reason {
+        "InvalidAccessKeyID" | "InvalidAccessKeyIdNotFound" | "InvalidAccessKeyIdInactive" => {
+            format!("the cloud does not know this AccessKey ID or it is disabled: fix {id}")
+        }
+        "SignatureNotMatch" | "SignatureDoesNotMatch" => {
+            format!("the AccessKey secret does not belong to the AccessKey ID: fix {secret}")
+        }
+        "AccessDenied" | "ForbiddenRam" => format!(
+            "this key may not use flow {}: grant it fnf:StartExecution, fnf:DescribeExecution, fnf:GetExecutionHistory and fnf:StopExecution on the flow in RAM, or use another key",
+            fe.spec.flow_name
+        ),
+        "InvalidSecurityTokenExpired" | "InvalidSecurityTokenMalformed" => {
+            format!("the STS token is expired or malformed: renew {token}")
+        }
+        _ => return text,
+    };
+    format!("{source}: {fix}: {text}")
 }
 
 /// A problem the operator found before any call (a missing Secret, a region

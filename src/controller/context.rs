@@ -41,6 +41,14 @@ pub struct FailureCounts(Mutex<HashMap<String, (u32, Instant)>>);
 const FAILURE_MEMORY: Duration = Duration::from_secs(600);
 
 impl FailureCounts {
+    /// A success ends the run of failures.
+    pub fn clear(&self, uid: &str) {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(uid);
+    }
+
     /// Records one more failure and returns how many in a row.
     pub fn record(&self, uid: &str) -> u32 {
         let mut map = self
@@ -139,4 +147,18 @@ fn version(fe: &FlowExecution) -> u64 {
     fe.resource_version()
         .and_then(|v| v.parse().ok())
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FailureCounts;
+
+    #[test]
+    fn a_success_resets_the_back_off() {
+        let counts = FailureCounts::default();
+        assert_eq!(counts.record("a"), 1);
+        assert_eq!(counts.record("a"), 2);
+        counts.clear("a");
+        assert_eq!(counts.record("a"), 1);
+    }
 }

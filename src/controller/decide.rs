@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
+use super::classify;
 use super::conditions::{self, Reachability, Standing};
 use super::events::{self, EventNote};
 use super::finish;
@@ -152,7 +153,19 @@ pub fn decide(
         now,
     );
 
-    let events = events::transitions(&old, &status, cloud, &target);
+    let mut events = events::transitions(&old, &status, cloud, &target);
+    // Every new stall is announced, also one found before any call (InputTooLarge).
+    if let Standing::Refused {
+        reason, message, ..
+    } = &standing
+    {
+        let was = old
+            .condition(crate::crd::condition_type::STALLED)
+            .map(|c| c.reason.as_str());
+        if was != Some(reason.as_str()) && !events.iter().any(|e| e.reason == *reason) {
+            events.push(EventNote::warning(reason, "ValidateSpec", message.clone()));
+        }
+    }
     let wants_finalizer = fe.spec.mode == Mode::Start
         && fe.spec.deletion_policy == crate::crd::DeletionPolicy::Stop
         && !terminal
@@ -318,7 +331,7 @@ fn live(
         ProblemKind::Credentials => (
             Standing::Refused {
                 reason: problem.reason.clone(),
-                message: text,
+                message: classify::credentials_message(fe, &problem.reason, text),
                 final_: false,
             },
             hold(CREDENTIALS_RETRY),

@@ -237,9 +237,11 @@ async fn reconcile_measured(
     ctx: Arc<Context>,
 ) -> Result<Action, ReconcileError> {
     ctx.metrics.reconciled();
+    let uid = fe.metadata.uid.clone().unwrap_or_default();
     let result = reconcile(fe, ctx.clone()).await;
-    if let Err(err) = &result {
-        ctx.metrics.reconcile_failed(err.reason());
+    match &result {
+        Ok(_) => ctx.failures.clear(&uid),
+        Err(err) => ctx.metrics.reconcile_failed(err.reason()),
     }
     result
 }
