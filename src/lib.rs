@@ -9,10 +9,12 @@
 #![forbid(unsafe_code)]
 #![deny(warnings)]
 
+pub mod bench;
 pub mod cli;
 pub mod controller;
 pub mod crd;
 pub mod devcluster;
 pub mod emulator;
 pub mod fnf;
+pub mod plugin;
 pub mod sandbox;

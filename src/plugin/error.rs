@@ -8,7 +8,9 @@ use crate::fnf::FnfError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PluginError {
-    #[error("cannot load a kubeconfig (--kubeconfig, KUBECONFIG, ~/.kube/config or in-cluster): {0}")]
+    #[error(
+        "cannot load a kubeconfig (--kubeconfig, KUBECONFIG, ~/.kube/config or in-cluster): {0}"
+    )]
     Kubeconfig(String),
 
     #[error(
@@ -48,7 +50,7 @@ pub enum PluginError {
     },
 
     #[error(
-        "no cloud credentials: FlowExecution {namespace}/{name} has no spec.credentialsSecretRef, so kubectl-fnf reads its environment, and {detail}"
+        "no cloud credentials: FlowExecution {namespace}/{name} has no spec.credentialsSecretRef, so kubectl-fnf reads its environment: {detail}"
     )]
     NoCredentials {
         namespace: String,
@@ -64,12 +66,15 @@ pub enum PluginError {
     #[error("{0}")]
     InvalidSetting(String),
 
-    #[error("GetExecutionHistory of execution {execution_name} of flow {flow_name} failed: {source}")]
+    #[error(
+        "GetExecutionHistory of execution {execution_name} of flow {flow_name} failed: {source}"
+    )]
     Cloud {
         flow_name: String,
         execution_name: String,
+        /// Boxed: the cloud's error is large and this path is cold.
         #[source]
-        source: FnfError,
+        source: Box<FnfError>,
     },
 
     #[error(
