@@ -20,8 +20,9 @@ const FAULT_SECS: u64 = 8;
 /// Generous: the poll back-off is capped at 30 s and the long-poll is 5 s here.
 const RECOVERY_BOUND: Duration = Duration::from_secs(45);
 const RUN_TIMEOUT: Duration = Duration::from_secs(60);
-/// Runs past the first 5 s long-poll, so the next poll meets the fault.
-const RUN_SECS: u32 = 7;
+/// Outlasts the 5 s long-poll in flight when the fault begins (with margin
+/// for a loaded machine), so the ending can only be read after the fault.
+const RUN_SECS: u32 = 9;
 
 fn cloud_phase(env: &Env, flow: &str, fe: &str) -> String {
     env.emulator
