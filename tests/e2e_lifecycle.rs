@@ -211,6 +211,19 @@ async fn deleting_stops_a_live_execution_orphan_leaves_it_and_a_finished_one_is_
         .unwrap();
     assert_eq!(live.status, "Stopped");
 
+    // The gauge must first count the orphan-to-be's long-poll, or the final check proves nothing.
+    let counted = std::time::Instant::now() + Duration::from_secs(20);
+    while operator
+        .metrics
+        .render()
+        .contains("fnf_operator_long_polls_in_flight 0")
+    {
+        assert!(
+            std::time::Instant::now() < counted,
+            "the long-poll gauge never counted"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
     env.delete("kept").await;
     env.wait_gone("kept", Duration::from_secs(15)).await;
     let kept = env

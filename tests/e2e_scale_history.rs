@@ -90,5 +90,23 @@ async fn following_a_thousand_histories_stays_within_the_history_quota() {
         .count();
     eprintln!("{with_step} of {RUNNING} show a current step");
     assert!(with_step > 0);
+    let metrics = operator.metrics.render();
+    let line = |name: &str| {
+        metrics
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_default()
+            .to_string()
+    };
+    eprintln!(
+        "{}\n{}",
+        line("fnf_operator_executions{phase=\"Running\"}"),
+        line("fnf_operator_step_data_age_seconds")
+    );
+    assert!(
+        metrics.contains("fnf_operator_executions{phase=\"Running\"}"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("fnf_operator_step_data_age_seconds"));
     operator.kill();
 }

@@ -31,6 +31,8 @@ pub struct Metrics {
     cloud_latency: Family<Labels, Histogram>,
     events: Family<Labels, Counter>,
     pub long_polls_in_flight: Gauge,
+    executions: Family<Labels, Gauge>,
+    step_data_age: Gauge,
     leader: Gauge,
     ready: Arc<AtomicBool>,
 }
@@ -62,6 +64,18 @@ impl Metrics {
         let events = Family::<Labels, Counter>::default();
         let long_polls_in_flight = Gauge::default();
         let leader = Gauge::default();
+        let executions = Family::<Labels, Gauge>::default();
+        registry.register(
+            "executions",
+            "FlowExecutions by phase, as last written",
+            executions.clone(),
+        );
+        let step_data_age = Gauge::default();
+        registry.register(
+            "step_data_age_seconds",
+            "Age of the oldest current-step reading among running executions: how far the history budget lags",
+            step_data_age.clone(),
+        );
         registry.register(
             "leader",
             "1 while this replica holds the Lease and reconciles (always 1 without leader election)",
@@ -110,6 +124,8 @@ impl Metrics {
             cloud_latency,
             events,
             long_polls_in_flight,
+            executions,
+            step_data_age,
             leader,
             ready: Arc::default(),
         }
@@ -161,6 +177,21 @@ impl Metrics {
         self.events
             .get_or_create(&vec![("reason", reason.to_string())])
             .inc();
+    }
+
+    /// Sets the per-phase counts; phases absent from `counts` drop to zero.
+    pub fn set_executions(&self, counts: &std::collections::BTreeMap<String, i64>) {
+        self.executions.clear();
+        for (phase, n) in counts {
+            self.executions
+                .get_or_create(&vec![("phase", phase.clone())])
+                .set(*n);
+        }
+    }
+
+    pub fn set_step_data_age(&self, age: std::time::Duration) {
+        self.step_data_age
+            .set(i64::try_from(age.as_secs()).unwrap_or(i64::MAX));
     }
 
     pub fn set_leader(&self, leading: bool) {

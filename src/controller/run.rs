@@ -192,10 +192,8 @@ async fn controllers(
     tokio::spawn(route_wakeups(woken, routes));
     let gauge_ctx = ctx.clone();
     let gauge = tokio::spawn(async move {
-        // Until the caches are filled, "not in the cache" means nothing.
-        for store in &stores {
-            let _ = store.wait_until_ready().await;
-        }
+        // Keys enter the tracker only through reconciles, which read the
+        // cache: a tracked key missing from every cache was deleted.
         loop {
             tokio::time::sleep(HOUSEKEEPING_PERIOD).await;
             // An object deleted without our finalizer (Orphan, Observe) is never
@@ -214,6 +212,21 @@ async fn controllers(
             }
             let polls = i64::try_from(gauge_ctx.tracker.polls_in_flight()).unwrap_or(i64::MAX);
             gauge_ctx.metrics.long_polls_in_flight.set(polls);
+            gauge_ctx
+                .metrics
+                .set_step_data_age(gauge_ctx.tracker.oldest_step_data());
+            let mut phases = std::collections::BTreeMap::<String, i64>::new();
+            for store in &stores {
+                for fe in store.state() {
+                    let phase = fe
+                        .status
+                        .as_ref()
+                        .and_then(|s| s.phase.clone())
+                        .unwrap_or_else(|| crate::crd::phase::PENDING.to_string());
+                    *phases.entry(phase).or_default() += 1;
+                }
+            }
+            gauge_ctx.metrics.set_executions(&phases);
         }
     });
     futures::future::join_all(runs).await;

@@ -54,12 +54,7 @@ pub async fn follow(
     // The token of the page being read; the last page is re-read for new events.
     let mut page_token: Option<String> = None;
     loop {
-        let ended = tracker
-            .view(&key)
-            .execution
-            .as_ref()
-            .and_then(|e| e.status.as_deref())
-            .is_some_and(crate::crd::phase::is_terminal);
+        let ended = tracker.view(&key).ended();
         match client
             .get_execution_history(
                 &flow,
@@ -70,6 +65,7 @@ pub async fn follow(
             .await
         {
             Ok(page) => {
+                tracker.steps_read(&key);
                 let before = progress.clone();
                 fold(&mut progress, &mut seen, &page.events);
                 if progress != before {

@@ -45,6 +45,8 @@ struct Entry {
     view: CloudView,
     poll: Option<AbortHandle>,
     steps: Option<AbortHandle>,
+    /// When the history was last read (for the staleness metric).
+    steps_read_at: Option<std::time::Instant>,
 }
 
 /// How a live execution is watched.
@@ -164,6 +166,22 @@ impl Tracker {
         if let Some(poll) = self.lock().get_mut(key).and_then(|e| e.poll.take()) {
             poll.abort();
         }
+    }
+
+    pub fn steps_read(&self, key: &TrackKey) {
+        if let Some(entry) = self.lock().get_mut(key) {
+            entry.steps_read_at = Some(std::time::Instant::now());
+        }
+    }
+
+    /// The oldest history reading among executions still running and followed.
+    pub fn oldest_step_data(&self) -> Duration {
+        self.lock()
+            .values()
+            .filter(|e| e.steps.is_some() && !e.view.ended())
+            .filter_map(|e| e.steps_read_at.map(|t| t.elapsed()))
+            .max()
+            .unwrap_or_default()
     }
 
     pub fn keys(&self) -> Vec<TrackKey> {

@@ -83,6 +83,16 @@ pub struct StepProgress {
     pub failed: Vec<(String, String)>,
 }
 
+impl CloudView {
+    /// Whether the cloud has said this execution ended.
+    pub fn ended(&self) -> bool {
+        self.execution
+            .as_ref()
+            .and_then(|e| e.status.as_deref())
+            .is_some_and(crate::crd::phase::is_terminal)
+    }
+}
+
 /// Settings the decision depends on.
 #[derive(Clone, Debug)]
 pub struct DecideSettings {
