@@ -52,6 +52,10 @@ pub struct EmulatorConfig {
     pub check_nonce: bool,
     /// OIDC token contents `AssumeRoleWithOIDC` accepts; empty accepts none.
     pub oidc_tokens: Vec<String>,
+    /// Test only: issue STS credentials for this many seconds whatever
+    /// DurationSeconds says (the real STS allows no less than 900), so that a
+    /// test can watch credentials expire and be refreshed.
+    pub sts_duration_secs: Option<u64>,
     /// Moves the emulator's clock (signature freshness and served times), in seconds.
     pub clock_offset_secs: i64,
     pub max_body_bytes: usize,
@@ -71,6 +75,7 @@ impl Default for EmulatorConfig {
             max_skew_secs: DEFAULT_MAX_SKEW_SECS,
             check_nonce: true,
             oidc_tokens: Vec::new(),
+            sts_duration_secs: None,
             clock_offset_secs: 0,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             flows: Vec::new(),

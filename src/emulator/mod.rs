@@ -156,6 +156,13 @@ impl RunningEmulator {
         create(&self.service, name, definition, mode)
     }
 
+    /// Replaces the OIDC tokens AssumeRoleWithOIDC accepts (a token rotation).
+    pub fn set_oidc_tokens(&self, tokens: Vec<String>) {
+        if let Ok(mut accepted) = self.service.oidc_tokens.write() {
+            *accepted = tokens;
+        }
+    }
+
     pub fn counters(&self) -> Counters {
         self.service.counters.snapshot()
     }

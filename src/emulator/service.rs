@@ -20,7 +20,11 @@ pub struct Service {
     pub max_skew_secs: Option<u64>,
     pub check_nonce: bool,
     pub max_body_bytes: usize,
-    pub oidc_tokens: Vec<String>,
+    /// OIDC token contents AssumeRoleWithOIDC accepts; replaceable at run time
+    /// (a token rotation).
+    pub oidc_tokens: std::sync::RwLock<Vec<String>>,
+    /// Test only: the lifetime of issued STS credentials, whatever was asked.
+    pub sts_duration_secs: Option<u64>,
 }
 
 impl Service {
@@ -40,7 +44,8 @@ impl Service {
             max_skew_secs: config.check_skew.then_some(config.max_skew_secs),
             check_nonce: config.check_nonce,
             max_body_bytes: config.max_body_bytes,
-            oidc_tokens: config.oidc_tokens.clone(),
+            oidc_tokens: std::sync::RwLock::new(config.oidc_tokens.clone()),
+            sts_duration_secs: config.sts_duration_secs,
         }
     }
 }

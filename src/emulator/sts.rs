@@ -59,7 +59,13 @@ pub fn assume_role_with_oidc(
             })?,
     };
     // Trailing newlines are common in token files and not part of the JWT.
-    if !service.oidc_tokens.iter().any(|t| t.trim() == token.trim()) {
+    let duration_secs = service.sts_duration_secs.unwrap_or(duration_secs);
+    let accepted = service
+        .oidc_tokens
+        .read()
+        .map(|tokens| tokens.iter().any(|t| t.trim() == token.trim()))
+        .unwrap_or(false);
+    if !accepted {
         return Err(ApiError::new(
             "AuthenticationFail.OIDCToken.Invalid",
             "The OIDC token is invalid.",
