@@ -48,6 +48,7 @@ fn the_crd_has_the_documented_names_columns_and_subresources() {
             "Started",
             "Finished",
             "Age",
+            "Current Step",
             "Reason",
             "Message"
         ]
