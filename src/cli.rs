@@ -92,6 +92,17 @@ pub struct RunArgs {
     pub instance: Option<String>,
 }
 
+/// The share of each documented quota the operator uses by default. Requests
+/// the operator spaces evenly can still reach the cloud bunched (network and
+/// scheduling jitter), and the cloud counts with its own clock: the rest is
+/// headroom so that the operator itself never draws a ResourceThrottled.
+pub const OPERATOR_QUOTA_SHARE: f64 = 0.9;
+
+/// The documented quotas with the operator's headroom.
+pub fn operator_quotas() -> QuotaConfig {
+    QuotaConfig::fnf_defaults().with_headroom(OPERATOR_QUOTA_SHARE)
+}
+
 /// `10s`, `500ms`, `2m` or plain seconds.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
@@ -139,7 +150,7 @@ impl RunArgs {
         let quotas = self
             .quotas
             .iter()
-            .fold(QuotaConfig::fnf_defaults(), |q, (action, rate)| {
+            .fold(operator_quotas(), |q, (action, rate)| {
                 q.with_action(action, *rate)
             });
         let default_credentials = match CredentialProvider::from_environment_chain() {
@@ -212,4 +223,35 @@ pub fn init_logging_with_default(format: LogFormat, default_filter: &str) {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_operator_keeps_headroom_under_the_documented_quotas() {
+        let quotas = operator_quotas();
+        let describe = quotas
+            .rate_for("DescribeExecution")
+            .unwrap_or(Rate::new(0, 0.0));
+        assert_eq!(describe.burst, 45);
+        assert!((describe.per_second - 4.5).abs() < 1e-9);
+        let other = quotas
+            .rate_for("StopExecution")
+            .unwrap_or(Rate::new(0, 0.0));
+        assert_eq!(other.burst, 9);
+    }
+
+    #[test]
+    fn durations_and_quotas_parse_as_documented() {
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert!(parse_duration("soon").is_err());
+        let (action, rate) =
+            parse_quota("DescribeExecution=2.5/50").unwrap_or((String::new(), Rate::new(0, 0.0)));
+        assert_eq!((action.as_str(), rate.burst), ("DescribeExecution", 50));
+        assert!(parse_quota("DescribeExecution=5").is_err());
+    }
 }

@@ -12,7 +12,7 @@ use crate::controller::{
 };
 use crate::emulator::{self, Account, EmulatorConfig, EmulatorError, RunningEmulator};
 use crate::fnf::{
-    CredentialProvider, Credentials, Endpoint, FnfError, QuotaConfig, QuotaRegistry, RetryPolicy,
+    CredentialProvider, Credentials, Endpoint, FnfError, QuotaRegistry, RetryPolicy,
     SignatureVersion, client::default_http_client,
 };
 
@@ -61,7 +61,7 @@ pub fn operator_config(
             endpoint_override: Some(Endpoint::from_url(emulator_endpoint)?),
             signature: SignatureVersion::Rpc,
             retry: RetryPolicy::default(),
-            quotas: QuotaRegistry::new(QuotaConfig::fnf_defaults()),
+            quotas: QuotaRegistry::new(crate::cli::operator_quotas()),
             http: default_http_client()?,
             default_credentials: Some(
                 CredentialProvider::static_credentials(sandbox_credentials()),

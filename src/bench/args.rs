@@ -34,7 +34,7 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 20)]
     pub wait_min_seconds: u32,
     /// Longest flow run, seconds.
-    #[arg(long, default_value_t = 90)]
+    #[arg(long, default_value_t = 60)]
     pub wait_max_seconds: u32,
     /// FlowExecution creations in flight at once.
     #[arg(long, default_value_t = 16)]

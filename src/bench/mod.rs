@@ -182,16 +182,21 @@ spends the quota whether or not anything ended. Going below N/Q for large N
 needs a read that covers many executions per call: ListExecutions pages of 100
 filtered by status (quota 2/s) cover 200 executions a second.
 
+Below {capacity:.0} the quota still shapes the first seconds: every new execution
+needs its first DescribeExecution from the same bucket (burst 50, then 5/s), so
+when many start together an execution that ends before its long-poll is placed
+waits for that queue.
+
 ## Results
 
 {results}
 ## Reproduce
 
 ```sh
-cargo run --release --bin fnf-bench -- --sizes 10,100,1000 --strategies long-poll,interval --box-seconds 240
+cargo run --release --bin fnf-bench -- --sizes 10,100,1000,10000@long-poll --box-seconds 240
 ```
 
-`--sizes 10000@long-poll` adds a size with one strategy only;
+(about 18 minutes). `SIZE@STRATEGY` runs a size with one strategy only;
 `--wait-min-seconds`/`--wait-max-seconds` set the flows' run times,
 `--out-dir` where this file and the plot go. The machine is shared and has
 2 cores: absolute CPU and RSS figures move with it; the lags of the quota-bound

@@ -117,6 +117,35 @@ pub fn p99_ratios(results: &[ScenarioResult]) -> Vec<(usize, String)> {
         .collect()
 }
 
+/// One line per scenario setting its measured lags against the quota's bound:
+/// a pure round-robin over N executions at Q calls/s spreads lags uniformly
+/// over [0, N/Q], i.e. p50 ≈ N/2Q and p99 ≈ 0.99·N/Q.
+pub fn limit_comparison(results: &[ScenarioResult]) -> Vec<String> {
+    results
+        .iter()
+        .filter_map(|r| {
+            let s = summarize(&r.lags)?;
+            let name = format!("N={} {}", r.spec.size, r.spec.strategy.label());
+            Some(match quota_repoll_secs(r.spec) {
+                None => format!(
+                    "- {name}: N ≤ Q×60 = {:.0}, no quota bound: p50 {} s, p99 {} s.",
+                    long_poll_capacity(),
+                    s.p50,
+                    s.p99
+                ),
+                Some(bound) => format!(
+                    "- {name}: p50 {} s, p99 {} s against a bound of {bound:.0} s \
+                     (round-robin reference: p50 ≈ {:.0} s, p99 ≈ {:.0} s).",
+                    s.p50,
+                    s.p99,
+                    bound / 2.0,
+                    bound * 0.99
+                ),
+            })
+        })
+        .collect()
+}
+
 /// The plain-text table printed at the end of a run.
 pub fn terminal_table(results: &[ScenarioResult]) -> String {
     let rows: Vec<Vec<String>> = results.iter().map(row).collect();
@@ -236,6 +265,12 @@ pub fn markdown_results(results: &[ScenarioResult], ctx: &RunContext) -> String 
         out.push_str(&parts.join("; "));
         out.push_str(".\n");
     }
+    let comparison = limit_comparison(results);
+    if !comparison.is_empty() {
+        out.push_str("\nAgainst the physical limit:\n\n");
+        out.push_str(&comparison.join("\n"));
+        out.push('\n');
+    }
     out.push_str("\nCloud calls the emulator answered during each scenario, by action:\n\n");
     out.push_str(&calls_table(results));
     if let Some(plot) = &ctx.plot_file {
@@ -287,6 +322,23 @@ mod tests {
         );
         assert_eq!(quota_repoll_secs(spec(10, Strategy::Interval)), Some(10.0));
         assert_eq!(quota_repoll_secs(spec(100, Strategy::Interval)), Some(20.0));
+    }
+
+    #[test]
+    fn lags_are_set_against_the_quota_bound_only_where_there_is_one() {
+        let lines = limit_comparison(&[
+            result(10, Strategy::LongPoll, 0.01),
+            result(1000, Strategy::Interval, 150.0),
+        ]);
+        assert_eq!(
+            lines[0],
+            "- N=10 long-poll: N ≤ Q×60 = 300, no quota bound: p50 0.01 s, p99 0.01 s."
+        );
+        assert_eq!(
+            lines[1],
+            "- N=1000 interval: p50 150 s, p99 150 s against a bound of 200 s \
+             (round-robin reference: p50 ≈ 100 s, p99 ≈ 198 s)."
+        );
     }
 
     #[test]

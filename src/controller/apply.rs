@@ -98,7 +98,12 @@ pub async fn reconcile(
             for note in &pending {
                 ctx.publish(&current, note).await;
             }
+            let before = current.resource_version();
             current = keep_finalizer(&api, current, decision.wants_finalizer).await?;
+            if current.resource_version() != before {
+                // Our own write is newer than the watch cache: decide on it next time.
+                ctx.remember_written(&key, &current);
+            }
         }
         if let Some(err) = backoff_after_write.take() {
             return Err(ReconcileError::CloudTransient(err));

@@ -231,6 +231,7 @@ async fn controllers(
     });
     futures::future::join_all(runs).await;
     gauge.abort();
+    ctx.tracker.abort_all();
 }
 
 async fn route_wakeups(

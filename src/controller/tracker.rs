@@ -184,6 +184,18 @@ impl Tracker {
             .unwrap_or_default()
     }
 
+    /// Ends every poll and follower (the controller is stopping).
+    pub fn abort_all(&self) {
+        for entry in self.lock().values_mut() {
+            for task in [entry.poll.take(), entry.steps.take()]
+                .into_iter()
+                .flatten()
+            {
+                task.abort();
+            }
+        }
+    }
+
     pub fn keys(&self) -> Vec<TrackKey> {
         self.lock().keys().cloned().collect()
     }

@@ -65,6 +65,22 @@ impl QuotaConfig {
         }
     }
 
+    /// Every rate and burst scaled to `share` of itself (burst at least 1), so a
+    /// client stays under a quota the server measures with its own clock.
+    pub fn with_headroom(mut self, share: f64) -> Self {
+        let scale = |rate: Rate| {
+            let burst = (f64::from(rate.burst) * share).floor().max(1.0);
+            // Bursts are small integers; the cast cannot truncate meaningfully.
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            Rate::new(burst as u32, rate.per_second * share)
+        };
+        self.default_rate = self.default_rate.map(scale);
+        for rate in self.action_rates.values_mut() {
+            *rate = scale(*rate);
+        }
+        self
+    }
+
     pub fn with_action(mut self, action: &str, rate: Rate) -> Self {
         self.action_rates.insert(action.to_string(), rate);
         self
