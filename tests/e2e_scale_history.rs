@@ -52,6 +52,11 @@ async fn following_a_thousand_histories_stays_within_the_history_quota() {
         created.elapsed().as_secs_f64()
     );
 
+    assert_eq!(
+        env.emulator.counters().total_created(),
+        RUNNING as u64,
+        "no execution started twice"
+    );
     let before = env.emulator.counters();
     tokio::time::sleep(WINDOW).await;
     let after = env.emulator.counters();
