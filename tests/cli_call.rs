@@ -1,0 +1,127 @@
+//! `fnf-operator call`, the command people use to check what the operator's
+//! credentials can see: against a server that speaks the protocol (the
+//! emulator), and without credentials.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use fnf_operator::emulator::ExecutionMode;
+use fnf_operator::sandbox::{self, SANDBOX_ACCESS_KEY_ID, SANDBOX_ACCESS_KEY_SECRET};
+
+const FLOW: &str = "Type: StateMachine\nSpecVersion: v1\nName: f\nStartAt: Done\nStates:\n  - Type: Succeed\n    Name: Done\n";
+
+fn call(endpoint: &str, with_keys: bool, args: &[&str]) -> std::process::Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_fnf-operator"));
+    command
+        .arg("call")
+        .args(args)
+        .args(["--endpoint", endpoint]);
+    for var in [
+        "ALIBABA_CLOUD_ACCESS_KEY_ID",
+        "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+        "ALIBABA_CLOUD_SECURITY_TOKEN",
+        "ALIBABA_CLOUD_ROLE_ARN",
+    ] {
+        command.env_remove(var);
+    }
+    if with_keys {
+        command
+            .env("ALIBABA_CLOUD_ACCESS_KEY_ID", SANDBOX_ACCESS_KEY_ID)
+            .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SANDBOX_ACCESS_KEY_SECRET);
+    }
+    command.output().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_prints_the_answer_or_names_what_is_missing() {
+    fnf_operator::fnf::install_crypto_provider();
+    let emulator = sandbox::start_emulator().await.unwrap();
+    emulator
+        .create_flow("f", FLOW, ExecutionMode::Standard)
+        .unwrap();
+    let endpoint = emulator.endpoint();
+
+    let started = tokio::task::spawn_blocking({
+        let endpoint = endpoint.clone();
+        move || {
+            call(
+                &endpoint,
+                true,
+                &[
+                    "StartExecution",
+                    "--param",
+                    "FlowName=f",
+                    "--param",
+                    "ExecutionName=e",
+                ],
+            )
+        }
+    })
+    .await
+    .unwrap();
+    assert!(
+        started.status.success(),
+        "{}",
+        String::from_utf8_lossy(&started.stderr)
+    );
+
+    let described = tokio::task::spawn_blocking({
+        let endpoint = endpoint.clone();
+        move || {
+            call(
+                &endpoint,
+                true,
+                &[
+                    "DescribeExecution",
+                    "--param",
+                    "FlowName=f",
+                    "--param",
+                    "ExecutionName=e",
+                ],
+            )
+        }
+    })
+    .await
+    .unwrap();
+    assert!(described.status.success());
+    let answer: serde_json::Value = serde_json::from_slice(&described.stdout).unwrap();
+    assert_eq!(answer["Name"], "e");
+    assert_eq!(answer["FlowName"], "f");
+
+    let missing = tokio::task::spawn_blocking({
+        let endpoint = endpoint.clone();
+        move || {
+            call(
+                &endpoint,
+                true,
+                &[
+                    "DescribeExecution",
+                    "--param",
+                    "FlowName=f",
+                    "--param",
+                    "ExecutionName=nope",
+                ],
+            )
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("ExecutionNotExists"));
+
+    let no_keys = tokio::task::spawn_blocking(move || {
+        call(
+            &endpoint,
+            false,
+            &["DescribeExecution", "--param", "FlowName=f"],
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(no_keys.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&no_keys.stderr);
+    assert!(
+        stderr.contains("ALIBABA_CLOUD_ACCESS_KEY_ID")
+            && stderr.contains("ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
+        "{stderr}"
+    );
+    emulator.shutdown().await;
+}
