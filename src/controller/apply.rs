@@ -19,7 +19,7 @@ use super::events::EventNote;
 use super::outputs;
 use super::tracker::{PollTarget, TrackKey};
 use super::view::ProblemKind;
-use crate::crd::{FINALIZER, FlowExecution, phase};
+use crate::crd::{FINALIZER, FlowExecution};
 
 pub const FIELD_MANAGER: &str = "fnf-operator";
 
@@ -306,12 +306,4 @@ async fn finalize(
         keep_finalizer(api, fe.clone(), false).await?;
     }
     Ok(Action::await_change())
-}
-
-/// Whether a persisted status is final (used by metrics).
-pub fn is_final(fe: &FlowExecution) -> bool {
-    fe.status
-        .as_ref()
-        .and_then(|s| s.phase.as_deref())
-        .is_some_and(phase::is_terminal)
 }

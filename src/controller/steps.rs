@@ -85,7 +85,7 @@ pub async fn follow(
                         view.steps = Some(published);
                         view.pending_events.extend(notes);
                     });
-                    tracker.wake_key(&key);
+                    tracker.wake(&key);
                 }
                 if let Some(next) = page.next_token.filter(|t| !t.is_empty()) {
                     page_token = Some(next);

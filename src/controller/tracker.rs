@@ -111,13 +111,6 @@ impl Tracker {
         change(&mut self.lock().entry(key.clone()).or_default().view);
     }
 
-    pub fn is_polling(&self, key: &TrackKey) -> bool {
-        self.lock()
-            .get(key)
-            .and_then(|e| e.poll.as_ref())
-            .is_some_and(|h| !h.is_finished())
-    }
-
     /// Starts a long-poll for `key` unless one is running.
     pub fn ensure_polling(&self, key: &TrackKey, target: PollTarget) {
         let mut entries = self.lock();
@@ -207,11 +200,8 @@ impl Tracker {
             .count()
     }
 
-    pub fn wake_key(&self, key: &TrackKey) {
-        self.wake(key);
-    }
-
-    fn wake(&self, key: &TrackKey) {
+    /// Asks the controller to reconcile `key` (its view changed).
+    pub fn wake(&self, key: &TrackKey) {
         // The receiver lives as long as the controller; once it is gone there
         // is nobody left to tell.
         let _ = self.wake.send(key.object_ref());
