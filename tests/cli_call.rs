@@ -30,6 +30,18 @@ fn call(endpoint: &str, with_keys: bool, args: &[&str]) -> std::process::Output 
     command.output().unwrap()
 }
 
+/// Runs `call` off the async runtime, so the emulator in this process keeps serving.
+async fn call_blocking(endpoint: &str, with_keys: bool, args: &[&str]) -> std::process::Output {
+    let endpoint = endpoint.to_string();
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        call(&endpoint, with_keys, &args)
+    })
+    .await
+    .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn call_prints_the_answer_or_names_what_is_missing() {
     fnf_operator::fnf::install_crypto_provider();
@@ -38,84 +50,54 @@ async fn call_prints_the_answer_or_names_what_is_missing() {
         .create_flow("f", FLOW, ExecutionMode::Standard)
         .unwrap();
     let endpoint = emulator.endpoint();
+    let describe = [
+        "DescribeExecution",
+        "--param",
+        "FlowName=f",
+        "--param",
+        "ExecutionName=e",
+    ];
 
-    let started = tokio::task::spawn_blocking({
-        let endpoint = endpoint.clone();
-        move || {
-            call(
-                &endpoint,
-                true,
-                &[
-                    "StartExecution",
-                    "--param",
-                    "FlowName=f",
-                    "--param",
-                    "ExecutionName=e",
-                ],
-            )
-        }
-    })
-    .await
-    .unwrap();
+    let started = call_blocking(
+        &endpoint,
+        true,
+        &[
+            "StartExecution",
+            "--param",
+            "FlowName=f",
+            "--param",
+            "ExecutionName=e",
+        ],
+    )
+    .await;
     assert!(
         started.status.success(),
         "{}",
         String::from_utf8_lossy(&started.stderr)
     );
 
-    let described = tokio::task::spawn_blocking({
-        let endpoint = endpoint.clone();
-        move || {
-            call(
-                &endpoint,
-                true,
-                &[
-                    "DescribeExecution",
-                    "--param",
-                    "FlowName=f",
-                    "--param",
-                    "ExecutionName=e",
-                ],
-            )
-        }
-    })
-    .await
-    .unwrap();
+    let described = call_blocking(&endpoint, true, &describe).await;
     assert!(described.status.success());
     let answer: serde_json::Value = serde_json::from_slice(&described.stdout).unwrap();
     assert_eq!(answer["Name"], "e");
     assert_eq!(answer["FlowName"], "f");
 
-    let missing = tokio::task::spawn_blocking({
-        let endpoint = endpoint.clone();
-        move || {
-            call(
-                &endpoint,
-                true,
-                &[
-                    "DescribeExecution",
-                    "--param",
-                    "FlowName=f",
-                    "--param",
-                    "ExecutionName=nope",
-                ],
-            )
-        }
-    })
-    .await
-    .unwrap();
+    let missing = call_blocking(
+        &endpoint,
+        true,
+        &[
+            "DescribeExecution",
+            "--param",
+            "FlowName=f",
+            "--param",
+            "ExecutionName=nope",
+        ],
+    )
+    .await;
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("ExecutionNotExists"));
 
-    let no_keys = tokio::task::spawn_blocking(move || {
-        call(
-            &endpoint,
-            false,
-            &["DescribeExecution", "--param", "FlowName=f"],
-        )
-    })
-    .await
-    .unwrap();
+    let no_keys = call_blocking(&endpoint, false, &describe).await;
     assert_eq!(no_keys.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&no_keys.stderr);
     assert!(
