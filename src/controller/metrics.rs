@@ -31,6 +31,7 @@ pub struct Metrics {
     cloud_latency: Family<Labels, Histogram>,
     events: Family<Labels, Counter>,
     pub long_polls_in_flight: Gauge,
+    pub swept_executions: Gauge,
     executions: Family<Labels, Gauge>,
     step_data_age: Gauge,
     leader: Gauge,
@@ -63,6 +64,7 @@ impl Metrics {
         );
         let events = Family::<Labels, Counter>::default();
         let long_polls_in_flight = Gauge::default();
+        let swept_executions = Gauge::default();
         let leader = Gauge::default();
         let executions = Family::<Labels, Gauge>::default();
         registry.register(
@@ -113,6 +115,11 @@ impl Metrics {
             "DescribeExecution long-polls running",
             long_polls_in_flight.clone(),
         );
+        registry.register(
+            "swept_executions",
+            "Live executions watched by ListExecutions sweeps instead of a long-poll",
+            swept_executions.clone(),
+        );
         Self {
             registry: Arc::new(registry),
             reconciles,
@@ -124,6 +131,7 @@ impl Metrics {
             cloud_latency,
             events,
             long_polls_in_flight,
+            swept_executions,
             executions,
             step_data_age,
             leader,

@@ -13,8 +13,10 @@ pub mod events;
 pub mod finish;
 pub mod metrics;
 pub mod outputs;
+pub mod planner;
 pub mod run;
 pub mod steps;
+pub mod sweep;
 pub mod tracker;
 pub mod view;
 

@@ -210,8 +210,14 @@ async fn controllers(
                     gauge_ctx.forget_written(&key);
                 }
             }
-            let polls = i64::try_from(gauge_ctx.tracker.polls_in_flight()).unwrap_or(i64::MAX);
-            gauge_ctx.metrics.long_polls_in_flight.set(polls);
+            let (held, swept) = gauge_ctx.tracker.plan_counts();
+            let polls = match gauge_ctx.poll {
+                PollStrategy::LongPoll { .. } => held,
+                PollStrategy::Interval { .. } => gauge_ctx.tracker.polls_in_flight(),
+            };
+            let gauge = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+            gauge_ctx.metrics.long_polls_in_flight.set(gauge(polls));
+            gauge_ctx.metrics.swept_executions.set(gauge(swept));
             gauge_ctx
                 .metrics
                 .set_step_data_age(gauge_ctx.tracker.oldest_step_data());

@@ -14,9 +14,10 @@ use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
 use super::classify;
-use super::view::{CloudView, ProblemKind};
-use crate::crd::FlowExecution;
-use crate::fnf::Client;
+use super::planner::{Membership, Planner};
+use super::view::{CloudView, ExecutionRead, ProblemKind};
+use crate::crd::{FlowExecution, phase};
+use crate::fnf::{Client, Execution};
 
 /// A FlowExecution instance: a re-created object (new uid) starts afresh.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -69,7 +70,6 @@ pub struct PollTarget {
     pub strategy: PollStrategy,
 }
 
-const STARTING_RECHECK: Duration = Duration::from_secs(1);
 const POLL_BACKOFF_BASE: Duration = Duration::from_secs(1);
 const POLL_BACKOFF_MAX: Duration = Duration::from_secs(30);
 
@@ -77,6 +77,7 @@ const POLL_BACKOFF_MAX: Duration = Duration::from_secs(30);
 pub struct Tracker {
     entries: Arc<Mutex<HashMap<TrackKey, Entry>>>,
     wake: mpsc::UnboundedSender<ObjectRef<FlowExecution>>,
+    planner: Planner,
 }
 
 impl Tracker {
@@ -87,6 +88,7 @@ impl Tracker {
             Self {
                 entries: Arc::default(),
                 wake,
+                planner: Planner::default(),
             },
             woken,
         )
@@ -109,6 +111,40 @@ impl Tracker {
 
     pub fn update(&self, key: &TrackKey, change: impl FnOnce(&mut CloudView)) {
         change(&mut self.lock().entry(key.clone()).or_default().view);
+    }
+
+    /// The last read of the execution, if `key` is tracked.
+    pub fn execution_read(&self, key: &TrackKey) -> Option<ExecutionRead> {
+        self.lock().get(key).map(|e| e.view.execution.clone().unwrap_or_default())
+    }
+
+    /// Records what the cloud said of a tracked execution (a long-poll's answer
+    /// or a ListExecutions item) and wakes its reconcile when that changed
+    /// anything. Reads race (a list page sent before a long-poll answered may
+    /// arrive after it), so a read never moves the status backwards.
+    pub fn record_read(&self, key: &TrackKey, execution: &Execution) {
+        let mut changed = false;
+        if let Some(entry) = self.lock().get_mut(key) {
+            let view = &mut entry.view;
+            let adopted = view.execution.as_ref().is_some_and(|r| r.adopted);
+            let read = classify::read(execution, adopted);
+            let known = view.execution.as_ref();
+            let same = known.is_some_and(|old| {
+                old.status == read.status
+                    && old.output == read.output
+                    && old.started_time == read.started_time
+                    && old.stopped_time == read.stopped_time
+            });
+            let behind = known.is_some_and(|old| progress(&read) < progress(old));
+            changed = (!same && !behind) || view.problem.is_some();
+            if !same && !behind {
+                view.execution = Some(read);
+            }
+            view.problem = None;
+        }
+        if changed {
+            self.wake(key);
+        }
     }
 
     /// Starts a long-poll for `key` unless one is running.
@@ -177,8 +213,14 @@ impl Tracker {
             .unwrap_or_default()
     }
 
+    /// Long-polls in flight and executions swept.
+    pub fn plan_counts(&self) -> (usize, usize) {
+        self.planner.counts()
+    }
+
     /// Ends every poll and follower (the controller is stopping).
     pub fn abort_all(&self) {
+        self.planner.abort_all();
         for entry in self.lock().values_mut() {
             for task in [entry.poll.take(), entry.steps.take()]
                 .into_iter()
@@ -208,79 +250,109 @@ impl Tracker {
     }
 }
 
-/// Long-polls one execution until it ends, publishing every change.
+/// How far along a status is: reads are only taken in this order.
+fn progress(read: &ExecutionRead) -> u8 {
+    match read.status.as_deref() {
+        Some(phase::STARTING) | None => 0,
+        Some(status) if phase::is_terminal(status) => 2,
+        Some(_) => 1,
+    }
+}
+
+/// Watches one execution until it ends, publishing every change.
 async fn poll(tracker: Tracker, key: TrackKey, target: PollTarget) {
-    let mut failures: u32 = 0;
-    loop {
-        // A long-poll answers only when the execution ends, so a Starting
-        // execution is asked once more without waiting to see it Running.
-        let starting = tracker
-            .view(&key)
-            .execution
-            .is_some_and(|r| r.status.as_deref() == Some(crate::crd::phase::STARTING));
-        let wait = match target.strategy {
-            PollStrategy::LongPoll { .. } if starting => {
-                tokio::time::sleep(STARTING_RECHECK).await;
-                0
-            }
-            PollStrategy::LongPoll { wait_time_secs } => wait_time_secs,
-            PollStrategy::Interval { period } => {
+    match target.strategy {
+        PollStrategy::LongPoll { wait_time_secs } => {
+            planned(tracker, key, target, wait_time_secs).await;
+        }
+        PollStrategy::Interval { period } => {
+            let mut failures = 0;
+            loop {
                 tokio::time::sleep(period).await;
-                0
-            }
-        };
-        let answer = target
-            .client
-            .describe_execution(&target.flow_name, &target.execution_name, wait)
-            .await;
-        let now = Timestamp::now();
-        let mut changed = false;
-        let mut done = false;
-        match answer {
-            Ok(execution) => {
-                failures = 0;
-                tracker.update(&key, |view| {
-                    let adopted = view.execution.as_ref().is_some_and(|r| r.adopted);
-                    let read = classify::read(&execution, adopted);
-                    let same = view.execution.as_ref().is_some_and(|old| {
-                        old.status == read.status
-                            && old.output == read.output
-                            && old.started_time == read.started_time
-                            && old.stopped_time == read.stopped_time
-                    });
-                    changed = !same || view.problem.is_some();
-                    if !same {
-                        view.execution = Some(read);
-                    }
-                    view.problem = None;
-                });
-                done = execution.is_terminal();
-            }
-            Err(err) => {
-                failures = failures.saturating_add(1);
-                tracing::debug!(
-                    namespace = %key.namespace, name = %key.name,
-                    reason = err.reason(), error = %err, "long-poll failed"
-                );
-                tracker.update(&key, |view| {
-                    let problem = classify::problem(&err, view.problem.as_ref(), now);
-                    changed = view.problem.as_ref().map(|p| (&p.kind, &p.reason))
-                        != Some((&problem.kind, &problem.reason));
-                    done = problem.kind != ProblemKind::Transient;
-                    view.problem = Some(problem);
-                });
+                match ask(&tracker, &key, &target, 0, &mut failures).await {
+                    Asked::Done => return,
+                    Asked::Again => {}
+                }
             }
         }
-        if changed {
-            tracker.wake(&key);
+    }
+}
+
+/// Long-polls while the planner gives this execution a slot; until then (or
+/// after it takes the slot back) the sweep watches it.
+async fn planned(tracker: Tracker, key: TrackKey, target: PollTarget, wait: u32) {
+    let started = tracker
+        .execution_read(&key)
+        .and_then(|read| read.started_time)
+        .as_deref()
+        .and_then(crate::fnf::model::parse_cloud_time);
+    let mut membership: Membership = tracker
+        .planner
+        .join(&tracker, &key, &target, wait, started);
+    let mut failures = 0;
+    loop {
+        membership.slot().await;
+        if !membership.keep_slot() {
+            continue;
         }
-        if done {
-            return;
+        match ask(&tracker, &key, &target, wait, &mut failures).await {
+            Asked::Done => return,
+            Asked::Again => {}
         }
-        if failures > 0 {
-            let exp = POLL_BACKOFF_BASE.saturating_mul(1u32 << failures.min(6));
+    }
+}
+
+enum Asked {
+    Done,
+    Again,
+}
+
+/// One DescribeExecution; after a failure, the back-off before the next.
+async fn ask(
+    tracker: &Tracker,
+    key: &TrackKey,
+    target: &PollTarget,
+    wait: u32,
+    failures: &mut u32,
+) -> Asked {
+    let answer = target
+        .client
+        .describe_execution(&target.flow_name, &target.execution_name, wait)
+        .await;
+    match answer {
+        Ok(execution) => {
+            *failures = 0;
+            tracker.record_read(key, &execution);
+            if execution.is_terminal() {
+                return Asked::Done;
+            }
+        }
+        Err(err) => {
+            *failures = failures.saturating_add(1);
+            tracing::debug!(
+                namespace = %key.namespace, name = %key.name,
+                reason = err.reason(), error = %err, "describe failed"
+            );
+            let now = Timestamp::now();
+            let mut changed = false;
+            let mut done = false;
+            tracker.update(key, |view| {
+                let problem = classify::problem(&err, view.problem.as_ref(), now);
+                changed = view.problem.as_ref().map(|p| (&p.kind, &p.reason))
+                    != Some((&problem.kind, &problem.reason));
+                done = problem.kind != ProblemKind::Transient;
+                view.problem = Some(problem);
+            });
+            if changed {
+                tracker.wake(key);
+            }
+            if done {
+                return Asked::Done;
+            }
+            let exp = POLL_BACKOFF_BASE.saturating_mul(1u32 << (*failures).min(6));
             let ceiling = exp.min(POLL_BACKOFF_MAX);
             tokio::time::sleep(ceiling.mul_f64(0.5 + rand::random::<f64>() / 2.0)).await;
         }
     }
+    Asked::Again
 }

@@ -109,6 +109,7 @@ struct Bucket {
     theoretical_arrival: Instant,
     paused_until: Instant,
     last_penalty_at: Option<Instant>,
+    penalties: u64,
 }
 
 impl Bucket {
@@ -120,6 +121,7 @@ impl Bucket {
             theoretical_arrival: now,
             paused_until: now,
             last_penalty_at: None,
+            penalties: 0,
         }
     }
 
@@ -138,6 +140,7 @@ impl Bucket {
         self.paused_until = self.paused_until.max(until);
         self.theoretical_arrival = self.theoretical_arrival.max(until + self.tolerance);
         self.last_penalty_at = Some(now);
+        self.penalties = self.penalties.saturating_add(1);
     }
 
     /// A slot reserved before a penalty that falls inside the pause is void.
@@ -232,6 +235,18 @@ impl QuotaRegistry {
         });
     }
 
+    /// How often the cloud has throttled this (account, action) so far: the
+    /// poll planner shrinks its long-poll share when this grows.
+    pub fn penalties(&self, account: &str, action: &str) -> u64 {
+        let buckets = match self.inner.buckets.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        buckets
+            .get(&(account.to_string(), action.to_string()))
+            .map_or(0, |bucket| bucket.penalties)
+    }
+
     fn with_bucket<T>(
         &self,
         account: &str,
@@ -292,6 +307,8 @@ mod tests {
         quotas.penalize("acct", "StartExecution", Duration::from_millis(400));
         waiter.await.unwrap();
         assert!(Instant::now() - penalized_at >= Duration::from_millis(400));
+        assert_eq!(quotas.penalties("acct", "StartExecution"), 1);
+        assert_eq!(quotas.penalties("acct", "DescribeExecution"), 0);
     }
 
     #[test]

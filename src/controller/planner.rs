@@ -1,0 +1,384 @@
+//! The poll planner. An account's DescribeExecution quota sustains about
+//! `rate × WaitTimeSeconds` long-polls at once (≈ 256 with the default quota
+//! and headroom). Those *slots* go to the executions most likely to end soon,
+//! the oldest; every other live execution of the account is *swept*: `sweep`
+//! reads ListExecutions pages (100 executions per call) within the
+//! ListExecutions quota (it reads the slotted ones too, as a safety net). A slot freed by an ending goes to the oldest swept
+//! execution. When the cloud throttles anyway (someone else shares the
+//! account), the slots shrink, and grow back once it stops.
+//!
+//! Locks here are never held across an `.await`, and never taken while the
+//! tracker's lock is held (nor the other way round).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use jiff::Timestamp;
+use tokio::sync::{Notify, oneshot};
+use tokio::task::AbortHandle;
+use tokio::time::Instant;
+
+use super::tracker::{PollTarget, TrackKey, Tracker};
+use crate::fnf::Client;
+
+const DESCRIBE: &str = "DescribeExecution";
+/// Share of the long-poll capacity given to slots; the rest of the
+/// DescribeExecution quota serves one-off reads (adoption, Observe look-ups).
+const SLOT_SHARE: f64 = 0.95;
+/// Slots never shrink below this share of the capacity.
+const MIN_FACTOR: f64 = 0.25;
+/// A throttled DescribeExecution cuts the slots to this share of themselves.
+const THROTTLED_FACTOR: f64 = 0.75;
+/// Without throttling for this long, the slots grow by `RECOVERY_STEP`.
+const RECOVERY_PERIOD: Duration = Duration::from_secs(10);
+const RECOVERY_STEP: f64 = 0.05;
+
+/// Long-polls an account can keep in flight with a DescribeExecution quota of
+/// `per_second`, each held `wait_secs` (a wait of 0 still takes a call per second).
+pub fn slot_capacity(per_second: f64, wait_secs: u32, factor: f64) -> usize {
+    let held = f64::from(wait_secs.max(1));
+    let slots = (per_second * held * SLOT_SHARE * factor).floor();
+    // Finite and non-negative by construction; a count of calls fits usize.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let slots = slots.max(1.0) as usize;
+    slots
+}
+
+/// The planner's throttling memory: a new penalty cuts the factor, a quiet
+/// `RECOVERY_PERIOD` restores a step of it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Throttling {
+    pub factor: f64,
+    pub penalties_seen: u64,
+    pub adjusted_at: Instant,
+}
+
+impl Throttling {
+    fn new(now: Instant) -> Self {
+        Self {
+            factor: 1.0,
+            penalties_seen: 0,
+            adjusted_at: now,
+        }
+    }
+
+    pub fn observe(mut self, penalties: u64, now: Instant) -> Self {
+        if penalties > self.penalties_seen {
+            self.factor = (self.factor * THROTTLED_FACTOR).max(MIN_FACTOR);
+            self.penalties_seen = penalties;
+            self.adjusted_at = now;
+        } else if self.factor < 1.0 && now.duration_since(self.adjusted_at) >= RECOVERY_PERIOD {
+            self.factor = (self.factor + RECOVERY_STEP).min(1.0);
+            self.adjusted_at = now;
+        }
+        self
+    }
+}
+
+/// One swept or slotted execution, as the sweeper needs it.
+#[derive(Clone)]
+pub struct Member {
+    pub key: TrackKey,
+    pub client: Client,
+    pub flow_name: String,
+    pub execution_name: String,
+}
+
+enum Role {
+    Holder,
+    Waiting(Option<oneshot::Sender<()>>),
+}
+
+struct MemberState {
+    member: Member,
+    /// Oldest first: (started, ms since the epoch; arrival).
+    order: (i64, u64),
+    role: Role,
+}
+
+struct Account {
+    members: HashMap<TrackKey, MemberState>,
+    waiting: BTreeMap<(i64, u64), TrackKey>,
+    holders: usize,
+    throttling: Throttling,
+    sweeper: Option<AbortHandle>,
+    news: Arc<Notify>,
+}
+
+impl Account {
+    fn new() -> Self {
+        Self {
+            members: HashMap::new(),
+            waiting: BTreeMap::new(),
+            holders: 0,
+            throttling: Throttling::new(Instant::now()),
+            sweeper: None,
+            news: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Grants free slots to the oldest waiting members.
+    fn fill(&mut self, capacity: usize) {
+        while self.holders < capacity {
+            let Some((_, key)) = self.waiting.pop_first() else {
+                return;
+            };
+            if let Some(state) = self.members.get_mut(&key)
+                && let Role::Waiting(grant) = &mut state.role
+            {
+                if let Some(grant) = grant.take() {
+                    // A member whose task already ended leaves through `Drop`.
+                    let _ = grant.send(());
+                }
+                state.role = Role::Holder;
+                self.holders += 1;
+            }
+        }
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    accounts: Mutex<HashMap<String, Account>>,
+    arrivals: std::sync::atomic::AtomicU64,
+}
+
+/// Shared by every poll task of the operator; cheap to clone.
+#[derive(Clone, Default)]
+pub struct Planner {
+    inner: Arc<Inner>,
+}
+
+impl Planner {
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, Account>> {
+        // A poisoned lock only means a task panicked mid-update; the counts are
+        // rebuilt as members leave.
+        self.inner
+            .accounts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn capacity(account_id: &str, account: &mut Account, client: &Client, wait: u32) -> usize {
+        let quotas = &client.config().quotas;
+        let Some(rate) = quotas.config().rate_for(DESCRIBE) else {
+            return usize::MAX;
+        };
+        account.throttling = account
+            .throttling
+            .observe(quotas.penalties(account_id, DESCRIBE), Instant::now());
+        slot_capacity(rate.per_second, wait, account.throttling.factor)
+    }
+
+    /// Enters `key` into its account's plan: a slot if one is free, otherwise
+    /// the sweep. Leaving is dropping the returned membership.
+    pub fn join(
+        &self,
+        tracker: &Tracker,
+        key: &TrackKey,
+        target: &PollTarget,
+        wait: u32,
+        started: Option<Timestamp>,
+    ) -> Membership {
+        let account_id = target.client.credential_provider().account_id();
+        let arrival = self
+            .inner
+            .arrivals
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let order = (started.map_or(i64::MAX, |t| t.as_millisecond()), arrival);
+        let (grant, granted) = oneshot::channel();
+        let mut accounts = self.lock();
+        let account = accounts
+            .entry(account_id.clone())
+            .or_insert_with(Account::new);
+        let member = Member {
+            key: key.clone(),
+            client: target.client.clone(),
+            flow_name: target.flow_name.clone(),
+            execution_name: target.execution_name.clone(),
+        };
+        account.members.insert(
+            key.clone(),
+            MemberState {
+                member,
+                order,
+                role: Role::Waiting(Some(grant)),
+            },
+        );
+        account.waiting.insert(order, key.clone());
+        let capacity = Self::capacity(&account_id, account, &target.client, wait);
+        account.fill(capacity);
+        if account.sweeper.as_ref().is_none_or(AbortHandle::is_finished) {
+            let task = tokio::spawn(super::sweep::run(
+                tracker.clone(),
+                self.clone(),
+                account_id.clone(),
+                account.news.clone(),
+            ));
+            account.sweeper = Some(task.abort_handle());
+        }
+        account.news.notify_one();
+        Membership {
+            planner: self.clone(),
+            account_id,
+            key: key.clone(),
+            client: target.client.clone(),
+            wait,
+            granted: Some(granted),
+        }
+    }
+
+    /// The account's members as they stand now (for one sweep round).
+    pub fn members(&self, account_id: &str) -> Vec<Member> {
+        self.lock()
+            .get(account_id)
+            .map(|account| {
+                account
+                    .members
+                    .values()
+                    .map(|state| state.member.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Long-polls in flight and executions swept, over all accounts.
+    pub fn counts(&self) -> (usize, usize) {
+        self.lock().values().fold((0, 0), |(held, swept), account| {
+            (
+                held + account.holders,
+                swept + account.members.len() - account.holders,
+            )
+        })
+    }
+
+    /// Ends every sweeper (the controller is stopping).
+    pub fn abort_all(&self) {
+        for account in self.lock().values_mut() {
+            if let Some(task) = account.sweeper.take() {
+                task.abort();
+            }
+        }
+    }
+
+    fn leave(&self, account_id: &str, key: &TrackKey, client: &Client, wait: u32) {
+        let mut accounts = self.lock();
+        let Some(account) = accounts.get_mut(account_id) else {
+            return;
+        };
+        if let Some(state) = account.members.remove(key) {
+            match state.role {
+                Role::Holder => account.holders -= 1,
+                Role::Waiting(_) => {
+                    account.waiting.remove(&state.order);
+                }
+            }
+        }
+        let capacity = Self::capacity(account_id, account, client, wait);
+        account.fill(capacity);
+        if account.members.is_empty() {
+            if let Some(task) = account.sweeper.take() {
+                task.abort();
+            }
+            accounts.remove(account_id);
+        }
+    }
+}
+
+/// A poll task's place in the plan; dropping it frees the slot or leaves the sweep.
+pub struct Membership {
+    planner: Planner,
+    account_id: String,
+    key: TrackKey,
+    client: Client,
+    wait: u32,
+    granted: Option<oneshot::Receiver<()>>,
+}
+
+impl Membership {
+    /// Returns once this execution holds a long-poll slot; until then it is swept.
+    pub async fn slot(&mut self) {
+        if let Some(granted) = self.granted.take() {
+            // A dropped sender means the member was granted and re-queued
+            // elsewhere; `keep_slot` sorts that out.
+            let _ = granted.await;
+        }
+    }
+
+    /// Whether this holder may long-poll again; gives the slot back (and
+    /// rejoins the sweep) when throttling has shrunk the capacity below the
+    /// number of holders.
+    pub fn keep_slot(&mut self) -> bool {
+        let mut accounts = self.planner.lock();
+        let Some(account) = accounts.get_mut(&self.account_id) else {
+            return true;
+        };
+        let capacity = Planner::capacity(&self.account_id, account, &self.client, self.wait);
+        let over = account.holders > capacity;
+        let Some(state) = account.members.get_mut(&self.key) else {
+            return true;
+        };
+        match &mut state.role {
+            Role::Holder if over => {
+                let (grant, granted) = oneshot::channel();
+                state.role = Role::Waiting(Some(grant));
+                let order = state.order;
+                account.holders -= 1;
+                account.waiting.insert(order, self.key.clone());
+                account.news.notify_one();
+                self.granted = Some(granted);
+                false
+            }
+            Role::Holder => true,
+            Role::Waiting(grant) => {
+                // Still queued: make sure there is a grant to wait for.
+                if self.granted.is_none() {
+                    let (sender, granted) = oneshot::channel();
+                    *grant = Some(sender);
+                    self.granted = Some(granted);
+                }
+                false
+            }
+        }
+    }
+}
+
+impl Drop for Membership {
+    fn drop(&mut self) {
+        self.planner
+            .leave(&self.account_id, &self.key, &self.client, self.wait);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_quota_sustains_a_few_hundred_long_polls() {
+        // 5/s with 10% headroom, held 60 s.
+        assert_eq!(slot_capacity(4.5, 60, 1.0), 256);
+        assert_eq!(slot_capacity(4.5, 60, 0.25), 64);
+        assert_eq!(slot_capacity(4.5, 0, 1.0), 4);
+        assert_eq!(slot_capacity(0.01, 1, 1.0), 1);
+    }
+
+    #[test]
+    fn throttling_shrinks_the_share_and_quiet_restores_it() {
+        let start = Instant::now();
+        let calm = Throttling::new(start);
+        assert_eq!(calm.observe(0, start + Duration::from_secs(60)).factor, 1.0);
+        let hit = calm.observe(2, start);
+        assert_eq!(hit.factor, THROTTLED_FACTOR);
+        // The same count again is not a new penalty.
+        assert_eq!(hit.observe(2, start + Duration::from_secs(1)).factor, hit.factor);
+        let mut floor = hit;
+        for n in 3..30 {
+            floor = floor.observe(n, start);
+        }
+        assert_eq!(floor.factor, MIN_FACTOR);
+        let later = floor.observe(29, start + RECOVERY_PERIOD);
+        assert!((later.factor - (MIN_FACTOR + RECOVERY_STEP)).abs() < 1e-9);
+    }
+}

@@ -1,0 +1,223 @@
+//! The sweeper: one task per account reads ListExecutions pages, so every
+//! ending is seen even when no long-poll is in flight for it. Per flow, a
+//! round lists each terminal status within the start-time window of the live
+//! executions (every item carries
+//! the DescribeExecution fields, so an ending needs no further call), and one
+//! page of `Running` for executions still shown as Starting (slot holders
+//! included: a long-poll answers only at the end). Calls are paced by the
+//! account's ListExecutions quota, so rounds simply follow each other.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use tokio::sync::Notify;
+
+use super::planner::{Member, Planner};
+use super::tracker::{TrackKey, Tracker};
+use crate::crd::phase;
+use crate::fnf::model::{TERMINAL_STATUSES, parse_cloud_time};
+use crate::fnf::{Client, FnfError, ListExecutions};
+
+const PAGE_SIZE: u32 = 100;
+/// The cloud compares StartedTime at its own precision: widen the window.
+const WINDOW_SLACK: Duration = Duration::from_secs(1);
+/// Nothing to sweep: look again after this even without news.
+const IDLE_RECHECK: Duration = Duration::from_secs(5);
+const BACKOFF_BASE: Duration = Duration::from_secs(1);
+const BACKOFF_MAX: Duration = Duration::from_secs(30);
+
+/// One execution the sweep looks for.
+#[derive(Clone, Debug)]
+struct Sought {
+    key: TrackKey,
+    started: Option<Timestamp>,
+}
+
+/// What one round reads for one flow of one endpoint.
+struct FlowSweep {
+    client: Client,
+    flow_name: String,
+    /// Executions not yet seen ended, by execution name.
+    endings: HashMap<String, Sought>,
+    /// Executions still shown as Starting, by execution name.
+    starting: HashMap<String, Sought>,
+}
+
+pub async fn run(tracker: Tracker, planner: Planner, account_id: String, news: Arc<Notify>) {
+    let mut failures: u32 = 0;
+    loop {
+        let sweeps = plan_round(&tracker, planner.members(&account_id));
+        if sweeps.is_empty() {
+            // Either a new member or the idle re-check: both just start a round.
+            let _ = tokio::time::timeout(IDLE_RECHECK, news.notified()).await;
+            continue;
+        }
+        let mut failed = false;
+        for sweep in &sweeps {
+            if let Err(err) = sweep_flow(&tracker, sweep).await {
+                tracing::debug!(
+                    flow = %sweep.flow_name, reason = err.reason(), error = %err,
+                    "sweep failed"
+                );
+                failed = true;
+            }
+        }
+        if failed {
+            failures = failures.saturating_add(1);
+            let exp = BACKOFF_BASE.saturating_mul(1u32 << failures.min(6));
+            tokio::time::sleep(exp.min(BACKOFF_MAX)).await;
+        } else {
+            failures = 0;
+        }
+    }
+}
+
+fn plan_round(tracker: &Tracker, members: Vec<Member>) -> Vec<FlowSweep> {
+    let mut sweeps: HashMap<(String, String), FlowSweep> = HashMap::new();
+    for member in members {
+        let Some(read) = tracker.execution_read(&member.key) else {
+            continue;
+        };
+        let ended = read.status.as_deref().is_some_and(phase::is_terminal);
+        let starting = read.status.as_deref() == Some(phase::STARTING);
+        // Slot holders too: a granted slot may still be queued for its
+        // DescribeExecution token when its execution ends.
+        let wanted_ending = !ended;
+        if !wanted_ending && !starting {
+            continue;
+        }
+        let sought = Sought {
+            key: member.key.clone(),
+            started: read
+                .started_time
+                .as_deref()
+                .and_then(parse_cloud_time),
+        };
+        let group = (
+            member.client.config().endpoint.url().to_string(),
+            member.flow_name.clone(),
+        );
+        let sweep = sweeps.entry(group).or_insert_with(|| FlowSweep {
+            client: member.client.clone(),
+            flow_name: member.flow_name.clone(),
+            endings: HashMap::new(),
+            starting: HashMap::new(),
+        });
+        if wanted_ending {
+            sweep
+                .endings
+                .insert(member.execution_name.clone(), sought.clone());
+        }
+        if starting {
+            sweep.starting.insert(member.execution_name, sought);
+        }
+    }
+    sweeps.into_values().collect()
+}
+
+async fn sweep_flow(tracker: &Tracker, sweep: &FlowSweep) -> Result<(), FnfError> {
+    if !sweep.endings.is_empty() {
+        let window = window(sweep.endings.values());
+        for &status in TERMINAL_STATUSES {
+            let mut next_token = None;
+            loop {
+                let page = sweep
+                    .client
+                    .list_executions(&query(sweep, status, window, next_token))
+                    .await?;
+                record(tracker, &sweep.endings, &page.executions);
+                match page.next_token.filter(|t| !t.is_empty()) {
+                    Some(token) => next_token = Some(token),
+                    None => break,
+                }
+            }
+        }
+    }
+    if !sweep.starting.is_empty() {
+        // One page a round: the next round starts after the ones seen Running.
+        let window = (window(sweep.starting.values()).0, None);
+        let page = sweep
+            .client
+            .list_executions(&query(sweep, phase::RUNNING, window, None))
+            .await?;
+        record(tracker, &sweep.starting, &page.executions);
+    }
+    Ok(())
+}
+
+fn record(tracker: &Tracker, sought: &HashMap<String, Sought>, found: &[crate::fnf::Execution]) {
+    for execution in found {
+        if let Some(sought) = sought.get(&execution.name) {
+            tracker.record_read(&sought.key, execution);
+        }
+    }
+}
+
+type Window = (Option<Timestamp>, Option<Timestamp>);
+
+/// The start-time range covering every sought execution; unbounded when one
+/// has no known start.
+fn window<'a>(sought: impl Iterator<Item = &'a Sought>) -> Window {
+    let mut bounds: Option<(Timestamp, Timestamp)> = None;
+    for s in sought {
+        let Some(started) = s.started else {
+            return (None, None);
+        };
+        bounds = Some(match bounds {
+            None => (started, started),
+            Some((low, high)) => (low.min(started), high.max(started)),
+        });
+    }
+    match bounds {
+        Some((low, high)) => (
+            low.checked_sub(WINDOW_SLACK).ok(),
+            high.checked_add(WINDOW_SLACK).ok(),
+        ),
+        None => (None, None),
+    }
+}
+
+fn query(sweep: &FlowSweep, status: &str, window: Window, token: Option<String>) -> ListExecutions {
+    // The documented shape: RFC 3339 UTC with milliseconds.
+    let format = |t: Timestamp| t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+    ListExecutions {
+        flow_name: sweep.flow_name.clone(),
+        next_token: token,
+        limit: Some(PAGE_SIZE),
+        status: Some(status.to_string()),
+        started_time_begin: window.0.map(format),
+        started_time_end: window.1.map(format),
+        execution_name_prefix: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sought(started: Option<&str>) -> Sought {
+        Sought {
+            key: TrackKey {
+                namespace: "ns".into(),
+                name: "n".into(),
+                uid: "u".into(),
+            },
+            started: started.map(|t| t.parse().unwrap()),
+        }
+    }
+
+    #[test]
+    fn the_window_covers_every_start_with_slack() {
+        let all = [
+            sought(Some("2026-01-01T00:00:10Z")),
+            sought(Some("2026-01-01T00:00:05.500Z")),
+        ];
+        let (low, high) = window(all.iter());
+        assert_eq!(low.unwrap().to_string(), "2026-01-01T00:00:04.5Z");
+        assert_eq!(high.unwrap().to_string(), "2026-01-01T00:00:11Z");
+        let unknown = [sought(Some("2026-01-01T00:00:10Z")), sought(None)];
+        assert_eq!(window(unknown.iter()), (None, None));
+    }
+}
