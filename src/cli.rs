@@ -255,3 +255,34 @@ mod tests {
         assert!(parse_quota("DescribeExecution=5").is_err());
     }
 }
+
+/// `fnf-operator run`: serves metrics and runs the controller until SIGTERM
+/// or Ctrl-C. Also how the benchmark runs the operator as its own process.
+pub async fn run_operator(args: RunArgs) -> anyhow::Result<()> {
+    let config = args.operator_config()?;
+    let kube = kube::Client::try_default().await?;
+    let metrics = crate::controller::Metrics::new();
+    let server = tokio::spawn(metrics.clone().serve(args.metrics_addr));
+    tracing::info!(metrics_addr = %args.metrics_addr, namespaces = ?config.namespaces, "fnf-operator starting");
+    let outcome = crate::controller::run(kube, config, metrics, shutdown_signal()).await;
+    server.abort();
+    outcome?;
+    tracing::info!("fnf-operator stopped");
+    Ok(())
+}
+
+/// SIGTERM (Kubernetes) or Ctrl-C.
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {},
+        _ = terminate => {},
+    }
+}

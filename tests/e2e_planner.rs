@@ -79,7 +79,10 @@ async fn executions_beyond_the_long_poll_quota_are_swept_and_every_end_arrives()
         let cloud = env.emulator.execution("hold", name).unwrap();
         assert_eq!(phase(fe), Some("Succeeded"));
         assert_eq!(status.output.as_deref(), Some(cloud.output.as_str()));
-        assert_eq!(status.stopped_time.as_deref(), Some(cloud.stopped_time.as_str()));
+        assert_eq!(
+            status.stopped_time.as_deref(),
+            Some(cloud.stopped_time.as_str())
+        );
         let end: jiff::Timestamp = cloud.stopped_time.parse().unwrap();
         last_end = last_end.max(Some(end));
     }
@@ -90,7 +93,10 @@ async fn executions_beyond_the_long_poll_quota_are_swept_and_every_end_arrives()
             "{action} throttled"
         );
     }
-    assert!(most_held <= 256, "long-polls {most_held} beyond the quota's");
+    assert!(
+        most_held <= 256,
+        "long-polls {most_held} beyond the quota's"
+    );
     assert!(most_swept > 0, "nothing was swept");
     let behind = jiff::Timestamp::now().duration_since(last_end.unwrap());
     eprintln!(

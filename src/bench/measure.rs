@@ -17,7 +17,12 @@ pub fn reset_peak_rss() -> bool {
 
 /// This process's peak resident set (VmHWM), KiB.
 pub fn peak_rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    peak_rss_kib_of("self")
+}
+
+/// The peak resident set of `/proc/<pid>`, KiB.
+pub fn peak_rss_kib_of(pid: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     proc_field_kib(&status, "VmHWM:")
 }
 
@@ -30,7 +35,12 @@ fn proc_field_kib(text: &str, field: &str) -> Option<u64> {
 
 /// CPU seconds (user + system) this process has used so far.
 pub fn cpu_seconds(ticks_per_sec: f64) -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    cpu_seconds_of("self", ticks_per_sec)
+}
+
+/// CPU seconds (user + system) `/proc/<pid>` has used so far.
+pub fn cpu_seconds_of(pid: &str, ticks_per_sec: f64) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     parse_cpu_ticks(&stat).map(|ticks| ticks as f64 / ticks_per_sec)
 }
 

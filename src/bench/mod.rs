@@ -6,6 +6,7 @@
 
 pub mod args;
 pub mod measure;
+pub mod operator;
 pub mod plot;
 pub mod report;
 pub mod scenario;
@@ -47,6 +48,8 @@ pub enum BenchError {
     },
     #[error("plot: {0}")]
     Plot(String),
+    #[error("operator process: {0}")]
+    Operator(String),
 }
 
 impl BenchError {
@@ -59,6 +62,7 @@ impl BenchError {
             Self::Kube { .. } => "BenchKubeFailed",
             Self::Io { .. } => "BenchIoFailed",
             Self::Plot(_) => "BenchPlotFailed",
+            Self::Operator(_) => "BenchOperatorFailed",
         }
     }
 }

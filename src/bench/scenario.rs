@@ -14,13 +14,14 @@ use kube::runtime::{WatchStreamExt, watcher};
 use rand::Rng;
 
 use super::BenchError;
-use super::args::{BenchArgs, LONG_POLL_WAIT_SECS, ScenarioSpec};
+use super::args::{BenchArgs, ScenarioSpec};
 use super::measure;
+use super::operator::OperatorProcess;
 use super::stats::LagSample;
 use crate::crd::{FlowExecution, default_execution_name, phase};
 use crate::devcluster::DevCluster;
 use crate::emulator::{ExecutionMode, RunningEmulator};
-use crate::sandbox::{self, OperatorTask};
+use crate::sandbox;
 
 pub const FLOW_NAME: &str = "bench-wait";
 /// Waits `$.wait` seconds, then succeeds.
@@ -30,7 +31,6 @@ const CREATE_ATTEMPTS: u32 = 10;
 const CREATE_RETRY_BASE: Duration = Duration::from_millis(500);
 const CHECK_PERIOD: Duration = Duration::from_secs(1);
 const PROGRESS_LOG_PERIOD: Duration = Duration::from_secs(20);
-const OPERATOR_STOP_TIMEOUT: Duration = Duration::from_secs(60);
 const CLEANUP_CONCURRENCY: usize = 16;
 
 /// What one scenario measured.
@@ -152,16 +152,14 @@ pub async fn run(
     let seen: SeenAt = Arc::default();
     let watch = tokio::spawn(watch_ends(api.clone(), seen.clone()));
 
-    let mut config = sandbox::operator_config(
-        &emulator.endpoint(),
-        vec![namespace.clone()],
-        LONG_POLL_WAIT_SECS,
-    )?;
-    config.poll = spec.strategy.poll();
     let before = emulator.counters();
-    let peak_rss_is_per_scenario = measure::reset_peak_rss();
-    let cpu_before = measure::cpu_seconds(ticks_per_sec);
-    let operator = OperatorTask::start(cluster.admin_client().await?, config);
+    let operator = OperatorProcess::start(
+        cluster.kubeconfig_path(),
+        &emulator.endpoint(),
+        &namespace,
+        spec.strategy,
+    )
+    .await?;
     tracing::info!(scenario = %spec.label(), %namespace, "scenario started");
 
     let waits: Vec<u32> = {
@@ -201,11 +199,9 @@ pub async fn run(
     let closed_at = Timestamp::now();
     let measured_secs = first_created.elapsed().as_secs_f64();
     let after = emulator.counters();
-    let cpu_secs = cpu_before
-        .zip(measure::cpu_seconds(ticks_per_sec))
-        .map(|(b, a)| a - b);
-    let peak_rss_kib = measure::peak_rss_kib();
-    let metrics = operator.metrics.render();
+    let cpu_secs = operator.cpu_seconds(ticks_per_sec);
+    let peak_rss_kib = operator.peak_rss_kib();
+    let metrics = operator.metrics().await.unwrap_or_default();
     let status_writes =
         measure::prometheus_counter(&metrics, "fnf_operator_status_writes_total").unwrap_or(0.0);
     let reconcile_errors: BTreeMap<String, u64> =
@@ -217,12 +213,7 @@ pub async fn run(
             })
             .collect();
 
-    if tokio::time::timeout(OPERATOR_STOP_TIMEOUT, operator.stop())
-        .await
-        .is_err()
-    {
-        tracing::warn!(scenario = %spec.label(), "operator did not stop in time; going on");
-    }
+    operator.stop().await;
     watch.abort();
 
     let seen_at = seen.lock().unwrap_or_else(PoisonError::into_inner).clone();
@@ -253,7 +244,8 @@ pub async fn run(
         status_writes,
         reconcile_errors,
         peak_rss_kib,
-        peak_rss_is_per_scenario,
+        // Its own process per scenario.
+        peak_rss_is_per_scenario: true,
         cpu_secs,
     })
 }

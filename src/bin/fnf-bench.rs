@@ -2,10 +2,24 @@
 //! `fnf_operator::bench`). Parses arguments and runs; all logic is in the library.
 
 use clap::Parser;
+use fnf_operator::bench::operator::OPERATOR_SUBCOMMAND;
 use fnf_operator::bench::{self, BenchArgs};
+use fnf_operator::cli::{RunArgs, init_logging, run_operator};
+
+/// `fnf-bench operator run …`: the operator under test, as its own process.
+#[derive(Parser)]
+enum OperatorCommand {
+    Run(RunArgs),
+}
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    if std::env::args().nth(1).as_deref() == Some(OPERATOR_SUBCOMMAND) {
+        fnf_operator::fnf::install_crypto_provider();
+        let OperatorCommand::Run(args) = OperatorCommand::parse_from(std::env::args().skip(1));
+        init_logging(args.log_format);
+        return run_operator(args).await;
+    }
     let args = BenchArgs::parse();
     // The operator's own logs would drown the progress lines (its failed
     // reconciles are counted in the results instead); RUST_LOG overrides.

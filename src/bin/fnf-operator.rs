@@ -1,8 +1,7 @@
 //! fnf-operator: `run` the controller, or `call` one fnf action by hand.
 
 use clap::{Parser, Subcommand};
-use fnf_operator::cli::{LogFormat, RunArgs, init_logging};
-use fnf_operator::controller::{Metrics, run};
+use fnf_operator::cli::{LogFormat, RunArgs, init_logging, run_operator};
 use fnf_operator::fnf::call::{CallArgs, run_call};
 
 #[derive(Parser)]
@@ -29,16 +28,7 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Run(args) => {
             init_logging(args.log_format);
-            let config = args.operator_config()?;
-            let kube = kube::Client::try_default().await?;
-            let metrics = Metrics::new();
-            let server = tokio::spawn(metrics.clone().serve(args.metrics_addr));
-            tracing::info!(metrics_addr = %args.metrics_addr, namespaces = ?config.namespaces, "fnf-operator starting");
-            let outcome = run(kube, config, metrics, shutdown_signal()).await;
-            server.abort();
-            outcome?;
-            tracing::info!("fnf-operator stopped");
-            Ok(())
+            run_operator(args).await
         }
         Command::Call(args) => {
             init_logging(LogFormat::Text);
@@ -53,21 +43,5 @@ async fn main() -> anyhow::Result<()> {
                 }
             }
         }
-    }
-}
-
-/// SIGTERM (Kubernetes) or Ctrl-C.
-async fn shutdown_signal() {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {},
-        _ = terminate => {},
     }
 }

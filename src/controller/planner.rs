@@ -3,7 +3,8 @@
 //! and headroom). Those *slots* go to the executions most likely to end soon,
 //! the oldest; every other live execution of the account is *swept*: `sweep`
 //! reads ListExecutions pages (100 executions per call) within the
-//! ListExecutions quota (it reads the slotted ones too, as a safety net). A slot freed by an ending goes to the oldest swept
+//! ListExecutions quota (slotted ones too while their long-polls queue for
+//! tokens). A slot freed by an ending goes to the oldest swept
 //! execution. When the cloud throttles anyway (someone else shares the
 //! account), the slots shrink, and grow back once it stops.
 //!
@@ -83,6 +84,7 @@ pub struct Member {
     pub client: Client,
     pub flow_name: String,
     pub execution_name: String,
+    pub holds_slot: bool,
 }
 
 enum Role {
@@ -132,6 +134,7 @@ impl Account {
                     let _ = grant.send(());
                 }
                 state.role = Role::Holder;
+                state.member.holds_slot = true;
                 self.holders += 1;
             }
         }
@@ -197,6 +200,7 @@ impl Planner {
             client: target.client.clone(),
             flow_name: target.flow_name.clone(),
             execution_name: target.execution_name.clone(),
+            holds_slot: false,
         };
         account.members.insert(
             key.clone(),
@@ -209,7 +213,11 @@ impl Planner {
         account.waiting.insert(order, key.clone());
         let capacity = Self::capacity(&account_id, account, &target.client, wait);
         account.fill(capacity);
-        if account.sweeper.as_ref().is_none_or(AbortHandle::is_finished) {
+        if account
+            .sweeper
+            .as_ref()
+            .is_none_or(AbortHandle::is_finished)
+        {
             let task = tokio::spawn(super::sweep::run(
                 tracker.clone(),
                 self.clone(),
@@ -323,6 +331,7 @@ impl Membership {
             Role::Holder if over => {
                 let (grant, granted) = oneshot::channel();
                 state.role = Role::Waiting(Some(grant));
+                state.member.holds_slot = false;
                 let order = state.order;
                 account.holders -= 1;
                 account.waiting.insert(order, self.key.clone());
@@ -372,7 +381,10 @@ mod tests {
         let hit = calm.observe(2, start);
         assert_eq!(hit.factor, THROTTLED_FACTOR);
         // The same count again is not a new penalty.
-        assert_eq!(hit.observe(2, start + Duration::from_secs(1)).factor, hit.factor);
+        assert_eq!(
+            hit.observe(2, start + Duration::from_secs(1)).factor,
+            hit.factor
+        );
         let mut floor = hit;
         for n in 3..30 {
             floor = floor.observe(n, start);

@@ -1,10 +1,10 @@
 //! The sweeper: one task per account reads ListExecutions pages, so every
-//! ending is seen even when no long-poll is in flight for it. Per flow, a
-//! round lists each terminal status within the start-time window of the live
-//! executions (every item carries
-//! the DescribeExecution fields, so an ending needs no further call), and one
-//! page of `Running` for executions still shown as Starting (slot holders
-//! included: a long-poll answers only at the end). Calls are paced by the
+//! ending is seen even when no long-poll is in flight for it. A round first
+//! reads one page of `Running` per flow for executions still shown as
+//! Starting (a long-poll answers only at the end), then, per flow, lists each
+//! terminal status within the start-time window of the executions without a
+//! long-poll in flight (every item carries
+//! the DescribeExecution fields, so an ending needs no further call). Calls are paced by the
 //! account's ListExecutions quota, so rounds simply follow each other.
 
 use std::collections::HashMap;
@@ -23,6 +23,9 @@ use crate::fnf::{Client, FnfError, ListExecutions};
 const PAGE_SIZE: u32 = 100;
 /// The cloud compares StartedTime at its own precision: widen the window.
 const WINDOW_SLACK: Duration = Duration::from_secs(1);
+/// DescribeExecution callers wait longer than this: slot holders may not have
+/// their long-poll in flight.
+const QUEUED_LONG_POLLS: Duration = Duration::from_secs(1);
 /// Nothing to sweep: look again after this even without news.
 const IDLE_RECHECK: Duration = Duration::from_secs(5);
 const BACKOFF_BASE: Duration = Duration::from_secs(1);
@@ -56,7 +59,16 @@ pub async fn run(tracker: Tracker, planner: Planner, account_id: String, news: A
         }
         let mut failed = false;
         for sweep in &sweeps {
-            if let Err(err) = sweep_flow(&tracker, sweep).await {
+            if let Err(err) = sweep_starting(&tracker, sweep).await {
+                tracing::debug!(
+                    flow = %sweep.flow_name, reason = err.reason(), error = %err,
+                    "sweep for Running failed"
+                );
+                failed = true;
+            }
+        }
+        for sweep in &sweeps {
+            if let Err(err) = sweep_endings(&tracker, sweep).await {
                 tracing::debug!(
                     flow = %sweep.flow_name, reason = err.reason(), error = %err,
                     "sweep failed"
@@ -75,6 +87,13 @@ pub async fn run(tracker: Tracker, planner: Planner, account_id: String, news: A
 }
 
 fn plan_round(tracker: &Tracker, members: Vec<Member>) -> Vec<FlowSweep> {
+    // A slot holder's long-poll may be queued for its token (many slots
+    // granted at once): until it is in flight, the sweep covers it too.
+    let long_polls_queued = members.first().is_some_and(|member| {
+        let quotas = &member.client.config().quotas;
+        let account = member.client.credential_provider().account_id();
+        quotas.backlog(&account, "DescribeExecution") > QUEUED_LONG_POLLS
+    });
     let mut sweeps: HashMap<(String, String), FlowSweep> = HashMap::new();
     for member in members {
         let Some(read) = tracker.execution_read(&member.key) else {
@@ -82,18 +101,13 @@ fn plan_round(tracker: &Tracker, members: Vec<Member>) -> Vec<FlowSweep> {
         };
         let ended = read.status.as_deref().is_some_and(phase::is_terminal);
         let starting = read.status.as_deref() == Some(phase::STARTING);
-        // Slot holders too: a granted slot may still be queued for its
-        // DescribeExecution token when its execution ends.
-        let wanted_ending = !ended;
+        let wanted_ending = !ended && (!member.holds_slot || long_polls_queued);
         if !wanted_ending && !starting {
             continue;
         }
         let sought = Sought {
             key: member.key.clone(),
-            started: read
-                .started_time
-                .as_deref()
-                .and_then(parse_cloud_time),
+            started: read.started_time.as_deref().and_then(parse_cloud_time),
         };
         let group = (
             member.client.config().endpoint.url().to_string(),
@@ -117,7 +131,7 @@ fn plan_round(tracker: &Tracker, members: Vec<Member>) -> Vec<FlowSweep> {
     sweeps.into_values().collect()
 }
 
-async fn sweep_flow(tracker: &Tracker, sweep: &FlowSweep) -> Result<(), FnfError> {
+async fn sweep_endings(tracker: &Tracker, sweep: &FlowSweep) -> Result<(), FnfError> {
     if !sweep.endings.is_empty() {
         let window = window(sweep.endings.values());
         for &status in TERMINAL_STATUSES {
@@ -135,6 +149,10 @@ async fn sweep_flow(tracker: &Tracker, sweep: &FlowSweep) -> Result<(), FnfError
             }
         }
     }
+    Ok(())
+}
+
+async fn sweep_starting(tracker: &Tracker, sweep: &FlowSweep) -> Result<(), FnfError> {
     if !sweep.starting.is_empty() {
         // One page a round: the next round starts after the ones seen Running.
         let window = (window(sweep.starting.values()).0, None);

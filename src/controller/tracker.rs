@@ -115,7 +115,9 @@ impl Tracker {
 
     /// The last read of the execution, if `key` is tracked.
     pub fn execution_read(&self, key: &TrackKey) -> Option<ExecutionRead> {
-        self.lock().get(key).map(|e| e.view.execution.clone().unwrap_or_default())
+        self.lock()
+            .get(key)
+            .map(|e| e.view.execution.clone().unwrap_or_default())
     }
 
     /// Records what the cloud said of a tracked execution (a long-poll's answer
@@ -286,9 +288,7 @@ async fn planned(tracker: Tracker, key: TrackKey, target: PollTarget, wait: u32)
         .and_then(|read| read.started_time)
         .as_deref()
         .and_then(crate::fnf::model::parse_cloud_time);
-    let mut membership: Membership = tracker
-        .planner
-        .join(&tracker, &key, &target, wait, started);
+    let mut membership: Membership = tracker.planner.join(&tracker, &key, &target, wait, started);
     let mut failures = 0;
     loop {
         membership.slot().await;

@@ -235,6 +235,26 @@ impl QuotaRegistry {
         });
     }
 
+    /// How long a caller asking now would wait for a token of `action`: zero
+    /// unless calls are queued beyond the burst.
+    pub fn backlog(&self, account: &str, action: &str) -> Duration {
+        let buckets = match self.inner.buckets.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let Some(bucket) = buckets.get(&(account.to_string(), action.to_string())) else {
+            return Duration::ZERO;
+        };
+        let now = Instant::now();
+        let allowed_at = bucket
+            .theoretical_arrival
+            .max(now)
+            .checked_sub(bucket.tolerance)
+            .unwrap_or(now)
+            .max(bucket.paused_until);
+        allowed_at.saturating_duration_since(now)
+    }
+
     /// How often the cloud has throttled this (account, action) so far: the
     /// poll planner shrinks its long-poll share when this grows.
     pub fn penalties(&self, account: &str, action: &str) -> u64 {
@@ -308,6 +328,12 @@ mod tests {
         waiter.await.unwrap();
         assert!(Instant::now() - penalized_at >= Duration::from_millis(400));
         assert_eq!(quotas.penalties("acct", "StartExecution"), 1);
+        for _ in 0..3 {
+            quotas.acquire("acct", "StartExecution").await;
+        }
+        // One more caller would wait for the fourth interval.
+        assert!(quotas.backlog("acct", "StartExecution") > Duration::from_millis(50));
+        assert_eq!(quotas.backlog("other", "StartExecution"), Duration::ZERO);
         assert_eq!(quotas.penalties("acct", "DescribeExecution"), 0);
     }
 
