@@ -225,37 +225,6 @@ pub fn init_logging_with_default(format: LogFormat, default_filter: &str) {
     };
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_operator_keeps_headroom_under_the_documented_quotas() {
-        let quotas = operator_quotas();
-        let describe = quotas
-            .rate_for("DescribeExecution")
-            .unwrap_or(Rate::new(0, 0.0));
-        assert_eq!(describe.burst, 45);
-        assert!((describe.per_second - 4.5).abs() < 1e-9);
-        let other = quotas
-            .rate_for("StopExecution")
-            .unwrap_or(Rate::new(0, 0.0));
-        assert_eq!(other.burst, 9);
-    }
-
-    #[test]
-    fn durations_and_quotas_parse_as_documented() {
-        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
-        assert!(parse_duration("soon").is_err());
-        let (action, rate) =
-            parse_quota("DescribeExecution=2.5/50").unwrap_or((String::new(), Rate::new(0, 0.0)));
-        assert_eq!((action.as_str(), rate.burst), ("DescribeExecution", 50));
-        assert!(parse_quota("DescribeExecution=5").is_err());
-    }
-}
-
 /// `fnf-operator run`: serves metrics and runs the controller until SIGTERM
 /// or Ctrl-C. Also how the benchmark runs the operator as its own process.
 pub async fn run_operator(args: RunArgs) -> anyhow::Result<()> {
@@ -284,5 +253,36 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {},
         _ = terminate => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_operator_keeps_headroom_under_the_documented_quotas() {
+        let quotas = operator_quotas();
+        let describe = quotas
+            .rate_for("DescribeExecution")
+            .unwrap_or(Rate::new(0, 0.0));
+        assert_eq!(describe.burst, 45);
+        assert!((describe.per_second - 4.5).abs() < 1e-9);
+        let other = quotas
+            .rate_for("StopExecution")
+            .unwrap_or(Rate::new(0, 0.0));
+        assert_eq!(other.burst, 9);
+    }
+
+    #[test]
+    fn durations_and_quotas_parse_as_documented() {
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert!(parse_duration("soon").is_err());
+        let (action, rate) =
+            parse_quota("DescribeExecution=2.5/50").unwrap_or((String::new(), Rate::new(0, 0.0)));
+        assert_eq!((action.as_str(), rate.burst), ("DescribeExecution", 50));
+        assert!(parse_quota("DescribeExecution=5").is_err());
     }
 }

@@ -212,6 +212,10 @@ async fn operator_succeeds(env: &Env, release_ns: &str, docs: &[Value], window: 
     // A healthy operator's watch never fails.
     let watch_healthy = operator.metrics.controller_errors() == 0;
     operator.kill();
+    // Printed so a failure says which part was missing (captured unless it fails).
+    println!(
+        "RBAC of {release_ns}: completed={ok} started_event={has_events} lease={held} finalizer={saw_finalizer} watch_healthy={watch_healthy} succeeded={saw_success}"
+    );
     ok && has_events && held && saw_finalizer && watch_healthy
 }
 

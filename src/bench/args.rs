@@ -20,11 +20,16 @@ pub const INTERVAL_PERIOD: Duration = Duration::from_secs(10);
 #[command(name = "fnf-bench")]
 pub struct BenchArgs {
     /// Numbers of FlowExecutions, one scenario each. `SIZE@STRATEGY` runs that
-    /// size with one strategy only (e.g. `10000@long-poll`).
-    #[arg(long, value_delimiter = ',', default_value = "10,100,1000")]
+    /// size with one strategy only (e.g. `250@planner`).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "10,100,250@planner,1000,10000"
+    )]
     pub sizes: Vec<String>,
-    /// Poll strategies to compare: `long-poll`, `interval`.
-    #[arg(long, value_delimiter = ',', default_value = "long-poll,interval")]
+    /// Poll strategies to compare: `planner` (long-polls within the quota,
+    /// ListExecutions sweeps for the rest; `long-poll` is an alias), `interval`.
+    #[arg(long, value_delimiter = ',', default_value = "planner,interval")]
     pub strategies: Vec<String>,
     /// How long a scenario goes on after its last creation before executions
     /// not yet seen ended are counted as lagging at least that long.
@@ -53,17 +58,17 @@ pub enum Strategy {
 impl Strategy {
     pub fn parse(text: &str) -> Result<Self, BenchError> {
         match text.trim() {
-            "long-poll" => Ok(Self::LongPoll),
+            "planner" | "long-poll" => Ok(Self::LongPoll),
             "interval" => Ok(Self::Interval),
             other => Err(BenchError::Usage(format!(
-                "unknown strategy {other:?} (long-poll or interval)"
+                "unknown strategy {other:?} (planner or interval)"
             ))),
         }
     }
 
     pub fn label(self) -> &'static str {
         match self {
-            Self::LongPoll => "long-poll",
+            Self::LongPoll => "planner",
             Self::Interval => "interval",
         }
     }
@@ -149,10 +154,7 @@ mod tests {
             .scenarios()
             .unwrap();
         let labels: Vec<String> = specs.iter().map(ScenarioSpec::label).collect();
-        assert_eq!(
-            labels,
-            ["N=10 long-poll", "N=10 interval", "N=10000 long-poll"]
-        );
+        assert_eq!(labels, ["N=10 planner", "N=10 interval", "N=10000 planner"]);
     }
 
     #[test]

@@ -127,6 +127,11 @@ pub async fn run(args: BenchArgs, command: String) -> Result<Vec<ScenarioResult>
 
 fn document(results: &[ScenarioResult], ctx: &RunContext) -> String {
     let capacity = long_poll_capacity();
+    let slots = crate::controller::planner::slot_capacity(
+        capacity / f64::from(args::LONG_POLL_WAIT_SECS) * crate::cli::OPERATOR_QUOTA_SHARE,
+        args::LONG_POLL_WAIT_SECS,
+        1.0,
+    );
     format!(
         "# Benchmarks: status lag under the cloud's quota
 
@@ -134,18 +139,21 @@ fn document(results: &[ScenarioResult], ctx: &RunContext) -> String {
 
 How long after an execution ends in the cloud does its FlowExecution say so?
 `fnf-bench` answers that for N live executions, with the operator watching them
-by **long-poll** (DescribeExecution held up to 60 s, the default) or by
-**interval** polling (DescribeExecution every 10 s, what peer controllers do).
+through its **planner** (the default: as many DescribeExecution long-polls as
+the quota sustains, ListExecutions sweeps for the rest) or by **interval**
+polling (DescribeExecution every 10 s, what peer controllers do).
 
 ## How it is measured
 
-- One process runs everything: a local control plane (etcd and kube-apiserver
+- One process runs the harness: a local control plane (etcd and kube-apiserver
   from `devcluster`, separate processes), and per scenario a fresh fnf emulator
   with the **documented quotas** (DescribeExecution and GetExecutionHistory
-  burst 50 at 5/s, StartExecution 100/s, other actions burst 10 at 2/s; over
-  quota: 429 `ResourceThrottled`) and the operator in-process
-  (`sandbox::operator_config`, 16 concurrent reconciles, steps followed),
-  watching only the scenario's fresh namespace.
+  burst 50 at 5/s, StartExecution 100/s, other actions including
+  ListExecutions burst 10 at 2/s; over quota: 429 `ResourceThrottled`).
+- The operator runs as **its own process** per scenario (`fnf-bench operator
+  run …`, the same code as `fnf-operator run`, default flags: 16 concurrent
+  reconciles, steps followed, 10% quota headroom), watching only the
+  scenario's fresh namespace.
 - N FlowExecutions are created (16 at a time) for one flow that waits
   `$.wait` seconds, each with its own random wait.
 - **Status lag** of one execution = the moment a `kube::runtime::watcher` on the
@@ -161,35 +169,42 @@ by **long-poll** (DescribeExecution held up to 60 s, the default) or by
   scenario; *429s*: calls it refused over quota (all actions); *writes/exec*:
   the operator's status writes per FlowExecution
   (`fnf_operator_status_writes_total`).
-- *peak RSS* and *CPU s* are of the **whole benchmark process** (operator,
-  emulator, watch, object creation), not of the operator alone; etcd and
-  kube-apiserver are not included. The peak is reset between scenarios
-  (`/proc/self/clear_refs`); `*` marks a peak that could not be reset.
-- *N/Q s*: the quota's bound explained below (≈0: every execution can hold a
-  long-poll).
+- *peak RSS* and *CPU s* are the **operator process's** own (`VmHWM` and
+  utime+stime from `/proc/PID`).
+- *N/Q s*: the bound of a scheme that reads executions one DescribeExecution at
+  a time, explained below (≈0: every execution can hold a long-poll).
 
 ## The physical limit
 
-DescribeExecution is the only per-execution way to learn that an execution
-ended, and an account may make Q = 5 of them per second. A long-poll is held by
-the cloud for up to 60 s, so at steady state at most Q × 60 = {capacity:.0}
-calls are in flight: up to {capacity:.0} live executions can each always have a
-long-poll waiting, and each end is answered the moment it happens (the lag is
-then the status write plus the watch, well under a second). Beyond that the
-calls go round the executions: each is asked again every N/Q seconds on
-average, and an end that falls outside the ≤ 60 s its call is held waits for its
-next turn. So the best tail lag a pure long-poll or interval scheme can offer is
-about N/Q seconds: 200 s at N = 1000, 2000 s at N = 10000. Interval polling with
-period T is bounded by max(T, N/Q) and spreads its lag over that whole range
-even when the quota would allow less (10 s at N = 10, 20 s at N = 100), and it
-spends the quota whether or not anything ended. Going below N/Q for large N
-needs a read that covers many executions per call: ListExecutions pages of 100
-filtered by status (quota 2/s) cover 200 executions a second.
+DescribeExecution is the only per-execution read, and an account may make
+Q = 5 of them per second. A long-poll is held by the cloud for up to 60 s, so
+at most Q × 60 = {capacity:.0} calls can be in flight: up to that many live
+executions can each have a long-poll waiting, and each end is answered the
+moment it happens (the lag is then the status write plus the watch, well under
+a second). Past that, a scheme that only describes goes round the executions
+and its tail lag is about N/Q seconds: 200 s at N = 1000, 2000 s at
+N = 10000. Interval polling with period T is bounded by max(T, N/Q), spreads
+its lag over that whole range even when the quota would allow less, and spends
+the quota whether or not anything ended.
 
-Below {capacity:.0} the quota still shapes the first seconds: every new execution
-needs its first DescribeExecution from the same bucket (burst 50, then 5/s), so
-when many start together an execution that ends before its long-poll is placed
-waits for that queue.
+The planner adds the other read the API has: ListExecutions pages of up to 100
+executions, each item with every DescribeExecution field, filtered by status
+and start time, at L = 2 calls a second. It gives the ~{slots} long-poll slots
+its quota share sustains (0.9 × Q × 60 × 0.95) to the oldest executions, and
+sweeps the rest: per flow, one page of `Running` for executions still shown as
+Starting, then each terminal status within the start-time window of the
+executions without a long-poll in flight. An ending found there needs no
+further call. A sweep round costs about 4 + E/100 calls, where E is the number
+of ended executions inside the window, so the lag of a swept execution is
+bounded by one round, (4 + E/100)/L seconds: about 2 s while few have ended,
+and at most (4 + N/100)/L when all N have (52 s at N = 10000 with the 10%
+headroom). That is the floor the figures below should be read against.
+
+When many executions start together the first seconds are shaped by the
+DescribeExecution bucket too: each slot's first long-poll needs a token (burst
+45, then 4.5/s with headroom), so for about (slots − 45)/4.5 s some slot
+holders are not yet long-polling; the sweep covers those until their call is
+in flight, and their lag is then a sweep round's rather than a long-poll's.
 
 ## Results
 
@@ -197,10 +212,11 @@ waits for that queue.
 ## Reproduce
 
 ```sh
-cargo run --release --bin fnf-bench -- --sizes 10,100,1000,10000@long-poll --box-seconds 240
+cargo run --release --bin fnf-bench
 ```
 
-(about 18 minutes). `SIZE@STRATEGY` runs a size with one strategy only;
+(the defaults: N = 10, 100, 1000 and 10000 with both strategies, N = 250 with
+the planner, boxes of 240 s). `SIZE@STRATEGY` runs a size with one strategy only;
 `--wait-min-seconds`/`--wait-max-seconds` set the flows' run times,
 `--out-dir` where this file and the plot go. The machine is shared and has
 2 cores: absolute CPU and RSS figures move with it; the lags of the quota-bound

@@ -172,7 +172,7 @@ pub fn terminal_table(results: &[ScenarioResult]) -> String {
         out.push_str(&line(r));
     }
     for (size, ratio) in p99_ratios(results) {
-        let _ = write!(out, "\np99 lag interval/long-poll at N={size}: {ratio}");
+        let _ = write!(out, "\np99 lag interval/planner at N={size}: {ratio}");
     }
     out
 }
