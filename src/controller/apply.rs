@@ -159,6 +159,11 @@ pub async fn reconcile(
                         flow_name: flow_name.clone(),
                         execution_name: execution_name.clone(),
                         strategy: ctx.poll,
+                        recorded_start: current
+                            .status
+                            .as_ref()
+                            .and_then(|s| s.started_time.as_deref())
+                            .and_then(crate::fnf::model::parse_cloud_time),
                     },
                 );
                 if ctx.follow_steps {

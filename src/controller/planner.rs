@@ -85,6 +85,8 @@ pub struct Member {
     pub flow_name: String,
     pub execution_name: String,
     pub holds_slot: bool,
+    /// StartedTime when it joined (the cloud's, else the status's).
+    pub started: Option<Timestamp>,
 }
 
 enum Role {
@@ -182,8 +184,13 @@ impl Planner {
         key: &TrackKey,
         target: &PollTarget,
         wait: u32,
-        started: Option<Timestamp>,
     ) -> Membership {
+        let started = tracker
+            .execution_read(key)
+            .and_then(|read| read.started_time)
+            .as_deref()
+            .and_then(crate::fnf::model::parse_cloud_time)
+            .or(target.recorded_start);
         let account_id = target.client.credential_provider().account_id();
         let arrival = self
             .inner
@@ -201,6 +208,7 @@ impl Planner {
             flow_name: target.flow_name.clone(),
             execution_name: target.execution_name.clone(),
             holds_slot: false,
+            started,
         };
         account.members.insert(
             key.clone(),
@@ -339,7 +347,11 @@ impl Membership {
                 self.granted = Some(granted);
                 false
             }
-            Role::Holder => true,
+            Role::Holder => {
+                // Capacity regained after throttling goes to those waiting.
+                account.fill(capacity);
+                true
+            }
             Role::Waiting(grant) => {
                 // Still queued: make sure there is a grant to wait for.
                 if self.granted.is_none() {
@@ -361,36 +373,5 @@ impl Drop for Membership {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_default_quota_sustains_a_few_hundred_long_polls() {
-        // 5/s with 10% headroom, held 60 s.
-        assert_eq!(slot_capacity(4.5, 60, 1.0), 256);
-        assert_eq!(slot_capacity(4.5, 60, 0.25), 64);
-        assert_eq!(slot_capacity(4.5, 0, 1.0), 4);
-        assert_eq!(slot_capacity(0.01, 1, 1.0), 1);
-    }
-
-    #[test]
-    fn throttling_shrinks_the_share_and_quiet_restores_it() {
-        let start = Instant::now();
-        let calm = Throttling::new(start);
-        assert_eq!(calm.observe(0, start + Duration::from_secs(60)).factor, 1.0);
-        let hit = calm.observe(2, start);
-        assert_eq!(hit.factor, THROTTLED_FACTOR);
-        // The same count again is not a new penalty.
-        assert_eq!(
-            hit.observe(2, start + Duration::from_secs(1)).factor,
-            hit.factor
-        );
-        let mut floor = hit;
-        for n in 3..30 {
-            floor = floor.observe(n, start);
-        }
-        assert_eq!(floor.factor, MIN_FACTOR);
-        let later = floor.observe(29, start + RECOVERY_PERIOD);
-        assert!((later.factor - (MIN_FACTOR + RECOVERY_STEP)).abs() < 1e-9);
-    }
-}
+#[path = "planner_tests.rs"]
+mod tests;

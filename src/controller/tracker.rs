@@ -68,6 +68,9 @@ pub struct PollTarget {
     pub flow_name: String,
     pub execution_name: String,
     pub strategy: PollStrategy,
+    /// StartedTime as the status recorded it: after a restart the cloud has
+    /// not been read yet, and the sweep needs a start to bound its window.
+    pub recorded_start: Option<Timestamp>,
 }
 
 const POLL_BACKOFF_BASE: Duration = Duration::from_secs(1);
@@ -283,12 +286,7 @@ async fn poll(tracker: Tracker, key: TrackKey, target: PollTarget) {
 /// Long-polls while the planner gives this execution a slot; until then (or
 /// after it takes the slot back) the sweep watches it.
 async fn planned(tracker: Tracker, key: TrackKey, target: PollTarget, wait: u32) {
-    let started = tracker
-        .execution_read(&key)
-        .and_then(|read| read.started_time)
-        .as_deref()
-        .and_then(crate::fnf::model::parse_cloud_time);
-    let mut membership: Membership = tracker.planner.join(&tracker, &key, &target, wait, started);
+    let mut membership: Membership = tracker.planner.join(&tracker, &key, &target, wait);
     let mut failures = 0;
     loop {
         membership.slot().await;
