@@ -28,6 +28,20 @@ pub fn sandbox_credentials() -> Credentials {
     }
 }
 
+/// The sandbox key as the environment a child operator process reads.
+pub fn sandbox_credentials_env() -> [(&'static str, &'static str); 2] {
+    [
+        (
+            crate::fnf::credentials::ENV_ACCESS_KEY_ID,
+            SANDBOX_ACCESS_KEY_ID,
+        ),
+        (
+            crate::fnf::credentials::ENV_ACCESS_KEY_SECRET,
+            SANDBOX_ACCESS_KEY_SECRET,
+        ),
+    ]
+}
+
 /// An emulator with the documented quotas that accepts the sandbox key.
 pub async fn start_emulator() -> Result<RunningEmulator, EmulatorError> {
     emulator::start(EmulatorConfig {

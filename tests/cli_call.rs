@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use fnf_operator::emulator::ExecutionMode;
-use fnf_operator::sandbox::{self, SANDBOX_ACCESS_KEY_ID, SANDBOX_ACCESS_KEY_SECRET};
+use fnf_operator::sandbox;
 
 const FLOW: &str = "Type: StateMachine\nSpecVersion: v1\nName: f\nStartAt: Done\nStates:\n  - Type: Succeed\n    Name: Done\n";
 
@@ -23,9 +23,7 @@ fn call(endpoint: &str, with_keys: bool, args: &[&str]) -> std::process::Output 
         command.env_remove(var);
     }
     if with_keys {
-        command
-            .env("ALIBABA_CLOUD_ACCESS_KEY_ID", SANDBOX_ACCESS_KEY_ID)
-            .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SANDBOX_ACCESS_KEY_SECRET);
+        command.envs(sandbox::sandbox_credentials_env());
     }
     command.output().unwrap()
 }

@@ -56,14 +56,7 @@ async fn the_standby_takes_over_when_the_leader_dies_and_nothing_starts_twice() 
             &LEASE_SECS.to_string(),
         ])
         .env("KUBECONFIG", env.cluster.kubeconfig_path())
-        .env(
-            "ALIBABA_CLOUD_ACCESS_KEY_ID",
-            sandbox::SANDBOX_ACCESS_KEY_ID,
-        )
-        .env(
-            "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-            sandbox::SANDBOX_ACCESS_KEY_SECRET,
-        )
+        .envs(sandbox::sandbox_credentials_env())
         .kill_on_drop(true)
         .spawn()
         .unwrap();

@@ -37,9 +37,7 @@ async fn plugin(env: &Env, key: EnvKey, args: &[&str]) -> Output {
         .env("KUBECONFIG", env.cluster.kubeconfig_path())
         .env("FNF_ENDPOINT", env.emulator.endpoint());
     if let EnvKey::Sandbox = key {
-        command
-            .env("ALIBABA_CLOUD_ACCESS_KEY_ID", SANDBOX_ACCESS_KEY_ID)
-            .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SANDBOX_ACCESS_KEY_SECRET);
+        command.envs(fnf_operator::sandbox::sandbox_credentials_env());
     }
     command.output().await.expect("kubectl-fnf runs")
 }

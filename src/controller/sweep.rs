@@ -59,22 +59,10 @@ pub async fn run(tracker: Tracker, planner: Planner, account_id: String, news: A
         }
         let mut failed = false;
         for sweep in &sweeps {
-            if let Err(err) = sweep_starting(&tracker, sweep).await {
-                tracing::debug!(
-                    flow = %sweep.flow_name, reason = err.reason(), error = %err,
-                    "sweep for Running failed"
-                );
-                failed = true;
-            }
+            failed |= failed_and_logged(sweep, "Running", sweep_starting(&tracker, sweep).await);
         }
         for sweep in &sweeps {
-            if let Err(err) = sweep_endings(&tracker, sweep).await {
-                tracing::debug!(
-                    flow = %sweep.flow_name, reason = err.reason(), error = %err,
-                    "sweep failed"
-                );
-                failed = true;
-            }
+            failed |= failed_and_logged(sweep, "endings", sweep_endings(&tracker, sweep).await);
         }
         if failed {
             failures = failures.saturating_add(1);
@@ -84,6 +72,17 @@ pub async fn run(tracker: Tracker, planner: Planner, account_id: String, news: A
             failures = 0;
         }
     }
+}
+
+fn failed_and_logged(sweep: &FlowSweep, what: &str, result: Result<(), FnfError>) -> bool {
+    let Err(err) = result else {
+        return false;
+    };
+    tracing::debug!(
+        flow = %sweep.flow_name, what, reason = err.reason(), error = %err,
+        "sweep failed"
+    );
+    true
 }
 
 fn plan_round(tracker: &Tracker, members: Vec<Member>) -> Vec<FlowSweep> {

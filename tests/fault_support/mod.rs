@@ -241,8 +241,7 @@ impl OperatorProcess {
                 &format!("fault-test-{}", env.namespace),
             ])
             .env("KUBECONFIG", env.cluster.kubeconfig_path())
-            .env("ALIBABA_CLOUD_ACCESS_KEY_ID", SANDBOX_ACCESS_KEY_ID)
-            .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SANDBOX_ACCESS_KEY_SECRET)
+            .envs(fnf_operator::sandbox::sandbox_credentials_env())
             .env("RUST_LOG", rust_log)
             .env_remove("FNF_ENDPOINT")
             .env_remove("FNF_NAMESPACES")
