@@ -1,6 +1,7 @@
 //! 1,000 running FlowExecutions: following their histories for the current
 //! step stays inside GetExecutionHistory's own quota (5/s, burst 50) and never
-//! draws a ResourceThrottled, nor does status polling. Figures are printed.
+//! draws a ResourceThrottled, nor does status polling; a restarted operator
+//! takes all 1,000 back within every quota. Figures are printed.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod e2e_support;
@@ -114,4 +115,51 @@ async fn following_a_thousand_histories_stays_within_the_history_quota() {
     );
     assert!(metrics.contains("fnf_operator_step_data_age_seconds"));
     operator.kill();
+
+    // A new operator meets 1,000 running FlowExecutions at once: it starts
+    // nothing, stays inside every bucket, and every one still reads Running.
+    let before = env.emulator.counters();
+    let restarted = env.start_operator();
+    tokio::time::sleep(WINDOW).await;
+    let after = env.emulator.counters();
+    let delta = |action: &str| after.calls(action) - before.calls(action);
+    eprintln!(
+        "after a restart, over {secs:.0}s: DescribeExecution {}, ListExecutions {}, GetExecutionHistory {}",
+        delta("DescribeExecution"),
+        delta("ListExecutions"),
+        delta("GetExecutionHistory"),
+    );
+    assert_eq!(
+        after.total_created(),
+        RUNNING as u64,
+        "nothing started again"
+    );
+    assert_eq!(delta("StartExecution"), 0);
+    for (action, per_sec, burst) in [
+        ("DescribeExecution", 5.0, 50.0),
+        ("GetExecutionHistory", 5.0, 50.0),
+        ("ListExecutions", 2.0, 10.0),
+    ] {
+        assert!(
+            delta(action) as f64 <= per_sec * secs + burst,
+            "{action}: {} calls in {secs}s",
+            delta(action)
+        );
+        assert_eq!(
+            after.calls_with_code(action, "ResourceThrottled"),
+            before.calls_with_code(action, "ResourceThrottled"),
+            "{action} throttled after the restart"
+        );
+    }
+    let running = env
+        .api
+        .list(&Default::default())
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .filter(|fe| phase(fe) == Some("Running"))
+        .count();
+    assert_eq!(running, RUNNING);
+    restarted.kill();
 }

@@ -1,5 +1,5 @@
 //! The lag distribution as a PNG: one CDF per scenario on a log time axis,
-//! long-poll solid and interval dashed. Text needs a TrueType font from the
+//! planner solid and interval dashed. Text needs a TrueType font from the
 //! system (plotters' pure-Rust `ab_glyph` renderer, no C libraries); without
 //! one there is no plot, and the benchmark says so rather than failing.
 

@@ -88,7 +88,7 @@ fn row(result: &ScenarioResult) -> Vec<String> {
     ]
 }
 
-/// p99(interval) / p99(long-poll) per size run with both.
+/// p99(interval) / p99(planner) per size run with both.
 pub fn p99_ratios(results: &[ScenarioResult]) -> Vec<(usize, String)> {
     let mut sizes: Vec<usize> = results.iter().map(|r| r.spec.size).collect();
     sizes.sort_unstable();
@@ -105,7 +105,7 @@ pub fn p99_ratios(results: &[ScenarioResult]) -> Vec<(usize, String)> {
         .filter_map(|size| {
             let interval = p99(size, Strategy::Interval)?;
             let long_poll = p99(size, Strategy::LongPoll)?;
-            // A floor keeps a near-zero long-poll lag from making the ratio meaningless.
+            // A floor keeps a near-zero planner lag from making the ratio meaningless.
             let ratio = interval.secs / long_poll.secs.max(0.01);
             let bound = if interval.at_least || long_poll.at_least {
                 " (from bounds)"
@@ -257,7 +257,7 @@ pub fn markdown_results(results: &[ScenarioResult], ctx: &RunContext) -> String 
     out.push_str(&markdown_table(&HEADER, &rows));
     let ratios = p99_ratios(results);
     if !ratios.is_empty() {
-        out.push_str("\np99 lag, interval ÷ long-poll: ");
+        out.push_str("\np99 lag, interval ÷ planner: ");
         let parts: Vec<String> = ratios
             .iter()
             .map(|(size, ratio)| format!("N={size}: {ratio}"))
@@ -332,7 +332,7 @@ mod tests {
         ]);
         assert_eq!(
             lines[0],
-            "- N=10 long-poll: N ≤ Q×60 = 300, no quota bound: p50 0.01 s, p99 0.01 s."
+            "- N=10 planner: N ≤ Q×60 = 300, no quota bound: p50 0.01 s, p99 0.01 s."
         );
         assert_eq!(
             lines[1],

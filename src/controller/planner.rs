@@ -34,6 +34,8 @@ const THROTTLED_FACTOR: f64 = 0.75;
 /// Without throttling for this long, the slots grow by `RECOVERY_STEP`.
 const RECOVERY_PERIOD: Duration = Duration::from_secs(10);
 const RECOVERY_STEP: f64 = 0.05;
+/// Slots are granted only as fast as their first calls can go within this.
+const GRANT_HORIZON: Duration = Duration::from_secs(1);
 
 /// Long-polls an account can keep in flight with a DescribeExecution quota of
 /// `per_second`, each held `wait_secs` (a wait of 0 still takes a call per second).
@@ -90,8 +92,20 @@ pub struct Member {
 }
 
 enum Role {
-    Holder,
+    /// `issued`: its first long-poll has been sent for (it holds a token or
+    /// waits for one).
+    Holder {
+        issued: bool,
+    },
     Waiting(Option<oneshot::Sender<()>>),
+}
+
+/// What an account may hand out now: slots the quota sustains, and
+/// DescribeExecution calls that could start within `GRANT_HORIZON`.
+#[derive(Clone, Copy, Debug)]
+struct Budget {
+    slots: usize,
+    tokens: u64,
 }
 
 struct MemberState {
@@ -105,6 +119,10 @@ struct Account {
     members: HashMap<TrackKey, MemberState>,
     waiting: BTreeMap<(i64, u64), TrackKey>,
     holders: usize,
+    /// Holders granted a slot that have not yet sent their first long-poll.
+    unissued: usize,
+    /// How this account's members are asked (for grants between joins).
+    asker: Option<(Client, u32)>,
     throttling: Throttling,
     sweeper: Option<AbortHandle>,
     news: Arc<Notify>,
@@ -116,15 +134,19 @@ impl Account {
             members: HashMap::new(),
             waiting: BTreeMap::new(),
             holders: 0,
+            unissued: 0,
+            asker: None,
             throttling: Throttling::new(Instant::now()),
             sweeper: None,
             news: Arc::new(Notify::new()),
         }
     }
 
-    /// Grants free slots to the oldest waiting members.
-    fn fill(&mut self, capacity: usize) {
-        while self.holders < capacity {
+    /// Grants free slots to the oldest waiting members, no faster than the
+    /// bucket can send their first long-polls: a slot granted before its call
+    /// can go covers nothing, and its abandoned wait would book the bucket.
+    fn fill(&mut self, budget: Budget) {
+        while self.holders < budget.slots && (self.unissued as u64) < budget.tokens {
             let Some((_, key)) = self.waiting.pop_first() else {
                 return;
             };
@@ -135,9 +157,10 @@ impl Account {
                     // A member whose task already ended leaves through `Drop`.
                     let _ = grant.send(());
                 }
-                state.role = Role::Holder;
+                state.role = Role::Holder { issued: false };
                 state.member.holds_slot = true;
                 self.holders += 1;
+                self.unissued += 1;
             }
         }
     }
@@ -165,15 +188,37 @@ impl Planner {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn capacity(account_id: &str, account: &mut Account, client: &Client, wait: u32) -> usize {
+    fn budget(account_id: &str, account: &mut Account, client: &Client, wait: u32) -> Budget {
         let quotas = &client.config().quotas;
         let Some(rate) = quotas.config().rate_for(DESCRIBE) else {
-            return usize::MAX;
+            return Budget {
+                slots: usize::MAX,
+                tokens: u64::MAX,
+            };
         };
         account.throttling = account
             .throttling
             .observe(quotas.penalties(account_id, DESCRIBE), Instant::now());
-        slot_capacity(rate.per_second, wait, account.throttling.factor)
+        Budget {
+            slots: slot_capacity(rate.per_second, wait, account.throttling.factor),
+            tokens: quotas.available(account_id, DESCRIBE, GRANT_HORIZON),
+        }
+    }
+
+    /// Grants what the account's budget allows now (the sweeper calls this
+    /// between pages, so slots follow the bucket's refill).
+    pub fn refill(&self, account_id: &str) {
+        let mut accounts = self.lock();
+        let Some(account) = accounts.get_mut(account_id) else {
+            return;
+        };
+        if account.waiting.is_empty() {
+            return;
+        }
+        if let Some((client, wait)) = account.asker.clone() {
+            let budget = Self::budget(account_id, account, &client, wait);
+            account.fill(budget);
+        }
     }
 
     /// Enters `key` into its account's plan: a slot if one is free, otherwise
@@ -219,8 +264,9 @@ impl Planner {
             },
         );
         account.waiting.insert(order, key.clone());
-        let capacity = Self::capacity(&account_id, account, &target.client, wait);
-        account.fill(capacity);
+        account.asker = Some((target.client.clone(), wait));
+        let budget = Self::budget(&account_id, account, &target.client, wait);
+        account.fill(budget);
         if account
             .sweeper
             .as_ref()
@@ -285,14 +331,19 @@ impl Planner {
         };
         if let Some(state) = account.members.remove(key) {
             match state.role {
-                Role::Holder => account.holders -= 1,
+                Role::Holder { issued } => {
+                    account.holders -= 1;
+                    if !issued {
+                        account.unissued -= 1;
+                    }
+                }
                 Role::Waiting(_) => {
                     account.waiting.remove(&state.order);
                 }
             }
         }
-        let capacity = Self::capacity(account_id, account, client, wait);
-        account.fill(capacity);
+        let budget = Self::budget(account_id, account, client, wait);
+        account.fill(budget);
         if account.members.is_empty() {
             if let Some(task) = account.sweeper.take() {
                 task.abort();
@@ -330,13 +381,16 @@ impl Membership {
         let Some(account) = accounts.get_mut(&self.account_id) else {
             return true;
         };
-        let capacity = Planner::capacity(&self.account_id, account, &self.client, self.wait);
-        let over = account.holders > capacity;
+        let budget = Planner::budget(&self.account_id, account, &self.client, self.wait);
+        let over = account.holders > budget.slots;
         let Some(state) = account.members.get_mut(&self.key) else {
             return true;
         };
         match &mut state.role {
-            Role::Holder if over => {
+            Role::Holder { issued } if over => {
+                if !*issued {
+                    account.unissued -= 1;
+                }
                 let (grant, granted) = oneshot::channel();
                 state.role = Role::Waiting(Some(grant));
                 state.member.holds_slot = false;
@@ -347,9 +401,13 @@ impl Membership {
                 self.granted = Some(granted);
                 false
             }
-            Role::Holder => {
+            Role::Holder { issued } => {
+                if !*issued {
+                    *issued = true;
+                    account.unissued -= 1;
+                }
                 // Capacity regained after throttling goes to those waiting.
-                account.fill(capacity);
+                account.fill(budget);
                 true
             }
             Role::Waiting(grant) => {

@@ -8,10 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use kube::Api;
 use kube::runtime::controller::{Action, Config as ControllerConfig, Controller};
-use kube::runtime::reflector::ObjectRef;
-use kube::runtime::watcher;
+use kube::runtime::reflector::{self, ObjectRef};
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Api, ResourceExt};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::UnboundedReceiverStream;
 
@@ -164,9 +164,16 @@ async fn controllers(
         let (tx, rx) = mpsc::unbounded_channel();
         routes.insert(ns, tx);
         let mut stop = stop.clone();
-        let controller = Controller::new(api, watcher::Config::default().any_semantic());
-        stores.push(controller.store());
-        let controller = controller
+        // The cache keeps every FlowExecution; managedFields are most of an
+        // object's bytes and nothing here reads them.
+        let (reader, writer) = reflector::store();
+        let objects = watcher(api, watcher::Config::default().any_semantic())
+            .default_backoff()
+            .modify(|fe| fe.managed_fields_mut().clear())
+            .reflect(writer)
+            .applied_objects();
+        stores.push(reader.clone());
+        let controller = Controller::for_stream(objects, reader)
             .with_config(ControllerConfig::default().concurrency(config.concurrency))
             .reconcile_on(UnboundedReceiverStream::new(rx))
             .graceful_shutdown_on(async move {

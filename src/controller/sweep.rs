@@ -51,18 +51,23 @@ struct FlowSweep {
 pub async fn run(tracker: Tracker, planner: Planner, account_id: String, news: Arc<Notify>) {
     let mut failures: u32 = 0;
     loop {
+        planner.refill(&account_id);
         let sweeps = plan_round(&tracker, planner.members(&account_id));
         if sweeps.is_empty() {
             // Either a new member or the idle re-check: both just start a round.
             let _ = tokio::time::timeout(IDLE_RECHECK, news.notified()).await;
             continue;
         }
+        // Slots follow the DescribeExecution bucket's refill: grant between pages.
+        let refill = || planner.refill(&account_id);
         let mut failed = false;
         for sweep in &sweeps {
-            failed |= failed_and_logged(sweep, "Running", sweep_starting(&tracker, sweep).await);
+            let result = sweep_starting(&tracker, sweep, &refill).await;
+            failed |= failed_and_logged(sweep, "Running", result);
         }
         for sweep in &sweeps {
-            failed |= failed_and_logged(sweep, "endings", sweep_endings(&tracker, sweep).await);
+            let result = sweep_endings(&tracker, sweep, &refill).await;
+            failed |= failed_and_logged(sweep, "endings", result);
         }
         if failed {
             failures = failures.saturating_add(1);
@@ -130,12 +135,17 @@ fn plan_round(tracker: &Tracker, members: Vec<Member>) -> Vec<FlowSweep> {
     sweeps.into_values().collect()
 }
 
-async fn sweep_endings(tracker: &Tracker, sweep: &FlowSweep) -> Result<(), FnfError> {
+async fn sweep_endings(
+    tracker: &Tracker,
+    sweep: &FlowSweep,
+    refill: &(dyn Fn() + Sync),
+) -> Result<(), FnfError> {
     if !sweep.endings.is_empty() {
         let window = window(sweep.endings.values());
         for &status in TERMINAL_STATUSES {
             let mut next_token = None;
             loop {
+                refill();
                 let page = sweep
                     .client
                     .list_executions(&query(sweep, status, window, next_token))
@@ -151,10 +161,15 @@ async fn sweep_endings(tracker: &Tracker, sweep: &FlowSweep) -> Result<(), FnfEr
     Ok(())
 }
 
-async fn sweep_starting(tracker: &Tracker, sweep: &FlowSweep) -> Result<(), FnfError> {
+async fn sweep_starting(
+    tracker: &Tracker,
+    sweep: &FlowSweep,
+    refill: &(dyn Fn() + Sync),
+) -> Result<(), FnfError> {
     if !sweep.starting.is_empty() {
         // One page a round: the next round starts after the ones seen Running.
         let window = (window(sweep.starting.values()).0, None);
+        refill();
         let page = sweep
             .client
             .list_executions(&query(sweep, phase::RUNNING, window, None))

@@ -143,6 +143,16 @@ impl Bucket {
         self.penalties = self.penalties.saturating_add(1);
     }
 
+    /// One reserved slot was never used: the schedule moves back by one
+    /// interval (never into the past).
+    fn refund(&mut self, now: Instant) {
+        self.theoretical_arrival = self
+            .theoretical_arrival
+            .checked_sub(self.interval)
+            .unwrap_or(now)
+            .max(now);
+    }
+
     /// A slot reserved before a penalty that falls inside the pause is void.
     fn slot_still_valid(&self, reserved_at: Instant, allowed_at: Instant) -> bool {
         match self.last_penalty_at {
@@ -153,6 +163,26 @@ impl Bucket {
 }
 
 type BucketKey = (String, String);
+
+/// Returns a reserved slot to its bucket when the wait for it is dropped.
+struct UnusedSlot<'a> {
+    registry: &'a QuotaRegistry,
+    account: &'a str,
+    action: &'a str,
+    rate: Rate,
+    armed: bool,
+}
+
+impl Drop for UnusedSlot<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.registry
+                .with_bucket(self.account, self.action, self.rate, |bucket| {
+                    bucket.refund(Instant::now())
+                });
+        }
+    }
+}
 
 /// Buckets for every (account, action) in the process. Cheap to clone; all
 /// clones share the buckets, so every client of one account draws from them.
@@ -200,6 +230,16 @@ impl QuotaRegistry {
             let reserved_at = Instant::now();
             let allowed_at =
                 self.with_bucket(account, action, rate, |bucket| bucket.reserve(reserved_at));
+            // A caller that gives up while waiting (its task aborted: the
+            // execution ended, the object went away) hands its slot back, so
+            // abandoned waits do not book the bucket into the future.
+            let mut unused = UnusedSlot {
+                registry: self,
+                account,
+                action,
+                rate,
+                armed: true,
+            };
             if allowed_at > reserved_at {
                 tracing::trace!(
                     account,
@@ -209,6 +249,7 @@ impl QuotaRegistry {
                 );
                 tokio::time::sleep_until(allowed_at).await;
             }
+            unused.armed = false;
             let valid = self.with_bucket(account, action, rate, |bucket| {
                 bucket.slot_still_valid(reserved_at, allowed_at)
             });
@@ -253,6 +294,32 @@ impl QuotaRegistry {
             .unwrap_or(now)
             .max(bucket.paused_until);
         allowed_at.saturating_duration_since(now)
+    }
+
+    /// How many calls of `action` could start within `horizon` from now
+    /// without waiting longer than that; `u64::MAX` when it is not limited.
+    pub fn available(&self, account: &str, action: &str, horizon: Duration) -> u64 {
+        let Some(rate) = self.inner.config.rate_for(action) else {
+            return u64::MAX;
+        };
+        self.with_bucket(account, action, rate, |bucket| {
+            let now = Instant::now();
+            let start = now.max(bucket.paused_until);
+            let end = now + horizon;
+            // Calls go while the schedule is within the burst tolerance of
+            // their time, then one per interval.
+            let base = bucket.theoretical_arrival.max(start);
+            let reach = (end + bucket.tolerance).checked_duration_since(base);
+            match reach {
+                Some(reach) if start <= end => {
+                    // A count of intervals in a short horizon fits easily.
+                    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                    let more = (reach.as_secs_f64() / bucket.interval.as_secs_f64()).floor() as u64;
+                    more + 1
+                }
+                _ => 0,
+            }
+        })
     }
 
     /// How often the cloud has throttled this (account, action) so far: the
@@ -333,8 +400,41 @@ mod tests {
         }
         // One more caller would wait for the fourth interval.
         assert!(quotas.backlog("acct", "StartExecution") > Duration::from_millis(50));
+        assert_eq!(
+            quotas.available("acct", "StartExecution", Duration::ZERO),
+            0
+        );
         assert_eq!(quotas.backlog("other", "StartExecution"), Duration::ZERO);
         assert_eq!(quotas.penalties("acct", "DescribeExecution"), 0);
+    }
+
+    #[tokio::test]
+    async fn an_abandoned_wait_gives_its_slot_back() {
+        let quotas = QuotaRegistry::new(
+            QuotaConfig::unlimited().with_action("DescribeExecution", Rate::new(1, 2.0)),
+        );
+        quotas.acquire("acct", "DescribeExecution").await;
+        // Ten waiters that give up would otherwise book five seconds ahead.
+        for _ in 0..10 {
+            let wait = quotas.acquire("acct", "DescribeExecution");
+            assert!(
+                tokio::time::timeout(Duration::from_millis(10), wait)
+                    .await
+                    .is_err()
+            );
+        }
+        assert!(quotas.backlog("acct", "DescribeExecution") <= Duration::from_millis(500));
+        assert_eq!(
+            quotas.available("fresh", "DescribeExecution", Duration::ZERO),
+            1
+        );
+        assert_eq!(
+            quotas.available("fresh", "DescribeExecution", Duration::from_millis(1500)),
+            4
+        );
+        let start = Instant::now();
+        quotas.acquire("acct", "DescribeExecution").await;
+        assert!(Instant::now() - start < Duration::from_millis(900));
     }
 
     #[test]
