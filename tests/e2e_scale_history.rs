@@ -114,7 +114,9 @@ async fn following_a_thousand_histories_stays_within_the_history_quota() {
         "{metrics}"
     );
     assert!(metrics.contains("fnf_operator_step_data_age_seconds"));
-    operator.kill();
+    // Stopped, not killed: an in-process kill would leave its polls running
+    // beside the new operator's, a second client of the same account.
+    operator.stop().await.unwrap();
 
     // A new operator meets 1,000 running FlowExecutions at once: it starts
     // nothing, stays inside every bucket, and every one still reads Running.

@@ -191,8 +191,8 @@ The planner adds the other read the API has: ListExecutions pages of up to 100
 executions, each item with every DescribeExecution field, filtered by status
 and start time, at L = 2 calls a second. It gives the ~{slots} long-poll slots
 its quota share sustains (0.9 × Q × 60 × 0.95) to the oldest executions, and
-sweeps the rest: per flow, one page of `Running` for executions still shown as
-Starting, then each terminal status within the start-time window of the
+sweeps the rest: per flow, a few pages of `Running` for executions still shown
+as Starting, then each terminal status within the start-time window of the
 executions without a long-poll in flight. An ending found there needs no
 further call. A sweep round costs about 4 + E/100 calls, where E is the number
 of ended executions inside the window, so the lag of a swept execution is
@@ -200,11 +200,15 @@ bounded by one round, (4 + E/100)/L seconds: about 2 s while few have ended,
 and at most (4 + N/100)/L when all N have (52 s at N = 10000 with the 10%
 headroom). That is the floor the figures below should be read against.
 
-When many executions start together the first seconds are shaped by the
-DescribeExecution bucket too: each slot's first long-poll needs a token (burst
-45, then 4.5/s with headroom), so for about (slots − 45)/4.5 s some slot
-holders are not yet long-polling; the sweep covers those until their call is
-in flight, and their lag is then a sweep round's rather than a long-poll's.
+When many executions start together, the first minute is shaped by the
+DescribeExecution bucket too. The operator's buckets start empty, because a
+restarted or failed-over operator cannot know how much of the cloud's burst its
+predecessor used: it sends at the steady 4.5/s and earns the burst by idling.
+The planner grants slots only as fast as their first long-polls can go, so for
+about slots / 4.5 ≈ 57 s after a mass start some executions have no long-poll
+in flight yet; the sweep covers those, and their lag is a sweep round's. At
+N ≤ 250 this start-up, not the steady state, sets the tail: the p99 below
+comes from executions that ended in that first minute.
 
 ## Results
 

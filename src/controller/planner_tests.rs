@@ -47,7 +47,7 @@ fn target(quotas: &QuotaRegistry, name: &str) -> PollTarget {
         client: Client::new(config, credentials),
         flow_name: "flow".into(),
         execution_name: name.into(),
-        strategy: super::super::tracker::PollStrategy::LongPoll { wait_time_secs: 5 },
+        strategy: super::super::tracker::PollStrategy::LongPoll { wait_time_secs: 1 },
         recorded_start: Some(Timestamp::from_second(1_000 + name.len() as i64).unwrap()),
     }
 }
@@ -62,16 +62,17 @@ fn key(name: &str) -> TrackKey {
 
 #[tokio::test]
 async fn slots_go_oldest_first_and_shrink_when_the_cloud_throttles() {
-    // 1/s held 5 s: floor(5 × 0.95) = 4 slots.
+    // 5/s held 1 s: floor(5 × 0.95) = 4 slots; a new bucket can send 6 calls
+    // within the grant horizon.
     let quotas =
-        QuotaRegistry::new(QuotaConfig::unlimited().with_action(DESCRIBE, Rate::new(10, 1.0)));
+        QuotaRegistry::new(QuotaConfig::unlimited().with_action(DESCRIBE, Rate::new(10, 5.0)));
     let (tracker, _woken) = Tracker::new();
     let planner = Planner::default();
     // Longer names started later (see `target`).
     let names = ["a", "bb", "ccc", "dddd", "eeeee", "ffffff"];
     let mut members: Vec<Membership> = names
         .iter()
-        .map(|n| planner.join(&tracker, &key(n), &target(&quotas, n), 5))
+        .map(|n| planner.join(&tracker, &key(n), &target(&quotas, n), 1))
         .collect();
     assert_eq!(planner.counts(), (4, 2));
     for held in &mut members[..4] {

@@ -1,6 +1,6 @@
 //! The sweeper: one task per account reads ListExecutions pages, so every
 //! ending is seen even when no long-poll is in flight for it. A round first
-//! reads one page of `Running` per flow for executions still shown as
+//! reads up to a few pages of `Running` per flow for executions still shown as
 //! Starting (a long-poll answers only at the end), then, per flow, lists each
 //! terminal status within the start-time window of the executions without a
 //! long-poll in flight (every item carries
@@ -26,6 +26,8 @@ const WINDOW_SLACK: Duration = Duration::from_secs(1);
 /// DescribeExecution callers wait longer than this: slot holders may not have
 /// their long-poll in flight.
 const QUEUED_LONG_POLLS: Duration = Duration::from_secs(1);
+/// Pages of `Running` read per round for executions shown as Starting.
+const RUNNING_PAGES_PER_ROUND: usize = 5;
 /// Nothing to sweep: look again after this even without news.
 const IDLE_RECHECK: Duration = Duration::from_secs(5);
 const BACKOFF_BASE: Duration = Duration::from_secs(1);
@@ -166,15 +168,24 @@ async fn sweep_starting(
     sweep: &FlowSweep,
     refill: &(dyn Fn() + Sync),
 ) -> Result<(), FnfError> {
-    if !sweep.starting.is_empty() {
-        // One page a round: the next round starts after the ones seen Running.
-        let window = (window(sweep.starting.values()).0, None);
+    if sweep.starting.is_empty() {
+        return Ok(());
+    }
+    // A few pages a round, so endings are not held up; the next round's
+    // window starts after the ones seen Running.
+    let window = window(sweep.starting.values());
+    let mut next_token = None;
+    for _ in 0..RUNNING_PAGES_PER_ROUND {
         refill();
         let page = sweep
             .client
-            .list_executions(&query(sweep, phase::RUNNING, window, None))
+            .list_executions(&query(sweep, phase::RUNNING, window, next_token))
             .await?;
         record(tracker, &sweep.starting, &page.executions);
+        match page.next_token.filter(|t| !t.is_empty()) {
+            Some(token) => next_token = Some(token),
+            None => break,
+        }
     }
     Ok(())
 }
