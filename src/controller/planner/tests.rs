@@ -1,37 +1,9 @@
+use std::time::Duration;
+
 use super::*;
 use crate::fnf::{
     ClientConfig, CredentialProvider, Credentials, Endpoint, QuotaConfig, QuotaRegistry, Rate,
 };
-
-#[test]
-fn the_default_quota_sustains_a_few_hundred_long_polls() {
-    // 5/s with 10% headroom, held 60 s.
-    assert_eq!(slot_capacity(4.5, 60, 1.0), 256);
-    assert_eq!(slot_capacity(4.5, 60, 0.25), 64);
-    assert_eq!(slot_capacity(4.5, 0, 1.0), 4);
-    assert_eq!(slot_capacity(0.01, 1, 1.0), 1);
-}
-
-#[test]
-fn throttling_shrinks_the_share_and_quiet_restores_it() {
-    let start = Instant::now();
-    let calm = Throttling::new(start);
-    assert_eq!(calm.observe(0, start + Duration::from_secs(60)).factor, 1.0);
-    let hit = calm.observe(2, start);
-    assert_eq!(hit.factor, THROTTLED_FACTOR);
-    // The same count again is not a new penalty.
-    assert_eq!(
-        hit.observe(2, start + Duration::from_secs(1)).factor,
-        hit.factor
-    );
-    let mut floor = hit;
-    for n in 3..30 {
-        floor = floor.observe(n, start);
-    }
-    assert_eq!(floor.factor, MIN_FACTOR);
-    let later = floor.observe(29, start + RECOVERY_PERIOD);
-    assert!((later.factor - (MIN_FACTOR + RECOVERY_STEP)).abs() < 1e-9);
-}
 
 fn target(quotas: &QuotaRegistry, name: &str) -> PollTarget {
     crate::fnf::install_crypto_provider();
@@ -106,5 +78,24 @@ async fn slots_go_oldest_first_and_shrink_when_the_cloud_throttles() {
     drop(members);
     drop(next);
     drop(youngest);
+    assert_eq!(planner.counts(), (0, 0));
+}
+
+#[tokio::test]
+async fn a_poll_restarted_before_the_old_one_ended_takes_its_place() {
+    let quotas =
+        QuotaRegistry::new(QuotaConfig::unlimited().with_action(DESCRIBE, Rate::new(10, 5.0)));
+    let (tracker, _woken) = Tracker::new();
+    let planner = Planner::default();
+    let old = planner.join(&tracker, &key("a"), &target(&quotas, "a"), 1);
+    let new = planner.join(&tracker, &key("a"), &target(&quotas, "a"), 1);
+    assert_eq!(planner.counts(), (1, 0));
+    drop(old);
+    assert_eq!(
+        planner.counts(),
+        (1, 0),
+        "the old one's drop leaves the new one"
+    );
+    drop(new);
     assert_eq!(planner.counts(), (0, 0));
 }

@@ -13,72 +13,21 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
 use jiff::Timestamp;
 use tokio::sync::{Notify, oneshot};
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
+mod budget;
+
+pub use budget::slot_capacity;
+use budget::{Budget, GRANT_HORIZON, Throttling};
+
 use super::tracker::{PollTarget, TrackKey, Tracker};
 use crate::fnf::Client;
 
 const DESCRIBE: &str = "DescribeExecution";
-/// Share of the long-poll capacity given to slots; the rest of the
-/// DescribeExecution quota serves one-off reads (adoption, Observe look-ups).
-const SLOT_SHARE: f64 = 0.95;
-/// Slots never shrink below this share of the capacity.
-const MIN_FACTOR: f64 = 0.25;
-/// A throttled DescribeExecution cuts the slots to this share of themselves.
-const THROTTLED_FACTOR: f64 = 0.75;
-/// Without throttling for this long, the slots grow by `RECOVERY_STEP`.
-const RECOVERY_PERIOD: Duration = Duration::from_secs(10);
-const RECOVERY_STEP: f64 = 0.05;
-/// Slots are granted only as fast as their first calls can go within this.
-const GRANT_HORIZON: Duration = Duration::from_secs(1);
-
-/// Long-polls an account can keep in flight with a DescribeExecution quota of
-/// `per_second`, each held `wait_secs` (a wait of 0 still takes a call per second).
-pub fn slot_capacity(per_second: f64, wait_secs: u32, factor: f64) -> usize {
-    let held = f64::from(wait_secs.max(1));
-    let slots = (per_second * held * SLOT_SHARE * factor).floor();
-    // Finite and non-negative by construction; a count of calls fits usize.
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let slots = slots.max(1.0) as usize;
-    slots
-}
-
-/// The planner's throttling memory: a new penalty cuts the factor, a quiet
-/// `RECOVERY_PERIOD` restores a step of it.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Throttling {
-    pub factor: f64,
-    pub penalties_seen: u64,
-    pub adjusted_at: Instant,
-}
-
-impl Throttling {
-    fn new(now: Instant) -> Self {
-        Self {
-            factor: 1.0,
-            penalties_seen: 0,
-            adjusted_at: now,
-        }
-    }
-
-    pub fn observe(mut self, penalties: u64, now: Instant) -> Self {
-        if penalties > self.penalties_seen {
-            self.factor = (self.factor * THROTTLED_FACTOR).max(MIN_FACTOR);
-            self.penalties_seen = penalties;
-            self.adjusted_at = now;
-        } else if self.factor < 1.0 && now.duration_since(self.adjusted_at) >= RECOVERY_PERIOD {
-            self.factor = (self.factor + RECOVERY_STEP).min(1.0);
-            self.adjusted_at = now;
-        }
-        self
-    }
-}
-
 /// One swept or slotted execution, as the sweeper needs it.
 #[derive(Clone)]
 pub struct Member {
@@ -98,14 +47,6 @@ enum Role {
         issued: bool,
     },
     Waiting(Option<oneshot::Sender<()>>),
-}
-
-/// What an account may hand out now: slots the quota sustains, and
-/// DescribeExecution calls that could start within `GRANT_HORIZON`.
-#[derive(Clone, Copy, Debug)]
-struct Budget {
-    slots: usize,
-    tokens: u64,
 }
 
 struct MemberState {
@@ -139,6 +80,23 @@ impl Account {
             throttling: Throttling::new(Instant::now()),
             sweeper: None,
             news: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Takes a member out of the counts.
+    fn remove(&mut self, key: &TrackKey) {
+        if let Some(state) = self.members.remove(key) {
+            match state.role {
+                Role::Holder { issued } => {
+                    self.holders -= 1;
+                    if !issued {
+                        self.unissued -= 1;
+                    }
+                }
+                Role::Waiting(_) => {
+                    self.waiting.remove(&state.order);
+                }
+            }
         }
     }
 
@@ -247,6 +205,9 @@ impl Planner {
         let account = accounts
             .entry(account_id.clone())
             .or_insert_with(Account::new);
+        // A poll restarted for the same object (after a stop) may join before
+        // the old task's membership is dropped: the new one replaces it.
+        account.remove(key);
         let member = Member {
             key: key.clone(),
             client: target.client.clone(),
@@ -287,6 +248,7 @@ impl Planner {
             key: key.clone(),
             client: target.client.clone(),
             wait,
+            arrival,
             granted: Some(granted),
         }
     }
@@ -324,24 +286,29 @@ impl Planner {
         }
     }
 
-    fn leave(&self, account_id: &str, key: &TrackKey, client: &Client, wait: u32) {
+    fn leave(&self, membership: &Membership) {
+        let Membership {
+            account_id,
+            key,
+            client,
+            wait,
+            arrival,
+            ..
+        } = membership;
         let mut accounts = self.lock();
         let Some(account) = accounts.get_mut(account_id) else {
             return;
         };
-        if let Some(state) = account.members.remove(key) {
-            match state.role {
-                Role::Holder { issued } => {
-                    account.holders -= 1;
-                    if !issued {
-                        account.unissued -= 1;
-                    }
-                }
-                Role::Waiting(_) => {
-                    account.waiting.remove(&state.order);
-                }
-            }
+        // A replaced membership leaves nothing: its successor holds the place.
+        if account
+            .members
+            .get(key)
+            .is_none_or(|s| s.order.1 != *arrival)
+        {
+            return;
         }
+        account.remove(key);
+        let (client, wait) = (client, *wait);
         let budget = Self::budget(account_id, account, client, wait);
         account.fill(budget);
         if account.members.is_empty() {
@@ -360,6 +327,8 @@ pub struct Membership {
     key: TrackKey,
     client: Client,
     wait: u32,
+    /// Tells this membership from a later one of the same object.
+    arrival: u64,
     granted: Option<oneshot::Receiver<()>>,
 }
 
@@ -383,7 +352,12 @@ impl Membership {
         };
         let budget = Planner::budget(&self.account_id, account, &self.client, self.wait);
         let over = account.holders > budget.slots;
-        let Some(state) = account.members.get_mut(&self.key) else {
+        let Some(state) = account
+            .members
+            .get_mut(&self.key)
+            .filter(|s| s.order.1 == self.arrival)
+        else {
+            // Replaced: this task is being ended.
             return true;
         };
         match &mut state.role {
@@ -425,11 +399,9 @@ impl Membership {
 
 impl Drop for Membership {
     fn drop(&mut self) {
-        self.planner
-            .leave(&self.account_id, &self.key, &self.client, self.wait);
+        self.planner.leave(self);
     }
 }
 
 #[cfg(test)]
-#[path = "planner_tests.rs"]
 mod tests;
