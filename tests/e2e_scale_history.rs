@@ -9,12 +9,18 @@ mod e2e_support;
 use std::time::{Duration, Instant};
 
 use e2e_support::*;
+use fnf_operator::crd::FlowExecution;
 use fnf_operator::emulator::ExecutionMode;
 use futures::StreamExt;
 
 const RUNNING: usize = 1000;
 const WINDOW: Duration = Duration::from_secs(20);
 const FLOW_WAIT: &str = "Type: StateMachine\nSpecVersion: v1\nName: idle\nStartAt: Idle\nStates:\n  - Type: Wait\n    Name: Idle\n    Seconds: 600\n    Next: Done\n  - Type: Succeed\n    Name: Done\n";
+
+async fn count(env: &Env, matching: impl Fn(&FlowExecution) -> bool) -> usize {
+    let items = env.api.list(&Default::default()).await.unwrap().items;
+    items.iter().filter(|fe| matching(fe)).count()
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn following_a_thousand_histories_stays_within_the_history_quota() {
@@ -85,15 +91,10 @@ async fn following_a_thousand_histories_stays_within_the_history_quota() {
         after.calls_with_code("DescribeExecution", "ResourceThrottled"),
         0
     );
-    let with_step = env
-        .api
-        .list(&Default::default())
-        .await
-        .unwrap()
-        .items
-        .iter()
-        .filter(|fe| fe.status.as_ref().is_some_and(|s| s.current_step.is_some()))
-        .count();
+    let with_step = count(&env, |fe| {
+        fe.status.as_ref().is_some_and(|s| s.current_step.is_some())
+    })
+    .await;
     eprintln!("{with_step} of {RUNNING} show a current step");
     assert!(with_step > 0);
     let metrics = operator.metrics.render();
@@ -153,15 +154,7 @@ async fn following_a_thousand_histories_stays_within_the_history_quota() {
             "{action} throttled after the restart"
         );
     }
-    let running = env
-        .api
-        .list(&Default::default())
-        .await
-        .unwrap()
-        .items
-        .iter()
-        .filter(|fe| phase(fe) == Some("Running"))
-        .count();
+    let running = count(&env, |fe| phase(fe) == Some("Running")).await;
     assert_eq!(running, RUNNING);
     restarted.kill();
 }

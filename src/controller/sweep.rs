@@ -142,23 +142,17 @@ async fn sweep_endings(
     sweep: &FlowSweep,
     refill: &(dyn Fn() + Sync),
 ) -> Result<(), FnfError> {
-    if !sweep.endings.is_empty() {
-        let window = window(sweep.endings.values());
-        for &status in TERMINAL_STATUSES {
-            let mut next_token = None;
-            loop {
-                refill();
-                let page = sweep
-                    .client
-                    .list_executions(&query(sweep, status, window, next_token))
-                    .await?;
-                record(tracker, &sweep.endings, &page.executions);
-                match page.next_token.filter(|t| !t.is_empty()) {
-                    Some(token) => next_token = Some(token),
-                    None => break,
-                }
-            }
-        }
+    if sweep.endings.is_empty() {
+        return Ok(());
+    }
+    let window = window(sweep.endings.values());
+    for &status in TERMINAL_STATUSES {
+        let pages = Pages {
+            status,
+            window,
+            most: usize::MAX,
+        };
+        read_pages(tracker, sweep, &sweep.endings, pages, refill).await?;
     }
     Ok(())
 }
@@ -173,15 +167,37 @@ async fn sweep_starting(
     }
     // A few pages a round, so endings are not held up; the next round's
     // window starts after the ones seen Running.
-    let window = window(sweep.starting.values());
+    let pages = Pages {
+        status: phase::RUNNING,
+        window: window(sweep.starting.values()),
+        most: RUNNING_PAGES_PER_ROUND,
+    };
+    read_pages(tracker, sweep, &sweep.starting, pages, refill).await
+}
+
+/// Which pages one listing reads.
+struct Pages<'a> {
+    status: &'a str,
+    window: Window,
+    most: usize,
+}
+
+/// Reads up to `pages.most` pages and records the sought executions found.
+async fn read_pages(
+    tracker: &Tracker,
+    sweep: &FlowSweep,
+    sought: &HashMap<String, Sought>,
+    pages: Pages<'_>,
+    refill: &(dyn Fn() + Sync),
+) -> Result<(), FnfError> {
     let mut next_token = None;
-    for _ in 0..RUNNING_PAGES_PER_ROUND {
+    for _ in 0..pages.most {
         refill();
         let page = sweep
             .client
-            .list_executions(&query(sweep, phase::RUNNING, window, next_token))
+            .list_executions(&query(sweep, pages.status, pages.window, next_token))
             .await?;
-        record(tracker, &sweep.starting, &page.executions);
+        record(tracker, sought, &page.executions);
         match page.next_token.filter(|t| !t.is_empty()) {
             Some(token) => next_token = Some(token),
             None => break,
