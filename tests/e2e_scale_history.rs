@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 use e2e_support::*;
 use fnf_operator::crd::FlowExecution;
 use fnf_operator::emulator::ExecutionMode;
-use futures::StreamExt;
 
 const RUNNING: usize = 1000;
 const WINDOW: Duration = Duration::from_secs(20);
@@ -30,21 +29,8 @@ async fn following_a_thousand_histories_stays_within_the_history_quota() {
         .unwrap();
     let operator = env.start_operator();
     let created = Instant::now();
-    futures::stream::iter(0..RUNNING)
-        .map(|i| {
-            let env = &env;
-            async move {
-                env.create(&format!("run-{i}"), serde_json::json!({"flowName": "idle"}))
-                    .await
-            }
-        })
-        .buffer_unordered(16)
-        .collect::<Vec<_>>()
+    env.create_many(RUNNING, |_| serde_json::json!({"flowName": "idle"}))
         .await;
-    eprintln!(
-        "created {RUNNING} FlowExecutions in {:.1}s",
-        created.elapsed().as_secs_f64()
-    );
     let deadline = Instant::now() + Duration::from_secs(120);
     while env.emulator.counters().total_created() < RUNNING as u64 {
         assert!(
