@@ -15,7 +15,7 @@ use jiff::Timestamp;
 use tokio::sync::Notify;
 
 use super::planner::{Member, Planner};
-use super::tracker::{TrackKey, Tracker};
+use super::tracker::{TrackKey, Tracker, backoff_ceiling};
 use crate::crd::phase;
 use crate::fnf::model::{TERMINAL_STATUSES, parse_cloud_time};
 use crate::fnf::{Client, FnfError, ListExecutions};
@@ -30,8 +30,6 @@ const QUEUED_LONG_POLLS: Duration = Duration::from_secs(1);
 const RUNNING_PAGES_PER_ROUND: usize = 5;
 /// Nothing to sweep: look again after this even without news.
 const IDLE_RECHECK: Duration = Duration::from_secs(5);
-const BACKOFF_BASE: Duration = Duration::from_secs(1);
-const BACKOFF_MAX: Duration = Duration::from_secs(30);
 
 /// One execution the sweep looks for.
 #[derive(Clone, Debug)]
@@ -54,7 +52,7 @@ pub async fn run(tracker: Tracker, planner: Planner, account_id: String, news: A
     let mut failures: u32 = 0;
     loop {
         planner.refill(&account_id);
-        let sweeps = plan_round(&tracker, planner.members(&account_id));
+        let sweeps = plan_round(&tracker, &account_id, planner.members(&account_id));
         if sweeps.is_empty() {
             // Either a new member or the idle re-check: both just start a round.
             let _ = tokio::time::timeout(IDLE_RECHECK, news.notified()).await;
@@ -73,8 +71,7 @@ pub async fn run(tracker: Tracker, planner: Planner, account_id: String, news: A
         }
         if failed {
             failures = failures.saturating_add(1);
-            let exp = BACKOFF_BASE.saturating_mul(1u32 << failures.min(6));
-            tokio::time::sleep(exp.min(BACKOFF_MAX)).await;
+            tokio::time::sleep(backoff_ceiling(failures)).await;
         } else {
             failures = 0;
         }
@@ -92,13 +89,12 @@ fn failed_and_logged(sweep: &FlowSweep, what: &str, result: Result<(), FnfError>
     true
 }
 
-fn plan_round(tracker: &Tracker, members: Vec<Member>) -> Vec<FlowSweep> {
+fn plan_round(tracker: &Tracker, account_id: &str, members: Vec<Member>) -> Vec<FlowSweep> {
     // A slot holder's long-poll may be queued for its token (many slots
     // granted at once): until it is in flight, the sweep covers it too.
     let long_polls_queued = members.first().is_some_and(|member| {
         let quotas = &member.client.config().quotas;
-        let account = member.client.credential_provider().account_id();
-        quotas.backlog(&account, "DescribeExecution") > QUEUED_LONG_POLLS
+        quotas.backlog(account_id, "DescribeExecution") > QUEUED_LONG_POLLS
     });
     let mut sweeps: HashMap<(String, String), FlowSweep> = HashMap::new();
     for member in members {

@@ -255,6 +255,14 @@ impl Tracker {
     }
 }
 
+/// The longest wait after `failures` failed cloud calls in a row: doubling
+/// from a second, at most half a minute.
+pub(super) fn backoff_ceiling(failures: u32) -> Duration {
+    POLL_BACKOFF_BASE
+        .saturating_mul(1u32 << failures.min(6))
+        .min(POLL_BACKOFF_MAX)
+}
+
 /// How far along a status is: reads are only taken in this order.
 fn progress(read: &ExecutionRead) -> u8 {
     match read.status.as_deref() {
@@ -347,8 +355,7 @@ async fn ask(
             if done {
                 return Asked::Done;
             }
-            let exp = POLL_BACKOFF_BASE.saturating_mul(1u32 << (*failures).min(6));
-            let ceiling = exp.min(POLL_BACKOFF_MAX);
+            let ceiling = backoff_ceiling(*failures);
             tokio::time::sleep(ceiling.mul_f64(0.5 + rand::random::<f64>() / 2.0)).await;
         }
     }

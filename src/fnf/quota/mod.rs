@@ -284,21 +284,17 @@ impl QuotaRegistry {
     /// How long a caller asking now would wait for a token of `action`: zero
     /// unless calls are queued beyond the burst.
     pub fn backlog(&self, account: &str, action: &str) -> Duration {
-        let buckets = match self.inner.buckets.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        let Some(bucket) = buckets.get(&(account.to_string(), action.to_string())) else {
-            return Duration::ZERO;
-        };
-        let now = Instant::now();
-        let allowed_at = bucket
-            .theoretical_arrival
-            .max(now)
-            .checked_sub(bucket.tolerance)
-            .unwrap_or(now)
-            .max(bucket.paused_until);
-        allowed_at.saturating_duration_since(now)
+        self.peek(account, action, |bucket| {
+            let now = Instant::now();
+            let allowed_at = bucket
+                .theoretical_arrival
+                .max(now)
+                .checked_sub(bucket.tolerance)
+                .unwrap_or(now)
+                .max(bucket.paused_until);
+            allowed_at.saturating_duration_since(now)
+        })
+        .unwrap_or_default()
     }
 
     /// How many calls of `action` could start within `horizon` from now
@@ -330,13 +326,24 @@ impl QuotaRegistry {
     /// How often the cloud has throttled this (account, action) so far: the
     /// poll planner shrinks its long-poll share when this grows.
     pub fn penalties(&self, account: &str, action: &str) -> u64 {
-        let buckets = match self.inner.buckets.lock() {
+        self.peek(account, action, |bucket| bucket.penalties)
+            .unwrap_or_default()
+    }
+
+    fn buckets(&self) -> std::sync::MutexGuard<'_, HashMap<BucketKey, Bucket>> {
+        // A poisoned lock only means another task panicked mid-update; the
+        // bucket state is still a valid schedule.
+        match self.inner.buckets.lock() {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
-        };
-        buckets
+        }
+    }
+
+    /// Reads a bucket without creating it: `None` before its first use.
+    fn peek<T>(&self, account: &str, action: &str, f: impl FnOnce(&Bucket) -> T) -> Option<T> {
+        self.buckets()
             .get(&(account.to_string(), action.to_string()))
-            .map_or(0, |bucket| bucket.penalties)
+            .map(f)
     }
 
     fn with_bucket<T>(
@@ -346,12 +353,7 @@ impl QuotaRegistry {
         rate: Rate,
         f: impl FnOnce(&mut Bucket) -> T,
     ) -> T {
-        // A poisoned lock only means another task panicked mid-update; the
-        // bucket state is still a valid schedule.
-        let mut buckets = match self.inner.buckets.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let mut buckets = self.buckets();
         let bucket = buckets
             .entry((account.to_string(), action.to_string()))
             .or_insert_with(|| Bucket::new(rate, Instant::now()));
