@@ -88,6 +88,12 @@ async fn executions_beyond_the_long_poll_quota_are_swept_and_every_end_arrives()
         "long-polls {most_held} beyond the quota's"
     );
     assert!(most_swept > 0, "nothing was swept");
+    // Without sweeps every end would cost its own DescribeExecution.
+    assert!(
+        counters.calls("DescribeExecution") < LIVE as u64,
+        "ends were found one DescribeExecution at a time: {}",
+        counters.calls("DescribeExecution")
+    );
     let behind = jiff::Timestamp::now().duration_since(last_end.unwrap());
     eprintln!(
         "most long-polls {most_held}, most swept {most_swept}; DescribeExecution {} ListExecutions {} calls; last end seen within {:.1}s (sampled every {}s)",
