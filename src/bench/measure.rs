@@ -3,6 +3,7 @@
 //! and counters out of the operator's Prometheus text. Reads only; the one
 //! write is resetting the kernel's peak-RSS mark between scenarios.
 
+use std::collections::BTreeMap;
 use std::process::Command;
 
 /// Clock ticks per second when `getconf` cannot tell (Linux's usual value).
@@ -119,10 +120,55 @@ pub fn prometheus_series(text: &str, name: &str) -> Vec<(String, f64)> {
         .collect()
 }
 
+/// The upper bound of the bucket holding quantile `q` of a histogram, its
+/// series of every label summed (`None` when it has no observations).
+pub fn histogram_quantile_bound(text: &str, name: &str, q: f64) -> Option<f64> {
+    let mut cumulative: BTreeMap<u64, (f64, f64)> = BTreeMap::new();
+    for (labels, count) in prometheus_series(text, &format!("{name}_bucket")) {
+        let le = labels
+            .split(',')
+            .find_map(|label| label.strip_prefix("le="))
+            .map(|v| v.trim_matches('"'))?;
+        let bound: f64 = if le == "+Inf" {
+            f64::INFINITY
+        } else {
+            le.parse().ok()?
+        };
+        cumulative.entry(bound.to_bits()).or_insert((bound, 0.0)).1 += count;
+    }
+    let mut buckets: Vec<(f64, f64)> = cumulative.into_values().collect();
+    buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let total = buckets.last()?.1;
+    if total <= 0.0 {
+        return None;
+    }
+    buckets
+        .iter()
+        .find(|(_, count)| *count >= q * total)
+        .map(|(bound, _)| *bound)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_quantile_is_bounded_by_its_bucket_over_every_label() {
+        let text = "h_bucket{via=\"sweep\",le=\"1.0\"} 0\n\
+                    h_bucket{via=\"sweep\",le=\"2.0\"} 50\n\
+                    h_bucket{via=\"sweep\",le=\"+Inf\"} 50\n\
+                    h_bucket{via=\"long-poll\",le=\"1.0\"} 49\n\
+                    h_bucket{via=\"long-poll\",le=\"2.0\"} 49\n\
+                    h_bucket{via=\"long-poll\",le=\"+Inf\"} 50\n";
+        assert_eq!(histogram_quantile_bound(text, "h", 0.4), Some(1.0));
+        assert_eq!(histogram_quantile_bound(text, "h", 0.9), Some(2.0));
+        assert_eq!(
+            histogram_quantile_bound(text, "h", 1.0),
+            Some(f64::INFINITY)
+        );
+        assert_eq!(histogram_quantile_bound(text, "missing", 0.5), None);
+    }
 
     #[test]
     fn cpu_ticks_are_counted_after_a_name_with_spaces_and_parentheses() {

@@ -20,6 +20,9 @@ pub const OPERATOR_SUBCOMMAND: &str = "operator";
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
 const STOP_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Overrides the operator process's `RUST_LOG` (its log goes to stderr).
+pub const OPERATOR_LOG_ENV: &str = "FNF_BENCH_OPERATOR_LOG";
+
 pub struct OperatorProcess {
     child: Child,
     pid: u32,
@@ -74,7 +77,10 @@ impl OperatorProcess {
             )
             .env(
                 "RUST_LOG",
-                "warn,fnf_operator::controller=error,kube_client=off",
+                // The operator's own log level for a closer look at one run.
+                std::env::var(OPERATOR_LOG_ENV).unwrap_or_else(|_| {
+                    "warn,fnf_operator::controller=error,kube_client=off".into()
+                }),
             )
             .stdin(Stdio::null())
             .kill_on_drop(true)

@@ -40,13 +40,14 @@ pub fn quota_repoll_secs(spec: ScenarioSpec) -> Option<f64> {
     }
 }
 
-const HEADER: [&str; 14] = [
+const HEADER: [&str; 15] = [
     "N",
     "strategy",
     "p50 lag s",
     "p90 lag s",
     "p99 lag s",
     "max lag s",
+    "read p99 ≤ s",
     "unseen",
     "N/Q s",
     "Describe/s",
@@ -67,6 +68,9 @@ fn row(result: &ScenarioResult) -> Vec<String> {
         q(|s| s.p90.to_string()),
         q(|s| s.p99.to_string()),
         q(|s| s.max.to_string()),
+        result
+            .read_p99_le
+            .map_or("-".into(), |le| format!("{le:.2}")),
         q(|s| format!("{:.1}%", s.unseen_share * 100.0)),
         quota_repoll_secs(result.spec).map_or("≈0".into(), |s| format!("{s:.0}")),
         format!("{:.2}", result.calls_per_sec(DESCRIBE)),
@@ -304,6 +308,7 @@ mod tests {
             calls: [(DESCRIBE.to_string(), 250)].into(),
             throttled: Default::default(),
             status_writes: 3.0 * size as f64,
+            read_p99_le: Some(0.02),
             reconcile_errors: Default::default(),
             peak_rss_kib: Some(204_800),
             peak_rss_is_per_scenario: true,

@@ -47,6 +47,9 @@ pub struct ScenarioResult {
     pub calls: BTreeMap<String, u64>,
     pub throttled: BTreeMap<String, u64>,
     pub status_writes: f64,
+    /// The operator's own p99 of StoppedTime → end read (bucket bound), the
+    /// part of the lag the read budget decides; the rest is writing and watching.
+    pub read_p99_le: Option<f64>,
     /// Failed reconciles by reason (e.g. `KubernetesApi` for a write conflict).
     pub reconcile_errors: BTreeMap<String, u64>,
     /// The whole benchmark process (operator, emulator, watch), KiB.
@@ -204,6 +207,8 @@ pub async fn run(
     let metrics = operator.metrics().await.unwrap_or_default();
     let status_writes =
         measure::prometheus_counter(&metrics, "fnf_operator_status_writes_total").unwrap_or(0.0);
+    let read_p99_le =
+        measure::histogram_quantile_bound(&metrics, "fnf_operator_ending_seen_lag_seconds", 0.99);
     let reconcile_errors: BTreeMap<String, u64> =
         measure::prometheus_series(&metrics, "fnf_operator_reconcile_errors_total")
             .into_iter()
@@ -242,6 +247,7 @@ pub async fn run(
         calls,
         throttled,
         status_writes,
+        read_p99_le,
         reconcile_errors,
         peak_rss_kib,
         // Its own process per scenario.

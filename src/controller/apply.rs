@@ -25,6 +25,9 @@ pub const FIELD_MANAGER: &str = "fnf-operator";
 
 /// Decision steps per reconcile: start, read, fetch failure, stop, and slack.
 const MAX_STEPS: usize = 6;
+/// An object waiting for its turn to start is woken by the gate; this only
+/// covers a wake-up that never came.
+const START_TURN_RECHECK: Duration = Duration::from_secs(30);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReconcileError {
@@ -76,9 +79,19 @@ pub async fn reconcile(
     };
 
     let mut backoff_after_write = None;
+    let mut start_permit = None;
     for _ in 0..MAX_STEPS {
         let view = ctx.tracker.view(&key);
         let decision = decide(&current, &view, &ctx.decide, Timestamp::now());
+        if decision.next == Next::Start && start_permit.is_none() {
+            match ctx.start_gate.try_enter(&key, created_ms(&current)) {
+                Some(permit) => start_permit = Some(permit),
+                // Nothing is written while it waits; the gate wakes it.
+                None => return Ok(Action::requeue(START_TURN_RECHECK)),
+            }
+        } else if start_permit.is_none() {
+            ctx.start_gate.leave(&key);
+        }
         // An ending's detail is one call away: write the ending once, with it.
         let complete_soon = decision.next == Next::FetchFailure && backoff_after_write.is_none();
         if !complete_soon {
@@ -196,6 +209,14 @@ pub async fn reconcile(
     Ok(Action::requeue(Duration::from_secs(1)))
 }
 
+/// The creation time, for the start gate's order (unknown sorts first).
+fn created_ms(fe: &FlowExecution) -> i64 {
+    fe.metadata
+        .creation_timestamp
+        .as_ref()
+        .map_or(0, |t| t.0.as_millisecond())
+}
+
 /// Writes `status` when it differs from what is persisted, then the Events that
 /// the transition deserves. Returns the object as now persisted.
 async fn write_status(
@@ -307,6 +328,7 @@ async fn finalize(
     }
     ctx.tracker.forget(key);
     ctx.forget_written(key);
+    ctx.start_gate.leave(key);
     if step != DeletionStep::None {
         keep_finalizer(api, fe.clone(), false).await?;
     }

@@ -12,6 +12,7 @@ use super::cloud::CloudAccess;
 use super::events::{EventKind, EventNote};
 use super::metrics::Metrics;
 use super::run::OperatorConfig;
+use super::start_gate::StartGate;
 use super::tracker::{PollStrategy, TrackKey, Tracker};
 use super::view::DecideSettings;
 use crate::crd::FlowExecution;
@@ -31,6 +32,8 @@ pub struct Context {
     written: Mutex<HashMap<TrackKey, FlowExecution>>,
     /// Consecutive reconcile failures per object, for the back-off.
     pub failures: FailureCounts,
+    /// Bounds concurrent starts so running executions' news is not held up.
+    pub start_gate: Arc<StartGate>,
 }
 
 /// Consecutive failures per object (by uid). A count is forgotten after a
@@ -77,6 +80,12 @@ impl Context {
             controller: "fnf-operator".into(),
             instance: Some(config.instance.clone()),
         };
+        // Half the reconcile slots may start executions; the rest stay free
+        // for the news of running ones.
+        let start_gate = StartGate::new(usize::from(config.concurrency / 2), {
+            let tracker = tracker.clone();
+            Arc::new(move |key: &TrackKey| tracker.wake(key))
+        });
         Self {
             recorder: Recorder::new(kube.clone(), reporter),
             cloud: CloudAccess::new(config.cloud.clone(), kube.clone()),
@@ -88,18 +97,25 @@ impl Context {
             metrics,
             written: Mutex::default(),
             failures: FailureCounts::default(),
+            start_gate,
         }
     }
 
-    /// The newer of the cached object and our last write of it.
+    /// The newer of the cached object and our last write of it. Once the cache
+    /// has caught up, our copy is dropped: with thousands of objects, a second
+    /// copy of each would double the operator's memory.
     pub fn freshest(&self, key: &TrackKey, cached: FlowExecution) -> FlowExecution {
-        let written = self
+        let mut written = self
             .written
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         match written.get(key) {
             Some(ours) if version(ours) > version(&cached) => ours.clone(),
-            _ => cached,
+            Some(_) => {
+                written.remove(key);
+                cached
+            }
+            None => cached,
         }
     }
 

@@ -29,9 +29,11 @@ pub struct Metrics {
     starts: Family<Labels, Counter>,
     cloud_calls: Family<Labels, Counter>,
     cloud_latency: Family<Labels, Histogram>,
+    ending_seen_lag: Family<Labels, Histogram>,
     events: Family<Labels, Counter>,
     pub long_polls_in_flight: Gauge,
     pub swept_executions: Gauge,
+    pub starts_waiting: Gauge,
     executions: Family<Labels, Gauge>,
     step_data_age: Gauge,
     leader: Gauge,
@@ -62,9 +64,19 @@ impl Metrics {
             "Latency of every cloud call attempt (long-polls included), by action and outcome",
             cloud_latency.clone(),
         );
+        let ending_seen_lag = Family::<Labels, Histogram>::new_with_constructor(|| {
+            // 10 ms to ~5 min: a long-poll's answer, up to a quota-starved sweep.
+            Histogram::new(exponential_buckets(0.01, 2.0, 16))
+        });
+        registry.register(
+            "ending_seen_lag_seconds",
+            "Time from an execution's StoppedTime to the operator reading that end, by the read that found it (long-poll or sweep)",
+            ending_seen_lag.clone(),
+        );
         let events = Family::<Labels, Counter>::default();
         let long_polls_in_flight = Gauge::default();
         let swept_executions = Gauge::default();
+        let starts_waiting = Gauge::default();
         let leader = Gauge::default();
         let executions = Family::<Labels, Gauge>::default();
         registry.register(
@@ -120,6 +132,11 @@ impl Metrics {
             "Live executions watched by ListExecutions sweeps instead of a long-poll",
             swept_executions.clone(),
         );
+        registry.register(
+            "starts_waiting",
+            "FlowExecutions waiting for their turn to start: starts may use half the reconcile slots",
+            starts_waiting.clone(),
+        );
         Self {
             registry: Arc::new(registry),
             reconciles,
@@ -129,9 +146,11 @@ impl Metrics {
             starts,
             cloud_calls,
             cloud_latency,
+            ending_seen_lag,
             events,
             long_polls_in_flight,
             swept_executions,
+            starts_waiting,
             executions,
             step_data_age,
             leader,
@@ -179,6 +198,12 @@ impl Metrics {
             calls.get_or_create(&labels).inc();
             latency.get_or_create(&labels).observe(took.as_secs_f64());
         }))
+    }
+
+    pub fn ending_seen(&self, via: &'static str, lag: std::time::Duration) {
+        self.ending_seen_lag
+            .get_or_create(&vec![("via", via.to_string())])
+            .observe(lag.as_secs_f64());
     }
 
     pub fn event(&self, reason: &str) {

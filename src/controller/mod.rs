@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod outputs;
 pub mod planner;
 pub mod run;
+pub mod start_gate;
 pub mod steps;
 pub mod sweep;
 pub mod tracker;

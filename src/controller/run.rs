@@ -19,7 +19,7 @@ use super::apply::{ReconcileError, reconcile};
 use super::cloud::CloudSettings;
 use super::context::Context;
 use super::metrics::Metrics;
-use super::tracker::{PollStrategy, Tracker};
+use super::tracker::{PollStrategy, TrackKey, Tracker};
 use super::view::DecideSettings;
 use crate::crd::FlowExecution;
 
@@ -141,7 +141,7 @@ async fn controllers(
     metrics: Metrics,
     stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    let (tracker, woken) = Tracker::new();
+    let (tracker, woken) = Tracker::new(metrics.clone());
     let mut config = config;
     config.cloud.observer = Some(metrics.call_observer());
     let ctx = Arc::new(Context::new(kube.clone(), &config, tracker, metrics));
@@ -206,17 +206,19 @@ async fn controllers(
             // An object deleted without our finalizer (Orphan, Observe) is never
             // reconciled again: end its polls here.
             for key in gauge_ctx.tracker.keys() {
-                let object = ObjectRef::<FlowExecution>::new(&key.name).within(&key.namespace);
-                let alive = stores.iter().any(|store| {
-                    store
-                        .get(&object)
-                        .is_some_and(|fe| fe.metadata.uid.as_deref() == Some(key.uid.as_str()))
-                });
-                if !alive {
+                if !alive_in(&stores, &key) {
                     gauge_ctx.tracker.forget(&key);
                     gauge_ctx.forget_written(&key);
                 }
             }
+            let mut waiting = gauge_ctx.start_gate.waiting();
+            waiting.retain(|key| {
+                let alive = alive_in(&stores, key);
+                if !alive {
+                    gauge_ctx.start_gate.leave(key);
+                }
+                alive
+            });
             let (held, swept) = gauge_ctx.tracker.plan_counts();
             let polls = match gauge_ctx.poll {
                 PollStrategy::LongPoll { .. } => held,
@@ -225,6 +227,7 @@ async fn controllers(
             let gauge = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
             gauge_ctx.metrics.long_polls_in_flight.set(gauge(polls));
             gauge_ctx.metrics.swept_executions.set(gauge(swept));
+            gauge_ctx.metrics.starts_waiting.set(gauge(waiting.len()));
             gauge_ctx
                 .metrics
                 .set_step_data_age(gauge_ctx.tracker.oldest_step_data());
@@ -245,6 +248,16 @@ async fn controllers(
     futures::future::join_all(runs).await;
     gauge.abort();
     ctx.tracker.abort_all();
+}
+
+/// Whether the object of `key` (this very instance: same uid) is in a cache.
+fn alive_in(stores: &[reflector::Store<FlowExecution>], key: &TrackKey) -> bool {
+    let object = ObjectRef::<FlowExecution>::new(&key.name).within(&key.namespace);
+    stores.iter().any(|store| {
+        store
+            .get(&object)
+            .is_some_and(|fe| fe.metadata.uid.as_deref() == Some(key.uid.as_str()))
+    })
 }
 
 async fn route_wakeups(

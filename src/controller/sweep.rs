@@ -15,7 +15,7 @@ use jiff::Timestamp;
 use tokio::sync::Notify;
 
 use super::planner::{Member, Planner};
-use super::tracker::{TrackKey, Tracker, backoff_ceiling};
+use super::tracker::{ReadVia, TrackKey, Tracker, backoff_ceiling};
 use crate::crd::phase;
 use crate::fnf::model::{TERMINAL_STATUSES, parse_cloud_time};
 use crate::fnf::{Client, FnfError, ListExecutions};
@@ -60,15 +60,27 @@ pub async fn run(tracker: Tracker, planner: Planner, account_id: String, news: A
         }
         // Slots follow the DescribeExecution bucket's refill: grant between pages.
         let refill = || planner.refill(&account_id);
+        let round_started = std::time::Instant::now();
         let mut failed = false;
+        let mut pages = 0;
         for sweep in &sweeps {
             let result = sweep_starting(&tracker, sweep, &refill).await;
-            failed |= failed_and_logged(sweep, "Running", result);
+            failed |= failed_and_logged(sweep, "Running", result, &mut pages);
         }
         for sweep in &sweeps {
             let result = sweep_endings(&tracker, sweep, &refill).await;
-            failed |= failed_and_logged(sweep, "endings", result);
+            failed |= failed_and_logged(sweep, "endings", result, &mut pages);
         }
+        tracing::debug!(
+            account = %account_id,
+            flows = sweeps.len(),
+            endings_sought = sweeps.iter().map(|s| s.endings.len()).sum::<usize>(),
+            starting_sought = sweeps.iter().map(|s| s.starting.len()).sum::<usize>(),
+            pages,
+            took_ms = round_started.elapsed().as_millis() as u64,
+            failed,
+            "sweep round"
+        );
         if failed {
             failures = failures.saturating_add(1);
             tokio::time::sleep(backoff_ceiling(failures)).await;
@@ -78,9 +90,18 @@ pub async fn run(tracker: Tracker, planner: Planner, account_id: String, news: A
     }
 }
 
-fn failed_and_logged(sweep: &FlowSweep, what: &str, result: Result<(), FnfError>) -> bool {
-    let Err(err) = result else {
-        return false;
+fn failed_and_logged(
+    sweep: &FlowSweep,
+    what: &str,
+    result: Result<usize, FnfError>,
+    pages: &mut usize,
+) -> bool {
+    let err = match result {
+        Ok(read) => {
+            *pages += read;
+            return false;
+        }
+        Err(err) => err,
     };
     tracing::debug!(
         flow = %sweep.flow_name, what, reason = err.reason(), error = %err,
@@ -137,29 +158,30 @@ async fn sweep_endings(
     tracker: &Tracker,
     sweep: &FlowSweep,
     refill: &(dyn Fn() + Sync),
-) -> Result<(), FnfError> {
+) -> Result<usize, FnfError> {
     if sweep.endings.is_empty() {
-        return Ok(());
+        return Ok(0);
     }
     let window = window(sweep.endings.values());
+    let mut read = 0;
     for &status in TERMINAL_STATUSES {
         let pages = Pages {
             status,
             window,
             most: usize::MAX,
         };
-        read_pages(tracker, sweep, &sweep.endings, pages, refill).await?;
+        read += read_pages(tracker, sweep, &sweep.endings, pages, refill).await?;
     }
-    Ok(())
+    Ok(read)
 }
 
 async fn sweep_starting(
     tracker: &Tracker,
     sweep: &FlowSweep,
     refill: &(dyn Fn() + Sync),
-) -> Result<(), FnfError> {
+) -> Result<usize, FnfError> {
     if sweep.starting.is_empty() {
-        return Ok(());
+        return Ok(0);
     }
     // A few pages a round, so endings are not held up; the next round's
     // window starts after the ones seen Running.
@@ -178,16 +200,19 @@ struct Pages<'a> {
     most: usize,
 }
 
-/// Reads up to `pages.most` pages and records the sought executions found.
+/// Reads up to `pages.most` pages and records the sought executions found;
+/// the number of pages read.
 async fn read_pages(
     tracker: &Tracker,
     sweep: &FlowSweep,
     sought: &HashMap<String, Sought>,
     pages: Pages<'_>,
     refill: &(dyn Fn() + Sync),
-) -> Result<(), FnfError> {
+) -> Result<usize, FnfError> {
     let mut next_token = None;
-    for _ in 0..pages.most {
+    let mut read = 0;
+    while read < pages.most {
+        read += 1;
         refill();
         let page = sweep
             .client
@@ -199,13 +224,13 @@ async fn read_pages(
             None => break,
         }
     }
-    Ok(())
+    Ok(read)
 }
 
 fn record(tracker: &Tracker, sought: &HashMap<String, Sought>, found: &[crate::fnf::Execution]) {
     for execution in found {
         if let Some(sought) = sought.get(&execution.name) {
-            tracker.record_read(&sought.key, execution);
+            tracker.record_read(&sought.key, execution, ReadVia::Sweep);
         }
     }
 }

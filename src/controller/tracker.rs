@@ -14,13 +14,15 @@ use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
 use super::classify;
+use super::metrics::Metrics;
 use super::planner::{Membership, Planner};
 use super::view::{CloudView, ExecutionRead, ProblemKind};
 use crate::crd::{FlowExecution, phase};
+use crate::fnf::model::parse_cloud_time;
 use crate::fnf::{Client, Execution};
 
 /// A FlowExecution instance: a re-created object (new uid) starts afresh.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TrackKey {
     pub namespace: String,
     pub name: String,
@@ -73,6 +75,23 @@ pub struct PollTarget {
     pub recorded_start: Option<Timestamp>,
 }
 
+/// Which read brought an execution's news: the metric of how late endings are
+/// seen is split by it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadVia {
+    LongPoll,
+    Sweep,
+}
+
+impl ReadVia {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::LongPoll => "long-poll",
+            Self::Sweep => "sweep",
+        }
+    }
+}
+
 const POLL_BACKOFF_BASE: Duration = Duration::from_secs(1);
 const POLL_BACKOFF_MAX: Duration = Duration::from_secs(30);
 
@@ -81,17 +100,19 @@ pub struct Tracker {
     entries: Arc<Mutex<HashMap<TrackKey, Entry>>>,
     wake: mpsc::UnboundedSender<ObjectRef<FlowExecution>>,
     planner: Planner,
+    metrics: Metrics,
 }
 
 impl Tracker {
     /// The tracker and the stream of objects whose view changed.
-    pub fn new() -> (Self, mpsc::UnboundedReceiver<ObjectRef<FlowExecution>>) {
+    pub fn new(metrics: Metrics) -> (Self, mpsc::UnboundedReceiver<ObjectRef<FlowExecution>>) {
         let (wake, woken) = mpsc::unbounded_channel();
         (
             Self {
                 entries: Arc::default(),
                 wake,
                 planner: Planner::default(),
+                metrics,
             },
             woken,
         )
@@ -127,8 +148,9 @@ impl Tracker {
     /// or a ListExecutions item) and wakes its reconcile when that changed
     /// anything. Reads race (a list page sent before a long-poll answered may
     /// arrive after it), so a read never moves the status backwards.
-    pub fn record_read(&self, key: &TrackKey, execution: &Execution) {
+    pub fn record_read(&self, key: &TrackKey, execution: &Execution, via: ReadVia) {
         let mut changed = false;
+        let mut ended = false;
         if let Some(entry) = self.lock().get_mut(key) {
             let view = &mut entry.view;
             let adopted = view.execution.as_ref().is_some_and(|r| r.adopted);
@@ -143,12 +165,26 @@ impl Tracker {
             let behind = known.is_some_and(|old| progress(&read) < progress(old));
             changed = (!same && !behind) || view.problem.is_some();
             if !same && !behind {
+                ended = progress(&read) == ENDED && known.is_none_or(|old| progress(old) < ENDED);
                 view.execution = Some(read);
             }
             view.problem = None;
         }
         if changed {
             self.wake(key);
+        }
+        if ended {
+            self.observe_ending(execution, via);
+        }
+    }
+
+    /// How long after the cloud's StoppedTime the operator learned of an end:
+    /// the part of the status lag that the read budget decides.
+    fn observe_ending(&self, execution: &Execution, via: ReadVia) {
+        let stopped = execution.stopped_time.as_deref().and_then(parse_cloud_time);
+        if let Some(lag) = stopped.and_then(|t| Timestamp::now().duration_since(t).try_into().ok())
+        {
+            self.metrics.ending_seen(via.label(), lag);
         }
     }
 
@@ -267,10 +303,12 @@ pub(super) fn backoff_ceiling(failures: u32) -> Duration {
 fn progress(read: &ExecutionRead) -> u8 {
     match read.status.as_deref() {
         Some(phase::STARTING) | None => 0,
-        Some(status) if phase::is_terminal(status) => 2,
+        Some(status) if phase::is_terminal(status) => ENDED,
         Some(_) => 1,
     }
 }
+
+const ENDED: u8 = 2;
 
 /// Watches one execution until it ends, publishing every change.
 async fn poll(tracker: Tracker, key: TrackKey, target: PollTarget) {
@@ -282,7 +320,7 @@ async fn poll(tracker: Tracker, key: TrackKey, target: PollTarget) {
             let mut failures = 0;
             loop {
                 tokio::time::sleep(period).await;
-                match ask(&tracker, &key, &target, 0, &mut failures).await {
+                match Box::pin(ask(&tracker, &key, &target, 0, &mut failures)).await {
                     Asked::Done => return,
                     Asked::Again => {}
                 }
@@ -301,7 +339,9 @@ async fn planned(tracker: Tracker, key: TrackKey, target: PollTarget, wait: u32)
         if !membership.keep_slot() {
             continue;
         }
-        match ask(&tracker, &key, &target, wait, &mut failures).await {
+        // Boxed: thousands of polls wait for a slot, and an unboxed call
+        // would make each waiting task as large as one in flight.
+        match Box::pin(ask(&tracker, &key, &target, wait, &mut failures)).await {
             Asked::Done => return,
             Asked::Again => {}
         }
@@ -328,7 +368,7 @@ async fn ask(
     match answer {
         Ok(execution) => {
             *failures = 0;
-            tracker.record_read(key, &execution);
+            tracker.record_read(key, &execution, ReadVia::LongPoll);
             if execution.is_terminal() {
                 return Asked::Done;
             }

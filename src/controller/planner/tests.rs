@@ -1,6 +1,7 @@
 use std::time::Duration;
 
 use super::*;
+use crate::controller::Metrics;
 use crate::fnf::{
     ClientConfig, CredentialProvider, Credentials, Endpoint, QuotaConfig, QuotaRegistry, Rate,
 };
@@ -38,7 +39,7 @@ async fn slots_go_oldest_first_and_shrink_when_the_cloud_throttles() {
     // within the grant horizon.
     let quotas =
         QuotaRegistry::new(QuotaConfig::unlimited().with_action(DESCRIBE, Rate::new(10, 5.0)));
-    let (tracker, _woken) = Tracker::new();
+    let (tracker, _woken) = Tracker::new(Metrics::default());
     let planner = Planner::default();
     // Longer names started later (see `target`).
     let names = ["a", "bb", "ccc", "dddd", "eeeee", "ffffff"];
@@ -85,7 +86,7 @@ async fn slots_go_oldest_first_and_shrink_when_the_cloud_throttles() {
 async fn a_poll_restarted_before_the_old_one_ended_takes_its_place() {
     let quotas =
         QuotaRegistry::new(QuotaConfig::unlimited().with_action(DESCRIBE, Rate::new(10, 5.0)));
-    let (tracker, _woken) = Tracker::new();
+    let (tracker, _woken) = Tracker::new(Metrics::default());
     let planner = Planner::default();
     let old = planner.join(&tracker, &key("a"), &target(&quotas, "a"), 1);
     let new = planner.join(&tracker, &key("a"), &target(&quotas, "a"), 1);
