@@ -60,7 +60,8 @@ pub struct RunArgs {
         default_value = ""
     )]
     pub namespaces: Vec<String>,
-    /// FlowExecutions reconciled at once.
+    /// FlowExecutions reconciled at once; at most half of them may be
+    /// starting executions (the rest stay free for running ones' news).
     #[arg(long, env = "FNF_CONCURRENCY", default_value_t = 16)]
     pub concurrency: u16,
     #[arg(long, env = "FNF_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]

@@ -3,13 +3,12 @@
 
 use std::fmt::Write as _;
 
-use super::args::{INTERVAL_PERIOD, LONG_POLL_WAIT_SECS, ScenarioSpec, Strategy};
+use super::args::{ScenarioSpec, Strategy};
+use super::limits::{limit_comparison, quota_repoll_secs};
 use super::measure::Machine;
 use super::scenario::ScenarioResult;
 use super::stats::{LagSummary, summarize};
 
-/// The documented DescribeExecution quota: steady calls per second.
-pub const DESCRIBE_QUOTA_PER_SEC: f64 = 5.0;
 const DESCRIBE: &str = "DescribeExecution";
 
 /// How the figures were produced, for the document's header.
@@ -22,22 +21,6 @@ pub struct RunContext {
     pub wait_max_seconds: u32,
     pub total_secs: f64,
     pub plot_file: Option<String>,
-}
-
-/// Executions one pure polling scheme can keep a call in flight for.
-pub fn long_poll_capacity() -> f64 {
-    DESCRIBE_QUOTA_PER_SEC * f64::from(LONG_POLL_WAIT_SECS)
-}
-
-/// The average re-poll period the quota forces on N executions (N/Q), or
-/// `None` when every execution can hold a long-poll at all times.
-pub fn quota_repoll_secs(spec: ScenarioSpec) -> Option<f64> {
-    let n = spec.size as f64;
-    match spec.strategy {
-        Strategy::LongPoll if n <= long_poll_capacity() => None,
-        Strategy::LongPoll => Some(n / DESCRIBE_QUOTA_PER_SEC),
-        Strategy::Interval => Some((n / DESCRIBE_QUOTA_PER_SEC).max(INTERVAL_PERIOD.as_secs_f64())),
-    }
 }
 
 const HEADER: [&str; 15] = [
@@ -117,35 +100,6 @@ pub fn p99_ratios(results: &[ScenarioResult]) -> Vec<(usize, String)> {
                 ""
             };
             Some((size, format!("{ratio:.0}×{bound}")))
-        })
-        .collect()
-}
-
-/// One line per scenario setting its measured lags against the quota's bound:
-/// a pure round-robin over N executions at Q calls/s spreads lags uniformly
-/// over [0, N/Q], i.e. p50 ≈ N/2Q and p99 ≈ 0.99·N/Q.
-pub fn limit_comparison(results: &[ScenarioResult]) -> Vec<String> {
-    results
-        .iter()
-        .filter_map(|r| {
-            let s = summarize(&r.lags)?;
-            let name = format!("N={} {}", r.spec.size, r.spec.strategy.label());
-            Some(match quota_repoll_secs(r.spec) {
-                None => format!(
-                    "- {name}: N ≤ Q×60 = {:.0}, no quota bound: p50 {} s, p99 {} s.",
-                    long_poll_capacity(),
-                    s.p50,
-                    s.p99
-                ),
-                Some(bound) => format!(
-                    "- {name}: p50 {} s, p99 {} s against a bound of {bound:.0} s \
-                     (round-robin reference: p50 ≈ {:.0} s, p99 ≈ {:.0} s).",
-                    s.p50,
-                    s.p99,
-                    bound / 2.0,
-                    bound * 0.99
-                ),
-            })
         })
         .collect()
 }
@@ -269,7 +223,7 @@ pub fn markdown_results(results: &[ScenarioResult], ctx: &RunContext) -> String 
         out.push_str(&parts.join("; "));
         out.push_str(".\n");
     }
-    let comparison = limit_comparison(results);
+    let comparison = limit_comparison(results, ctx.wait_min_seconds, ctx.wait_max_seconds);
     if !comparison.is_empty() {
         out.push_str("\nAgainst the physical limit:\n\n");
         out.push_str(&comparison.join("\n"));
@@ -290,61 +244,8 @@ pub fn markdown_results(results: &[ScenarioResult], ctx: &RunContext) -> String 
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::bench::stats::LagSample;
 
-    fn result(size: usize, strategy: Strategy, lag: f64) -> ScenarioResult {
-        ScenarioResult {
-            spec: ScenarioSpec { size, strategy },
-            lags: vec![
-                LagSample {
-                    secs: lag,
-                    seen: true
-                };
-                size
-            ],
-            not_ended: 0,
-            create_secs: 1.0,
-            measured_secs: 100.0,
-            calls: [(DESCRIBE.to_string(), 250)].into(),
-            throttled: Default::default(),
-            status_writes: 3.0 * size as f64,
-            read_p99_le: Some(0.02),
-            reconcile_errors: Default::default(),
-            peak_rss_kib: Some(204_800),
-            peak_rss_is_per_scenario: true,
-            cpu_secs: Some(12.0),
-        }
-    }
-
-    #[test]
-    fn the_quota_bound_applies_to_long_polls_only_beyond_q_times_the_wait() {
-        let spec = |size, strategy| ScenarioSpec { size, strategy };
-        assert_eq!(long_poll_capacity(), 300.0);
-        assert_eq!(quota_repoll_secs(spec(300, Strategy::LongPoll)), None);
-        assert_eq!(
-            quota_repoll_secs(spec(1000, Strategy::LongPoll)),
-            Some(200.0)
-        );
-        assert_eq!(quota_repoll_secs(spec(10, Strategy::Interval)), Some(10.0));
-        assert_eq!(quota_repoll_secs(spec(100, Strategy::Interval)), Some(20.0));
-    }
-
-    #[test]
-    fn lags_are_set_against_the_quota_bound_only_where_there_is_one() {
-        let lines = limit_comparison(&[
-            result(10, Strategy::LongPoll, 0.01),
-            result(1000, Strategy::Interval, 150.0),
-        ]);
-        assert_eq!(
-            lines[0],
-            "- N=10 planner: N ≤ Q×60 = 300, no quota bound: p50 0.01 s, p99 0.01 s."
-        );
-        assert_eq!(
-            lines[1],
-            "- N=1000 interval: p50 150 s, p99 150 s against a bound of 200 s \
-             (round-robin reference: p50 ≈ 100 s, p99 ≈ 198 s)."
-        );
-    }
+    use crate::bench::scenario::sample_result as result;
 
     #[test]
     fn the_table_shows_rates_per_execution_and_the_p99_ratio() {

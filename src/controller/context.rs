@@ -26,7 +26,7 @@ pub struct Context {
     /// Follow each running execution's history for its current step.
     pub follow_steps: bool,
     pub metrics: Metrics,
-    recorder: Recorder,
+    reporter: Reporter,
     /// The object as our last status write returned it. The watch cache can lag
     /// behind our own writes; deciding on a stale copy would repeat Events.
     written: Mutex<HashMap<TrackKey, FlowExecution>>,
@@ -87,7 +87,7 @@ impl Context {
             Arc::new(move |key: &TrackKey| tracker.wake(key))
         });
         Self {
-            recorder: Recorder::new(kube.clone(), reporter),
+            reporter,
             cloud: CloudAccess::new(config.cloud.clone(), kube.clone()),
             kube,
             tracker,
@@ -146,7 +146,12 @@ impl Context {
             secondary: None,
         };
         let reference = fe.object_ref(&());
-        if let Err(err) = self.recorder.publish(&event, &reference).await {
+        // A recorder per Event, as kube intends: a shared one caches every
+        // Event it sent for six minutes and scans that cache on each publish,
+        // which with thousands of executions costs tens of MiB and CPU. Our
+        // Events mark transitions, so there are no repeats to fold into series.
+        let recorder = Recorder::new(self.kube.clone(), self.reporter.clone());
+        if let Err(err) = recorder.publish(&event, &reference).await {
             tracing::warn!(
                 namespace = fe.namespace().as_deref().unwrap_or_default(),
                 name = %fe.name_any(), reason = %note.reason, error = %err,
