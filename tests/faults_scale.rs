@@ -74,3 +74,33 @@ async fn a_hundred_applied_at_once_each_start_once_and_stay_inside_the_quota() {
     );
     operator.stop().await.unwrap();
 }
+
+/// With one start permit (concurrency 2), objects applied together wait their
+/// turn at the start gate and are woken when it comes: had a wake-up been lost,
+/// each would sit out the gate's 30 s re-check and the run would not finish.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_one_start_permit_every_object_gets_its_turn_and_starts_once() {
+    const GATED: usize = 40;
+    let env = Env::new("flt-gate").await;
+    let mut config = operator_config(&env, SHORT_WAIT_SECS);
+    config.concurrency = 2;
+    let operator = start_operator_with(&env, config);
+    env.create_many(GATED, |_| serde_json::json!({"flowName": "quick"}))
+        .await;
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let list = env.api.list(&ListParams::default()).await.unwrap();
+        let done = list.items.iter().filter(|fe| completed(fe)).count();
+        if done == GATED {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{done} of {GATED} completed: a start waited for a turn that never came"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let counters = env.emulator.counters();
+    assert_eq!(counters.total_created(), GATED as u64, "one start each");
+    operator.stop().await.unwrap();
+}
