@@ -1,6 +1,8 @@
 //! The FlowExecution controller: a pure decision (`decide`, `conditions`,
-//! `events`, `classify`) and a thin layer that applies it (`apply`, `tracker`,
-//! `cloud`, `run`).
+//! `events`, `classify`) and a thin layer that applies it (`apply`, `calls`,
+//! `cloud`, `run`). What the cloud said lives in the `tracker`, kept current by
+//! per-execution `poll` tasks and per-account `sweep`s within the `planner`'s
+//! budget; the `start_gate` keeps mass starts from holding up running ones.
 
 pub mod apply;
 pub mod calls;
@@ -14,6 +16,7 @@ pub mod finish;
 pub mod metrics;
 pub mod outputs;
 pub mod planner;
+pub mod poll;
 pub mod run;
 pub mod start_gate;
 pub mod steps;

@@ -15,8 +15,8 @@ use tokio::task::AbortHandle;
 
 use super::classify;
 use super::metrics::Metrics;
-use super::planner::{Membership, Planner};
-use super::view::{CloudView, ExecutionRead, ProblemKind};
+use super::planner::Planner;
+use super::view::{CloudView, ExecutionRead};
 use crate::crd::{FlowExecution, phase};
 use crate::fnf::model::parse_cloud_time;
 use crate::fnf::{Client, Execution};
@@ -99,7 +99,7 @@ const POLL_BACKOFF_MAX: Duration = Duration::from_secs(30);
 pub struct Tracker {
     entries: Arc<Mutex<HashMap<TrackKey, Entry>>>,
     wake: mpsc::UnboundedSender<ObjectRef<FlowExecution>>,
-    planner: Planner,
+    pub(super) planner: Planner,
     metrics: Metrics,
 }
 
@@ -195,7 +195,7 @@ impl Tracker {
         if entry.poll.as_ref().is_some_and(|h| !h.is_finished()) {
             return;
         }
-        let task = tokio::spawn(poll(self.clone(), key.clone(), target));
+        let task = tokio::spawn(super::poll::watch(self.clone(), key.clone(), target));
         entry.poll = Some(task.abort_handle());
     }
 
@@ -309,95 +309,3 @@ fn progress(read: &ExecutionRead) -> u8 {
 }
 
 const ENDED: u8 = 2;
-
-/// Watches one execution until it ends, publishing every change.
-async fn poll(tracker: Tracker, key: TrackKey, target: PollTarget) {
-    match target.strategy {
-        PollStrategy::LongPoll { wait_time_secs } => {
-            planned(tracker, key, target, wait_time_secs).await;
-        }
-        PollStrategy::Interval { period } => {
-            let mut failures = 0;
-            loop {
-                tokio::time::sleep(period).await;
-                match Box::pin(ask(&tracker, &key, &target, 0, &mut failures)).await {
-                    Asked::Done => return,
-                    Asked::Again => {}
-                }
-            }
-        }
-    }
-}
-
-/// Long-polls while the planner gives this execution a slot; until then (or
-/// after it takes the slot back) the sweep watches it.
-async fn planned(tracker: Tracker, key: TrackKey, target: PollTarget, wait: u32) {
-    let mut membership: Membership = tracker.planner.join(&tracker, &key, &target, wait);
-    let mut failures = 0;
-    loop {
-        membership.slot().await;
-        if !membership.keep_slot() {
-            continue;
-        }
-        // Boxed: thousands of polls wait for a slot, and an unboxed call
-        // would make each waiting task as large as one in flight.
-        match Box::pin(ask(&tracker, &key, &target, wait, &mut failures)).await {
-            Asked::Done => return,
-            Asked::Again => {}
-        }
-    }
-}
-
-enum Asked {
-    Done,
-    Again,
-}
-
-/// One DescribeExecution; after a failure, the back-off before the next.
-async fn ask(
-    tracker: &Tracker,
-    key: &TrackKey,
-    target: &PollTarget,
-    wait: u32,
-    failures: &mut u32,
-) -> Asked {
-    let answer = target
-        .client
-        .describe_execution(&target.flow_name, &target.execution_name, wait)
-        .await;
-    match answer {
-        Ok(execution) => {
-            *failures = 0;
-            tracker.record_read(key, &execution, ReadVia::LongPoll);
-            if execution.is_terminal() {
-                return Asked::Done;
-            }
-        }
-        Err(err) => {
-            *failures = failures.saturating_add(1);
-            tracing::debug!(
-                namespace = %key.namespace, name = %key.name,
-                reason = err.reason(), error = %err, "describe failed"
-            );
-            let now = Timestamp::now();
-            let mut changed = false;
-            let mut done = false;
-            tracker.update(key, |view| {
-                let problem = classify::problem(&err, view.problem.as_ref(), now);
-                changed = view.problem.as_ref().map(|p| (&p.kind, &p.reason))
-                    != Some((&problem.kind, &problem.reason));
-                done = problem.kind != ProblemKind::Transient;
-                view.problem = Some(problem);
-            });
-            if changed {
-                tracker.wake(key);
-            }
-            if done {
-                return Asked::Done;
-            }
-            let ceiling = backoff_ceiling(*failures);
-            tokio::time::sleep(ceiling.mul_f64(0.5 + rand::random::<f64>() / 2.0)).await;
-        }
-    }
-    Asked::Again
-}
