@@ -4,12 +4,13 @@
 use super::args::{INTERVAL_PERIOD, LONG_POLL_WAIT_SECS, ScenarioSpec, Strategy};
 use super::scenario::ScenarioResult;
 use super::stats::summarize;
+use crate::fnf::quota::{DESCRIBE_EXECUTION_RATE, OTHER_ACTIONS_RATE};
 
 /// The documented DescribeExecution quota: steady calls per second, and burst.
-pub const DESCRIBE_QUOTA_PER_SEC: f64 = 5.0;
-pub const DESCRIBE_BURST: f64 = 50.0;
-/// The documented ListExecutions quota: calls per second.
-pub const LIST_QUOTA_PER_SEC: f64 = 2.0;
+pub const DESCRIBE_QUOTA_PER_SEC: f64 = DESCRIBE_EXECUTION_RATE.per_second;
+pub const DESCRIBE_BURST: f64 = DESCRIBE_EXECUTION_RATE.burst as f64;
+/// The documented ListExecutions quota (one of the "other actions"): calls per second.
+pub const LIST_QUOTA_PER_SEC: f64 = OTHER_ACTIONS_RATE.per_second;
 
 /// Executions one pure polling scheme can keep a call in flight for.
 pub fn long_poll_capacity() -> f64 {

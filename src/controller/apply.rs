@@ -142,8 +142,7 @@ pub async fn reconcile(
                 continue;
             }
             Next::Delete => {
-                ctx.tracker.forget(&key);
-                ctx.forget_written(&key);
+                ctx.forget(&key);
                 outputs::delete_expired(&api, &current).await?;
                 return Ok(Action::await_change());
             }
@@ -326,9 +325,7 @@ async fn finalize(
             Err(err) => return Err(ReconcileError::CloudTransient(err.to_string())),
         }
     }
-    ctx.tracker.forget(key);
-    ctx.forget_written(key);
-    ctx.start_gate.leave(key);
+    ctx.forget(key);
     if step != DeletionStep::None {
         keep_finalizer(api, fe.clone(), false).await?;
     }

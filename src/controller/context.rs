@@ -126,11 +126,15 @@ impl Context {
             .insert(key.clone(), fe.clone());
     }
 
-    pub fn forget_written(&self, key: &TrackKey) {
+    /// Drops everything kept for `key`: its cloud view and polls, our copy of
+    /// its last write, and its place in the start queue.
+    pub fn forget(&self, key: &TrackKey) {
+        self.tracker.forget(key);
         self.written
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .remove(key);
+        self.start_gate.leave(key);
     }
 
     /// Publishes an Event; a failure to record one is logged, never fatal.

@@ -70,7 +70,7 @@ impl Metrics {
         });
         registry.register(
             "ending_seen_lag_seconds",
-            "Time from an execution's StoppedTime to the operator reading that end, by the read that found it (long-poll or sweep)",
+            "Time from an execution's StoppedTime to the operator reading that end, by the read that found it (long-poll, describe without waiting, or sweep)",
             ending_seen_lag.clone(),
         );
         let events = Family::<Labels, Counter>::default();

@@ -67,7 +67,12 @@ async fn ask(
     match answer {
         Ok(execution) => {
             *failures = 0;
-            tracker.record_read(key, &execution, ReadVia::LongPoll);
+            let via = if wait > 0 {
+                ReadVia::LongPoll
+            } else {
+                ReadVia::Describe
+            };
+            tracker.record_read(key, &execution, via);
             if execution.is_terminal() {
                 return Asked::Done;
             }

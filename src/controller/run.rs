@@ -203,22 +203,15 @@ async fn controllers(
         // cache: a tracked key missing from every cache was deleted.
         loop {
             tokio::time::sleep(HOUSEKEEPING_PERIOD).await;
-            // An object deleted without our finalizer (Orphan, Observe) is never
-            // reconciled again: end its polls here.
-            for key in gauge_ctx.tracker.keys() {
+            // An object deleted without our finalizer (Orphan, Observe, or one
+            // still waiting to start) is never reconciled again: forget it here.
+            let mut kept = gauge_ctx.tracker.keys();
+            kept.extend(gauge_ctx.start_gate.waiting());
+            for key in kept {
                 if !alive_in(&stores, &key) {
-                    gauge_ctx.tracker.forget(&key);
-                    gauge_ctx.forget_written(&key);
+                    gauge_ctx.forget(&key);
                 }
             }
-            let mut waiting = gauge_ctx.start_gate.waiting();
-            waiting.retain(|key| {
-                let alive = alive_in(&stores, key);
-                if !alive {
-                    gauge_ctx.start_gate.leave(key);
-                }
-                alive
-            });
             let (held, swept) = gauge_ctx.tracker.plan_counts();
             let polls = match gauge_ctx.poll {
                 PollStrategy::LongPoll { .. } => held,
@@ -227,7 +220,10 @@ async fn controllers(
             let gauge = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
             gauge_ctx.metrics.long_polls_in_flight.set(gauge(polls));
             gauge_ctx.metrics.swept_executions.set(gauge(swept));
-            gauge_ctx.metrics.starts_waiting.set(gauge(waiting.len()));
+            gauge_ctx
+                .metrics
+                .starts_waiting
+                .set(gauge(gauge_ctx.start_gate.waiting_count()));
             gauge_ctx
                 .metrics
                 .set_step_data_age(gauge_ctx.tracker.oldest_step_data());

@@ -98,6 +98,10 @@ impl StartGate {
         self.lock().places.keys().cloned().collect()
     }
 
+    pub fn waiting_count(&self) -> usize {
+        self.lock().places.len()
+    }
+
     /// Wakes as many of the oldest waiting objects as there are free permits.
     fn wake_next(&self, state: MutexGuard<'_, GateState>) {
         let free = self.permits.saturating_sub(state.in_use);
@@ -147,6 +151,7 @@ mod tests {
         assert!(gate.try_enter(&key("c"), 4).is_none());
         assert!(gate.try_enter(&key("d"), 3).is_some());
         assert_eq!(gate.waiting(), [key("c")]);
+        assert_eq!(gate.waiting_count(), 1);
     }
 
     #[test]

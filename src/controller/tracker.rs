@@ -80,6 +80,8 @@ pub struct PollTarget {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReadVia {
     LongPoll,
+    /// DescribeExecution without waiting (the interval baseline).
+    Describe,
     Sweep,
 }
 
@@ -87,6 +89,7 @@ impl ReadVia {
     pub fn label(self) -> &'static str {
         match self {
             Self::LongPoll => "long-poll",
+            Self::Describe => "describe",
             Self::Sweep => "sweep",
         }
     }
