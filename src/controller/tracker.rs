@@ -312,3 +312,45 @@ fn progress(read: &ExecutionRead) -> u8 {
 }
 
 const ENDED: u8 = 2;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn read(status: &str) -> Execution {
+        Execution {
+            name: "e".into(),
+            status: Some(status.into()),
+            started_time: Some("2026-01-01T00:00:00.000Z".into()),
+            stopped_time: (status == "Succeeded").then(|| "2026-01-01T00:00:30.000Z".into()),
+            ..Execution::default()
+        }
+    }
+
+    #[test]
+    fn an_ending_is_timed_once_by_the_read_that_found_it() {
+        let metrics = Metrics::default();
+        let (tracker, _woken) = Tracker::new(metrics.clone());
+        let key = TrackKey {
+            namespace: "ns".into(),
+            name: "n".into(),
+            uid: "u".into(),
+        };
+        tracker.update(&key, |_| {});
+        let count = |via: &str| {
+            let line = format!("fnf_operator_ending_seen_lag_seconds_count{{via=\"{via}\"}} ");
+            metrics
+                .render()
+                .lines()
+                .find_map(|l| l.strip_prefix(line.as_str()).map(str::to_string))
+        };
+        tracker.record_read(&key, &read("Running"), ReadVia::Sweep);
+        assert_eq!(count("sweep"), None, "not ended yet");
+        tracker.record_read(&key, &read("Succeeded"), ReadVia::Sweep);
+        // A long-poll answering the same end afterwards is not a second ending.
+        tracker.record_read(&key, &read("Succeeded"), ReadVia::LongPoll);
+        assert_eq!(count("sweep").as_deref(), Some("1"));
+        assert_eq!(count("long-poll"), None);
+    }
+}
