@@ -88,6 +88,14 @@ pub struct RunArgs {
     /// How long a missing flow is waited for before the FlowExecution is Stalled.
     #[arg(long, env = "FNF_FLOW_MISSING_GRACE_SECONDS", default_value_t = 120)]
     pub flow_missing_grace_seconds: u64,
+    /// The most of an Output `status.output` holds, in bytes; a larger Output is
+    /// cut there and marked `status.outputTruncated` (spec.outputTo and
+    /// `kubectl fnf output` get it whole). At most 512 KiB keeps every object
+    /// under etcd's 1.5 MiB.
+    #[arg(long, env = "FNF_STATUS_OUTPUT_MAX_BYTES",
+          default_value_t = crate::controller::view::STATUS_OUTPUT_MAX_BYTES as u64,
+          value_parser = clap::value_parser!(u64).range(1024..=512 * 1024))]
+    pub status_output_max_bytes: u64,
     /// This replica's name in the Lease and in Events (default: the host name).
     #[arg(long, env = "POD_NAME")]
     pub instance: Option<String>,
@@ -185,6 +193,8 @@ impl RunArgs {
             },
             decide: DecideSettings {
                 flow_missing_grace: Duration::from_secs(self.flow_missing_grace_seconds),
+                status_output_max_bytes: usize::try_from(self.status_output_max_bytes)
+                    .unwrap_or(crate::controller::view::STATUS_OUTPUT_MAX_BYTES),
                 ..DecideSettings::default()
             },
             cloud: CloudSettings {

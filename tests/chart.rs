@@ -109,7 +109,7 @@ fn watch_rules(secrets: bool) -> Vec<Rule> {
         ),
         rule("fnf-operator.dev", "flowexecutions/status", &["patch"], &[]),
         rule("events.k8s.io", "events", &["create"], &[]),
-        rule("", "configmaps", &["get", "create", "patch"], &[]),
+        rule("", "configmaps", &["get", "create", "patch", "delete"], &[]),
     ];
     if secrets {
         rules.push(rule("", "secrets", &["get"], &[]));

@@ -187,3 +187,93 @@ async fn a_deadline_stops_a_long_run_and_ttl_deletes_only_finished_ones() {
     );
     operator.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ttl_also_deletes_an_object_that_ended_refused() {
+    let env = Env::new("e2e-ttl-refused").await;
+    let operator = env.start_operator();
+    // Refused before any call: Completed=True, Stalled=True, InputTooLarge.
+    let blob = "x".repeat(40 * 1024);
+    env.create(
+        "too-large",
+        serde_json::json!({"flowName": "quick", "input": {"blob": blob},
+            "ttlStrategy": {"secondsAfterFailure": 2}}),
+    )
+    .await;
+    env.create(
+        "too-large-kept",
+        serde_json::json!({"flowName": "quick", "input": {"blob": blob}}),
+    )
+    .await;
+    env.wait_gone("too-large", Duration::from_secs(30)).await;
+    let kept = env.api.get("too-large-kept").await.unwrap();
+    assert!(
+        completed(&kept),
+        "refused without a TTL stays: {:?}",
+        kept.status
+    );
+    operator.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_output_to_moves_the_output_and_removes_the_old_object() {
+    let env = Env::new("e2e-output-moved").await;
+    let operator = env.start_operator();
+    let cms: Api<ConfigMap> = Api::namespaced(env.admin.clone(), &env.namespace);
+    let secrets: Api<Secret> = Api::namespaced(env.admin.clone(), &env.namespace);
+    let input = serde_json::json!({"report": "q3"});
+    env.create(
+        "moving",
+        serde_json::json!({"flowName": "quick", "input": input,
+            "outputTo": {"configMap": {"name": "first"}}}),
+    )
+    .await;
+    let written_to = |target: &'static str| {
+        move |fe: &fnf_operator::crd::FlowExecution| {
+            fe.status
+                .as_ref()
+                .and_then(|s| s.output_written_to.as_deref())
+                == Some(target)
+        }
+    };
+    env.wait_for("moving", TIMEOUT, written_to("ConfigMap/first"))
+        .await;
+    assert!(cms.get_opt("first").await.unwrap().is_some());
+
+    env.patch_spec(
+        "moving",
+        serde_json::json!({"outputTo": {"configMap": {"name": "second"}}}),
+    )
+    .await
+    .unwrap();
+    env.wait_for("moving", TIMEOUT, written_to("ConfigMap/second"))
+        .await;
+    let data = cms.get("second").await.unwrap().data.unwrap();
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&data["output"]).unwrap(),
+        input
+    );
+    assert!(
+        cms.get_opt("first").await.unwrap().is_none(),
+        "the old one is removed"
+    );
+
+    // To a Secret: the ConfigMap goes too.
+    env.patch_spec(
+        "moving",
+        serde_json::json!({"outputTo": {"configMap": null, "secret": {"name": "third"}}}),
+    )
+    .await
+    .unwrap();
+    env.wait_for("moving", TIMEOUT, written_to("Secret/third"))
+        .await;
+    let value = secrets.get("third").await.unwrap().data.unwrap()["output"]
+        .0
+        .clone();
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&value).unwrap(),
+        input
+    );
+    assert!(cms.get_opt("second").await.unwrap().is_none());
+    operator.stop().await.unwrap();
+}

@@ -10,11 +10,13 @@ use std::process::Output;
 use std::time::Duration;
 
 use e2e_support::*;
+use fnf_operator::controller::view::STATUS_OUTPUT_MAX_BYTES;
+use fnf_operator::emulator::ExecutionMode;
 use fnf_operator::fnf::{Client, ClientConfig, CredentialProvider, Endpoint};
 use fnf_operator::sandbox::{
     SANDBOX_ACCESS_KEY_ID, SANDBOX_ACCESS_KEY_SECRET, sandbox_credentials,
 };
-use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::api::{Api, PostParams};
 
 const RUN_TIMEOUT: Duration = Duration::from_secs(60);
@@ -296,5 +298,106 @@ async fn what_is_missing_is_named_and_the_exit_code_is_1() {
     failure_of(&plugin(&env, EnvKey::None, &["history"]).await);
     let help = stdout_of(&plugin(&env, EnvKey::None, &["--help"]).await);
     assert!(help.contains("Usage: kubectl fnf"), "{help}");
+    operator.stop().await.unwrap();
+}
+
+/// A flow whose Output is `{"blob": "xxx…"}` of about `bytes` bytes (a Pass
+/// state's Result, so the history holds it only twice).
+fn blob_flow(name: &str, bytes: usize) -> String {
+    format!(
+        "Type: StateMachine\nSpecVersion: v1\nName: {name}\nStartAt: Make\nStates:\n  - Type: Pass\n    Name: Make\n    Result: {{\"blob\": \"{}\"}}\n    Next: Done\n  - Type: Succeed\n    Name: Done\n",
+        "x".repeat(bytes)
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_output_over_the_status_cap_is_cut_marked_and_whole_in_the_configmap_and_the_plugin() {
+    let env = Env::new("e2e-plugin-big").await;
+    // 200 KB fits a ConfigMap; 1.6 MB would not even fit the object in etcd.
+    env.emulator
+        .create_flow("big", &blob_flow("big", 200_000), ExecutionMode::Standard)
+        .unwrap();
+    env.emulator
+        .create_flow(
+            "huge",
+            &blob_flow("huge", 1_600_000),
+            ExecutionMode::Standard,
+        )
+        .unwrap();
+    let operator = env.start_operator();
+    let ns = env.namespace.as_str();
+    let cms: Api<ConfigMap> = Api::namespaced(env.admin.clone(), ns);
+    env.create(
+        "big",
+        serde_json::json!({"flowName": "big", "outputTo": {"configMap": {"name": "big-output"}}}),
+    )
+    .await;
+    env.create(
+        "huge",
+        serde_json::json!({"flowName": "huge", "outputTo": {"configMap": {"name": "huge-output"}}}),
+    )
+    .await;
+
+    let fe = env
+        .wait_for("big", RUN_TIMEOUT, |fe| {
+            fe.status
+                .as_ref()
+                .is_some_and(|s| s.output_written_to.is_some())
+        })
+        .await;
+    let status = fe.status.unwrap();
+    assert_eq!(status.phase.as_deref(), Some("Succeeded"));
+    assert_eq!(status.output_truncated, Some(true));
+    let held = status.output.unwrap();
+    assert_eq!(held.len(), STATUS_OUTPUT_MAX_BYTES);
+    let whole = cms.get("big-output").await.unwrap().data.unwrap()["output"].clone();
+    assert!(whole.len() > 200_000 && whole.starts_with(&held));
+    let expected: serde_json::Value = serde_json::from_str(&whole).unwrap();
+    assert_eq!(expected["blob"].as_str().map(str::len), Some(200_000));
+    let printed = stdout_of(&plugin(&env, EnvKey::Sandbox, &["output", "big", "-n", ns]).await);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&printed).unwrap(),
+        expected,
+        "the plugin reads the whole Output from the cloud"
+    );
+
+    // Too large for the object itself: before the cap it stayed Running forever.
+    let fe = env.wait_for("huge", RUN_TIMEOUT, completed).await;
+    let status = fe.status.unwrap();
+    assert_eq!(status.phase.as_deref(), Some("Succeeded"));
+    assert_eq!(status.output_truncated, Some(true));
+    assert_eq!(status.output_written_to, None);
+    let printed = stdout_of(&plugin(&env, EnvKey::Sandbox, &["output", "huge", "-n", ns]).await);
+    let printed: serde_json::Value = serde_json::from_str(&printed).unwrap();
+    assert_eq!(printed["blob"].as_str().map(str::len), Some(1_600_000));
+    assert!(cms.get_opt("huge-output").await.unwrap().is_none());
+    let whole_len = serde_json::to_string(&printed).unwrap().len();
+    let deadline = std::time::Instant::now() + RUN_TIMEOUT;
+    loop {
+        let events = env
+            .kubectl(&[
+                "get",
+                "events.events.k8s.io",
+                "-n",
+                ns,
+                "-o",
+                "custom-columns=REASON:.reason,NOTE:.note",
+            ])
+            .await;
+        let truncated = events
+            .lines()
+            .filter(|l| l.starts_with("OutputTruncated"))
+            .count();
+        let not_written = events.lines().any(|l| {
+            l.starts_with("OutputNotWritten")
+                && l.contains(&format!("{whole_len} bytes"))
+                && l.contains("1048576")
+        });
+        if truncated == 2 && not_written {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{events}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
     operator.stop().await.unwrap();
 }

@@ -129,8 +129,8 @@ pub async fn reconcile(
                 return Ok(Action::await_change());
             }
             Next::ExportOutput => {
-                let written = outputs::export(&ctx.kube, &current).await;
-                if let Err(message) = &written {
+                let written = outputs::export(&ctx.kube, &current, &view).await;
+                if let Err(message) = &written.outcome {
                     ctx.publish(
                         &current,
                         &EventNote::warning("OutputNotWritten", "WriteOutput", message.clone()),

@@ -95,14 +95,15 @@ pub fn decide(
         overlay(&mut status.error, &failure.error);
         overlay(&mut status.cause, &failure.cause);
     }
+    finish::hold_output(&mut status, cloud, settings.status_output_max_bytes);
 
     let current_phase = status.phase.clone().unwrap_or_default();
     let terminal = phase::is_terminal(&current_phase);
     let exec = status.execution_name.clone().unwrap_or_default();
     let target = format!("execution {exec} of flow {}", fe.spec.flow_name);
 
-    if let Some(Ok(written)) = &cloud.output_written {
-        status.output_written_to = Some(written.clone());
+    if let Some(export) = cloud.output_written.as_ref().filter(|w| w.outcome.is_ok()) {
+        status.output_written_to = Some(export.target.clone());
     }
     if let Some(steps) = &cloud.steps {
         overlay(&mut status.current_step, &steps.current);
@@ -117,6 +118,7 @@ pub fn decide(
     } else {
         live(fe, cloud, &old, &status, &target, settings, now)
     };
+    let next = finish::after_refusal(fe, &standing, &old, next, now);
     if let Next::Stop { error, .. } = &next {
         status.stop_reason = Some((*error).to_string());
     }
@@ -154,6 +156,7 @@ pub fn decide(
     );
 
     let mut events = events::transitions(&old, &status, cloud, &target);
+    events.extend(finish::output_events(fe, &old, &status, cloud, &target));
     // Every new stall is announced, also one found before any call (InputTooLarge).
     if let Standing::Refused {
         reason, message, ..

@@ -580,7 +580,10 @@ fn a_succeeded_output_is_exported_once() {
     let d = decide(&obj, &read("Succeeded"), &DecideSettings::default(), now());
     assert_eq!(d.next, Next::ExportOutput);
     let mut view = read("Succeeded");
-    view.output_written = Some(Ok("ConfigMap/out".into()));
+    view.output_written = Some(crate::controller::view::OutputExport {
+        target: "ConfigMap/out".into(),
+        outcome: Ok(()),
+    });
     let d = decide(&obj, &view, &DecideSettings::default(), now());
     assert_eq!(d.next, Next::Done);
     assert_eq!(d.status.output_written_to.as_deref(), Some("ConfigMap/out"));

@@ -102,7 +102,12 @@ pub fn transitions(
         }
     }
 
-    if let (None, Some(written)) = (&old.output_written_to, &new.output_written_to) {
+    // Also when a changed spec.outputTo moved the Output to another object.
+    if let Some(written) = new
+        .output_written_to
+        .as_ref()
+        .filter(|w| old.output_written_to.as_ref() != Some(*w))
+    {
         notes.push(EventNote::normal(
             "OutputWritten",
             "WriteOutput",

@@ -1,16 +1,20 @@
 //! What happens after an execution ended: read its failure detail, hand its
-//! Output on, and clean the object up when its TTL has passed. Pure.
+//! Output on (and keep what the status holds of it bounded), and clean the
+//! object up when its TTL has passed, also after a final refusal. Pure.
 
 use std::time::Duration;
 
 use jiff::Timestamp;
 
+use super::conditions::Standing;
 use super::decide::Next;
-use super::view::CloudView;
-use crate::crd::{FlowExecution, FlowExecutionStatus, condition_type, phase};
+use super::events::EventNote;
+use super::view::{CloudView, ProblemKind};
+use crate::crd::{FlowExecution, FlowExecutionStatus, OutputTarget, condition_type, phase};
 
 pub const DEADLINE_EXCEEDED: &str = "DeadlineExceeded";
 pub const STOPPED_BY_USER: &str = "StoppedByUser";
+pub const OUTPUT_TRUNCATED: &str = "OutputTruncated";
 
 /// The next step for an ended execution. `old` is the persisted status: the
 /// end time for a TTL is when `Completed` turned True there.
@@ -26,13 +30,65 @@ pub fn after_end(
     if !succeeded && !failure_known {
         return Next::FetchFailure;
     }
-    if succeeded
-        && fe.spec.output_to.is_some()
-        && status.output_written_to.is_none()
-        && cloud.output_written.is_none()
-    {
-        return Next::ExportOutput;
+    if succeeded && let Some(next) = export_step(fe, cloud, status) {
+        return next;
     }
+    after_ttl(fe, succeeded, old, now)
+}
+
+/// A final refusal (Completed=True, Stalled) is an end like a failure: the
+/// TTL after failure applies to it. Any other decision is kept.
+pub fn after_refusal(
+    fe: &FlowExecution,
+    standing: &Standing,
+    old: &FlowExecutionStatus,
+    next: Next,
+    now: Timestamp,
+) -> Next {
+    match standing {
+        Standing::Refused { final_: true, .. } if next == Next::Done => {
+            after_ttl(fe, false, old, now)
+        }
+        _ => next,
+    }
+}
+
+/// Whether the Output must (still) go to `spec.outputTo`: never written
+/// there, or written to an object the spec no longer names. One attempt per
+/// target: a failed one is not repeated until the target changes.
+fn export_step(
+    fe: &FlowExecution,
+    cloud: &CloudView,
+    status: &FlowExecutionStatus,
+) -> Option<Next> {
+    let wanted = fe.spec.output_to.as_ref().and_then(output_target)?;
+    let written = status.output_written_to.as_deref() == Some(wanted.as_str());
+    let tried = cloud
+        .output_written
+        .as_ref()
+        .is_some_and(|w| w.target == wanted);
+    if written || tried {
+        return None;
+    }
+    // The status holds only the start of a large Output (a restart lost the
+    // whole one): read it again, unless the cloud cannot give it any more.
+    let cloud_refuses = cloud
+        .problem
+        .as_ref()
+        .is_some_and(|p| p.kind != ProblemKind::Transient);
+    if status.output_truncated == Some(true) && full_output(cloud).is_none() && !cloud_refuses {
+        return Some(Next::Describe);
+    }
+    Some(Next::ExportOutput)
+}
+
+/// Done, or the wait for (or the deletion at) the end of the TTL.
+fn after_ttl(
+    fe: &FlowExecution,
+    succeeded: bool,
+    old: &FlowExecutionStatus,
+    now: Timestamp,
+) -> Next {
     let Some(ttl) = ttl(fe, succeeded) else {
         return Next::Done;
     };
@@ -49,6 +105,86 @@ pub fn after_end(
         Some(left) if !left.is_zero() => Next::Retry(left),
         _ => Next::Delete,
     }
+}
+
+/// The object `spec.outputTo` names, as `status.outputWrittenTo` records it.
+pub fn output_target(target: &OutputTarget) -> Option<String> {
+    match (&target.config_map, &target.secret) {
+        (Some(cm), None) => Some(format!("ConfigMap/{}", cm.name)),
+        (None, Some(secret)) => Some(format!("Secret/{}", secret.name)),
+        _ => None,
+    }
+}
+
+/// The whole Output, when the last read of the execution carried one.
+pub fn full_output(cloud: &CloudView) -> Option<&str> {
+    cloud
+        .execution
+        .as_ref()
+        .and_then(|r| r.output.as_deref())
+        .filter(|o| !o.is_empty())
+}
+
+/// Bounds what the status holds of the Output: whole up to `max_bytes`, else
+/// its first bytes (cut at a character boundary) with `outputTruncated`. An
+/// Output too large for the object would fail every status write and leave
+/// the object showing a run that has long ended.
+pub fn hold_output(status: &mut FlowExecutionStatus, cloud: &CloudView, max_bytes: usize) {
+    let source = full_output(cloud).or(status.output.as_deref());
+    let Some(output) = source else {
+        status.output_truncated = None;
+        return;
+    };
+    let held = cut_at_char_boundary(output, max_bytes);
+    let truncated = held.len() < output.len();
+    if full_output(cloud).is_some() || truncated {
+        status.output_truncated = truncated.then_some(true);
+    }
+    status.output = Some(held.to_string());
+}
+
+/// The longest prefix of `text` of at most `max_bytes` that is whole characters.
+fn cut_at_char_boundary(text: &str, max_bytes: usize) -> &str {
+    if text.len() <= max_bytes {
+        return text;
+    }
+    let mut end = max_bytes;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// The Warning that the status no longer holds the whole Output, once, when
+/// `outputTruncated` turns true.
+pub fn output_events(
+    fe: &FlowExecution,
+    old: &FlowExecutionStatus,
+    new: &FlowExecutionStatus,
+    cloud: &CloudView,
+    target: &str,
+) -> Option<EventNote> {
+    if new.output_truncated != Some(true) || old.output_truncated == Some(true) {
+        return None;
+    }
+    let held = new.output.as_deref().map_or(0, str::len);
+    let size = full_output(cloud).map_or_else(
+        || format!("more than {held} bytes"),
+        |o| format!("{} bytes", o.len()),
+    );
+    let whole = match fe.spec.output_to.as_ref().and_then(output_target) {
+        Some(object) => format!("the whole Output goes to {object} (spec.outputTo) and "),
+        None => "the whole Output ".to_string(),
+    };
+    Some(EventNote::warning(
+        OUTPUT_TRUNCATED,
+        "WriteStatus",
+        format!(
+            "the Output of {target} is {size}: status.output holds its first {held} bytes (status.outputTruncated=true); {whole}`kubectl fnf output {} -n {}` reads it from the cloud",
+            fe.metadata.name.as_deref().unwrap_or_default(),
+            fe.metadata.namespace.as_deref().unwrap_or_default(),
+        ),
+    ))
 }
 
 fn ttl(fe: &FlowExecution, succeeded: bool) -> Option<Duration> {
@@ -105,3 +241,7 @@ pub fn stop_wanted(
         ),
     }
 }
+
+#[cfg(test)]
+#[path = "finish_tests.rs"]
+mod tests;

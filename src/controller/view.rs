@@ -64,12 +64,21 @@ pub struct CloudView {
     pub problem: Option<CloudProblem>,
     /// StopExecution was accepted for this execution.
     pub stop_requested: bool,
-    /// Where the Output went (`ConfigMap/name`), or why it could not.
-    pub output_written: Option<Result<String, String>>,
+    /// The last attempt to write the Output to `spec.outputTo`.
+    pub output_written: Option<OutputExport>,
     /// What the history says so far.
     pub steps: Option<StepProgress>,
     /// Events found while following the history (a failed step), not yet published.
     pub pending_events: Vec<super::events::EventNote>,
+}
+
+/// One attempt to write the Output to the object `spec.outputTo` names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutputExport {
+    /// The object it was for: `ConfigMap/name` or `Secret/name`.
+    pub target: String,
+    /// Why it was not written, if it was not.
+    pub outcome: Result<(), String>,
 }
 
 /// The execution's progress through its steps, from its history.
@@ -100,6 +109,8 @@ pub struct DecideSettings {
     pub flow_missing_grace: Duration,
     /// The largest Input the operator sends (the cloud caps event data).
     pub input_max_bytes: usize,
+    /// The most of an Output the status holds; a larger one is cut there.
+    pub status_output_max_bytes: usize,
 }
 
 impl Default for DecideSettings {
@@ -107,6 +118,7 @@ impl Default for DecideSettings {
         Self {
             flow_missing_grace: Duration::from_secs(120),
             input_max_bytes: INPUT_MAX_BYTES,
+            status_output_max_bytes: STATUS_OUTPUT_MAX_BYTES,
         }
     }
 }
@@ -114,3 +126,10 @@ impl Default for DecideSettings {
 /// The cloud keeps 32–64 KiB per event's data and Input is one event: refuse
 /// more before any call rather than after one.
 pub const INPUT_MAX_BYTES: usize = 32 * 1024;
+
+/// What of an Output the status holds by default. An object must stay under
+/// etcd's 1.5 MiB request limit with room for the rest of the status, and the
+/// operator caches every object: 64 KiB keeps an Output of the cloud's own
+/// event size whole while a larger one cannot stall the status write. The
+/// whole Output goes to `spec.outputTo` and `kubectl fnf output`.
+pub const STATUS_OUTPUT_MAX_BYTES: usize = 64 * 1024;

@@ -192,9 +192,15 @@ pub struct FlowExecutionStatus {
     pub started_time: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopped_time: Option<String>,
-    /// The execution's Output string, verbatim.
+    /// The execution's Output string, verbatim: whole up to 64 KiB (the
+    /// operator's `--status-output-max-bytes`), else its first bytes only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output: Option<String>,
+    /// True when `output` holds only the first bytes of a larger Output. The
+    /// whole Output goes to `spec.outputTo` (up to the 1 MiB a ConfigMap or
+    /// Secret holds) and `kubectl fnf output` reads it from the cloud.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_truncated: Option<bool>,
     /// Error and cause of a Failed, TimedOut or Stopped execution, from its
     /// history's final event.
     #[serde(default, skip_serializing_if = "Option::is_none")]

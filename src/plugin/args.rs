@@ -17,7 +17,7 @@ pub const ENV_ENDPOINT: &str = "FNF_ENDPOINT";
     name = "kubectl-fnf",
     bin_name = "kubectl fnf",
     version,
-    after_help = "Credentials for `history`: the Secret named by spec.credentialsSecretRef when set, \
+    after_help = "Credentials for `history` (and `output` of a truncated Output): the Secret named by spec.credentialsSecretRef when set, \
 otherwise ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET \
 (optionally ALIBABA_CLOUD_SECURITY_TOKEN), or RRSA (ALIBABA_CLOUD_ROLE_ARN, \
 ALIBABA_CLOUD_OIDC_PROVIDER_ARN, ALIBABA_CLOUD_OIDC_TOKEN_FILE)."
@@ -47,7 +47,9 @@ pub struct KubeArgs {
 pub enum Command {
     /// Print the execution's event history from the cloud (GetExecutionHistory, all pages).
     History(HistoryArgs),
-    /// Print the execution's Output from the FlowExecution's status, as pretty JSON (no cloud call).
+    /// Print the execution's Output as pretty JSON: from the FlowExecution's status, or
+    /// from the cloud (DescribeExecution) when the status holds only its first bytes
+    /// (status.outputTruncated).
     Output(OutputArgs),
 }
 
@@ -87,6 +89,12 @@ pub enum HistoryFormat {
 pub struct OutputArgs {
     /// The FlowExecution's name.
     pub name: String,
+    /// Region for a FlowExecution without spec.region, when the Output is read from the cloud.
+    #[arg(long, env = ENV_REGION)]
+    pub region: Option<String>,
+    /// Send requests here instead of the region's public host: a VPC host, or the emulator.
+    #[arg(long, env = ENV_ENDPOINT, value_name = "URL")]
+    pub endpoint: Option<String>,
 }
 
 #[cfg(test)]

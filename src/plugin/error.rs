@@ -66,10 +66,10 @@ pub enum PluginError {
     #[error("{0}")]
     InvalidSetting(String),
 
-    #[error(
-        "GetExecutionHistory of execution {execution_name} of flow {flow_name} failed: {source}"
-    )]
+    #[error("{action} of execution {execution_name} of flow {flow_name} failed: {source}")]
     Cloud {
+        /// The fnf action that failed.
+        action: &'static str,
         flow_name: String,
         execution_name: String,
         /// Boxed: the cloud's error is large and this path is cold.
@@ -89,6 +89,15 @@ pub enum PluginError {
         namespace: String,
         name: String,
         phase: String,
+    },
+
+    #[error(
+        "FlowExecution {namespace}/{name} holds only the first bytes of its Output and the cloud returned none for execution {execution_name}"
+    )]
+    NoCloudOutput {
+        namespace: String,
+        name: String,
+        execution_name: String,
     },
 
     #[error("cannot write the result: {0}")]
@@ -111,7 +120,9 @@ impl PluginError {
             PluginError::InvalidSetting(_) => "InvalidSetting",
             PluginError::Cloud { .. } => "CloudCallFailed",
             PluginError::HistoryPagingStuck { .. } => "HistoryPagingStuck",
-            PluginError::NoOutput { .. } => "OutputNotAvailable",
+            PluginError::NoOutput { .. } | PluginError::NoCloudOutput { .. } => {
+                "OutputNotAvailable"
+            }
             PluginError::Write(_) => "WriteFailed",
         }
     }

@@ -1,7 +1,9 @@
-//! Reads a whole execution history from the cloud, page after page.
+//! The plugin's reads from the cloud: a whole execution history, page after
+//! page, and an execution's whole Output.
 //!
-//! The plugin's only cloud call. Must never loop forever on a misbehaving
-//! NextToken, and never print or log the key it signs with.
+//! Reads only (GetExecutionHistory, DescribeExecution). Must never loop
+//! forever on a misbehaving NextToken, and never print or log the key it
+//! signs with.
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -9,6 +11,37 @@ use std::future::Future;
 use super::error::PluginError;
 use super::resolve::HistoryTarget;
 use crate::fnf::{Client, ClientConfig, CredentialProvider, HistoryEvent, HistoryPage};
+
+fn client_for(
+    target: &HistoryTarget,
+    credentials: CredentialProvider,
+) -> Result<Client, PluginError> {
+    let mut config = ClientConfig::new(target.endpoint.clone())
+        .map_err(|err| PluginError::InvalidSetting(err.to_string()))?;
+    if target.region.is_some() {
+        config.region_id = target.region.clone();
+    }
+    Ok(Client::new(config, credentials))
+}
+
+/// The execution's Output as the cloud holds it (DescribeExecution, no wait);
+/// `None` when it has none.
+pub async fn fetch_output(
+    target: &HistoryTarget,
+    credentials: CredentialProvider,
+) -> Result<Option<String>, PluginError> {
+    let client = client_for(target, credentials)?;
+    let execution = client
+        .describe_execution(&target.flow_name, &target.execution_name, 0)
+        .await
+        .map_err(|source| PluginError::Cloud {
+            action: "DescribeExecution",
+            flow_name: target.flow_name.clone(),
+            execution_name: target.execution_name.clone(),
+            source: Box::new(source),
+        })?;
+    Ok(execution.output.filter(|o| !o.is_empty()))
+}
 
 /// fnf keeps at most 5,000 events per execution, so even one event per page
 /// ends well before this.
@@ -19,12 +52,7 @@ pub async fn fetch_history(
     credentials: CredentialProvider,
     page_size: u32,
 ) -> Result<Vec<HistoryEvent>, PluginError> {
-    let mut config = ClientConfig::new(target.endpoint.clone())
-        .map_err(|err| PluginError::InvalidSetting(err.to_string()))?;
-    if target.region.is_some() {
-        config.region_id = target.region.clone();
-    }
-    let client = Client::new(config, credentials);
+    let client = client_for(target, credentials)?;
     collect_pages(|token| {
         let client = client.clone();
         async move {
@@ -37,6 +65,7 @@ pub async fn fetch_history(
                 )
                 .await
                 .map_err(|source| PluginError::Cloud {
+                    action: "GetExecutionHistory",
                     flow_name: target.flow_name.clone(),
                     execution_name: target.execution_name.clone(),
                     source: Box::new(source),

@@ -1,9 +1,10 @@
 //! `kubectl fnf`: a kubectl plugin that shows what `kubectl get` cannot, an
-//! execution's event history (from the cloud) and its Output (from the
-//! FlowExecution's status).
+//! execution's event history (from the cloud) and its whole Output (from the
+//! FlowExecution's status, or from the cloud when the status holds only its
+//! first bytes).
 //!
-//! Read-only: must never change the cluster or an execution (the one fnf
-//! action it calls is GetExecutionHistory), and never print a key.
+//! Read-only: must never change the cluster or an execution (the fnf actions
+//! it calls are GetExecutionHistory and DescribeExecution), and never print a key.
 //!
 //! - `args`: the command line. `resolve`, `render`, `ordered_json`: pure.
 //! - `cluster`: reads from Kubernetes. `history`: reads from the cloud.
@@ -56,7 +57,24 @@ async fn history(cluster: &Cluster, args: &HistoryArgs) -> Result<String, Plugin
 
 async fn output(cluster: &Cluster, args: &OutputArgs) -> Result<String, PluginError> {
     let fe = cluster.flow_execution(&args.name).await?;
-    resolve::recorded_output(&fe).map(render::output_text)
+    let recorded = resolve::recorded_output(&fe)?;
+    if !resolve::output_truncated(&fe) {
+        return Ok(render::output_text(recorded));
+    }
+    // The status holds only the start: the cloud keeps the whole Output.
+    let target = resolve::history_target(&fe, args.region.as_deref(), args.endpoint.as_deref())?;
+    let credentials = credentials_for(cluster, &fe).await?;
+    match history::fetch_output(&target, credentials).await? {
+        Some(whole) => Ok(render::output_text(&whole)),
+        None => {
+            let (namespace, name) = resolve::object_key(&fe);
+            Err(PluginError::NoCloudOutput {
+                namespace,
+                name,
+                execution_name: target.execution_name,
+            })
+        }
+    }
 }
 
 /// The Secret named by `spec.credentialsSecretRef`, else this process's

@@ -108,6 +108,11 @@ pub fn recorded_output(fe: &FlowExecution) -> Result<&str, PluginError> {
     }
 }
 
+/// Whether `status.output` holds only the first bytes of the Output.
+pub fn output_truncated(fe: &FlowExecution) -> bool {
+    fe.status.as_ref().and_then(|s| s.output_truncated) == Some(true)
+}
+
 pub fn object_key(fe: &FlowExecution) -> (String, String) {
     (
         fe.metadata.namespace.clone().unwrap_or_default(),

@@ -98,16 +98,17 @@ FlowExecutions may name their own credentials.
 {{- if .Values.outputExport.configMaps }}
 # outputExport.configMaps=true: spec.outputTo.configMap receives the Output of a
 # succeeded execution. get checks that an existing ConfigMap is ours before
-# writing; create and patch write it (server-side apply).
+# writing; create and patch write it (server-side apply); delete removes the
+# one it wrote before when spec.outputTo changes to another object.
 - apiGroups: [""]
   resources: ["configmaps"]
-  verbs: ["get", "create", "patch"]
+  verbs: ["get", "create", "patch", "delete"]
 {{- end }}
 {{- if .Values.outputExport.secrets }}
 # outputExport.secrets=true: spec.outputTo.secret receives the Output, as above.
 - apiGroups: [""]
   resources: ["secrets"]
-  verbs: ["create", "patch"]
+  verbs: ["create", "patch", "delete"]
 {{- end }}
 {{- if or .Values.secretCredentials .Values.outputExport.secrets }}
 # secretCredentials=true: a FlowExecution may name a Secret in its own namespace
