@@ -338,6 +338,18 @@ async fn an_output_over_the_status_cap_is_cut_marked_and_whole_in_the_configmap_
     )
     .await;
 
+    // Too large for the object itself: before the cap it stayed Running forever.
+    let fe = env.wait_for("huge", RUN_TIMEOUT, completed).await;
+    let status = fe.status.unwrap();
+    assert_eq!(status.phase.as_deref(), Some("Succeeded"));
+    assert_eq!(status.output_truncated, Some(true));
+    assert_eq!(status.output_written_to, None);
+    let printed = stdout_of(&plugin(&env, EnvKey::Sandbox, &["output", "huge", "-n", ns]).await);
+    let printed: serde_json::Value = serde_json::from_str(&printed).unwrap();
+    assert_eq!(printed["blob"].as_str().map(str::len), Some(1_600_000));
+    let huge_len = serde_json::to_string(&printed).unwrap().len();
+    assert!(cms.get_opt("huge-output").await.unwrap().is_none());
+
     let fe = env
         .wait_for("big", RUN_TIMEOUT, |fe| {
             fe.status
@@ -361,17 +373,6 @@ async fn an_output_over_the_status_cap_is_cut_marked_and_whole_in_the_configmap_
         "the plugin reads the whole Output from the cloud"
     );
 
-    // Too large for the object itself: before the cap it stayed Running forever.
-    let fe = env.wait_for("huge", RUN_TIMEOUT, completed).await;
-    let status = fe.status.unwrap();
-    assert_eq!(status.phase.as_deref(), Some("Succeeded"));
-    assert_eq!(status.output_truncated, Some(true));
-    assert_eq!(status.output_written_to, None);
-    let printed = stdout_of(&plugin(&env, EnvKey::Sandbox, &["output", "huge", "-n", ns]).await);
-    let printed: serde_json::Value = serde_json::from_str(&printed).unwrap();
-    assert_eq!(printed["blob"].as_str().map(str::len), Some(1_600_000));
-    assert!(cms.get_opt("huge-output").await.unwrap().is_none());
-    let whole_len = serde_json::to_string(&printed).unwrap().len();
     let deadline = std::time::Instant::now() + RUN_TIMEOUT;
     loop {
         let events = env
@@ -390,7 +391,7 @@ async fn an_output_over_the_status_cap_is_cut_marked_and_whole_in_the_configmap_
             .count();
         let not_written = events.lines().any(|l| {
             l.starts_with("OutputNotWritten")
-                && l.contains(&format!("{whole_len} bytes"))
+                && l.contains(&format!("{huge_len} bytes"))
                 && l.contains("1048576")
         });
         if truncated == 2 && not_written {
