@@ -14,12 +14,10 @@ use crate::fnf::Execution;
 /// Stable reason of the refusal, for the condition and the Event.
 pub const EXECUTION_NAME_IN_USE: &str = "ExecutionNameInUse";
 
-/// How far the cloud's clock may run behind the apiserver's before a run this
-/// object started would look older than the object itself.
-const CLOCK_SKEW_ALLOWANCE: Duration = Duration::from_secs(5);
-/// A StartedTime this long before our StartExecution means the call joined an
-/// execution that was already running rather than starting it.
-const ADOPTION_THRESHOLD: Duration = Duration::from_secs(60);
+/// How far the cloud's clock may run behind the operator's (or the
+/// apiserver's) before a run this object started would look older than the
+/// call (or the object) that started it. NTP keeps real clocks far closer.
+const CLOCK_SKEW_ALLOWANCE: Duration = Duration::from_secs(1);
 
 /// Why `found` is not the execution `fe` declares: another flow, or (in Start
 /// mode) another input. Observe mode mirrors a run started elsewhere with any
@@ -55,23 +53,19 @@ pub fn input_unknown(fe: &FlowExecution, found: &Execution) -> bool {
 }
 
 /// Whether `found` was running before this object could have started it:
-/// before the object existed, or long before our StartExecution (`sent_at`).
-/// When in doubt it counts as ours; a clock far behind makes it look adopted,
-/// which only means it is not stopped for this object.
+/// before our StartExecution was sent (`sent_at`), or, for a run found by a
+/// later look-up, before the object existed. A run started by someone else
+/// within the skew allowance before counts as ours; a cloud clock further
+/// behind makes our own run look adopted, which only means that it is not
+/// stopped for this object.
 pub fn predates(fe: &FlowExecution, found: &Execution, sent_at: Option<Timestamp>) -> bool {
     let Some(started) = found.started_at() else {
         return false;
     };
-    let created = fe
-        .metadata
-        .creation_timestamp
-        .as_ref()
-        .and_then(|t| t.0.checked_sub(CLOCK_SKEW_ALLOWANCE).ok());
-    let long_before_start = sent_at.and_then(|t| t.checked_sub(ADOPTION_THRESHOLD).ok());
-    [created, long_before_start]
-        .into_iter()
-        .flatten()
-        .any(|bound| started < bound)
+    let since = sent_at.or_else(|| fe.metadata.creation_timestamp.as_ref().map(|t| t.0));
+    since
+        .and_then(|t| t.checked_sub(CLOCK_SKEW_ALLOWANCE).ok())
+        .is_some_and(|bound| started < bound)
 }
 
 /// The declared input and the cloud's, compared as JSON values: key order,
@@ -210,36 +204,35 @@ mod tests {
     }
 
     #[test]
-    fn a_run_older_than_the_object_was_not_started_by_it() {
+    fn a_run_older_than_the_call_or_the_object_was_not_started_by_it() {
         let obj = fe(json!({"flowName": "etl"}), CREATED);
-        let sent = "2026-11-24T12:00:01Z".parse().ok();
+        let sent = "2026-11-24T12:00:10Z".parse().ok();
         assert!(predates(
             &obj,
-            &found("etl", None, "2026-11-24T11:59:50Z"),
+            &found("etl", None, "2026-11-24T12:00:08Z"),
             sent
         ));
-        // Within the clock allowance, or after the object was created: ours.
+        // Within the clock allowance, or after the call: ours.
         assert!(!predates(
             &obj,
-            &found("etl", None, "2026-11-24T11:59:58Z"),
+            &found("etl", None, "2026-11-24T12:00:09.500Z"),
             sent
+        ));
+        assert!(!predates(
+            &obj,
+            &found("etl", None, "2026-11-24T12:00:10.200Z"),
+            sent
+        ));
+        // Found by a look-up: judged against the object's creation.
+        assert!(predates(
+            &obj,
+            &found("etl", None, "2026-11-24T11:59:58Z"),
+            None
         ));
         assert!(!predates(
             &obj,
             &found("etl", None, "2026-11-24T12:00:01Z"),
-            sent
-        ));
-        // Started long before our call, even if the object is older still.
-        let late = "2026-11-24T12:10:00Z".parse().ok();
-        assert!(predates(
-            &obj,
-            &found("etl", None, "2026-11-24T12:05:00Z"),
-            late
-        ));
-        assert!(!predates(
-            &obj,
-            &found("etl", None, "2026-11-24T12:09:30Z"),
-            late
+            None
         ));
     }
 }
