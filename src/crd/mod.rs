@@ -52,7 +52,8 @@ pub struct FlowExecutionSpec {
 
     /// The execution's name in the cloud. Default: derived from the namespace and
     /// name (see the README), so a re-created object adopts the same execution.
-    /// Same rules as `flowName`. Immutable.
+    /// Same rules as `flowName`, and it must start with `{namespace}_` unless the
+    /// operator allows this namespace other names. Immutable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "schema::optional_fnf_name")]
     pub execution_name: Option<String>,
@@ -62,8 +63,8 @@ pub struct FlowExecutionSpec {
     #[schemars(schema_with = "schema::input")]
     pub input: Option<serde_json::Map<String, serde_json::Value>>,
 
-    /// `Start` (default) starts the execution or adopts a running one of that name;
-    /// `Observe` only mirrors an execution started elsewhere. Immutable.
+    /// `Start` (default) starts the execution or adopts a running one of that name
+    /// and input; `Observe` only mirrors an execution started elsewhere. Immutable.
     #[serde(default)]
     pub mode: Mode,
 
