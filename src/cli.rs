@@ -96,6 +96,18 @@ pub struct RunArgs {
           default_value_t = crate::controller::view::STATUS_OUTPUT_MAX_BYTES as u64,
           value_parser = clap::value_parser!(u64).range(1024..=512 * 1024))]
     pub status_output_max_bytes: u64,
+    /// Namespaces whose FlowExecutions may use execution names outside their
+    /// own namespace prefix (`{namespace}_`), comma-separated; `*` allows every
+    /// namespace. By default none may: a namespace can neither start, adopt nor
+    /// observe another's executions.
+    #[arg(
+        long,
+        env = "FNF_ALLOW_FOREIGN_EXECUTION_NAMES",
+        value_delimiter = ',',
+        default_value = "",
+        value_parser = parse_namespace_or_all
+    )]
+    pub allow_foreign_execution_names: Vec<String>,
     /// This replica's name in the Lease and in Events (default: the host name).
     #[arg(long, env = "POD_NAME")]
     pub instance: Option<String>,
@@ -127,6 +139,24 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         _ => return Err(bad()),
     };
     Duration::try_from_secs_f64(secs).map_err(|_| bad())
+}
+
+/// A namespace name (a DNS label), `*`, or empty (nothing).
+pub fn parse_namespace_or_all(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    let label = text.len() <= 63
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !text.starts_with('-')
+        && !text.ends_with('-');
+    if text == "*" || label {
+        Ok(text.to_string())
+    } else {
+        Err(format!(
+            "expected namespace names (or *) separated by commas, got {text:?}"
+        ))
+    }
 }
 
 pub fn parse_quota(text: &str) -> Result<(String, Rate), String> {
@@ -195,6 +225,12 @@ impl RunArgs {
                 flow_missing_grace: Duration::from_secs(self.flow_missing_grace_seconds),
                 status_output_max_bytes: usize::try_from(self.status_output_max_bytes)
                     .unwrap_or(crate::controller::view::STATUS_OUTPUT_MAX_BYTES),
+                allow_foreign_execution_names: self
+                    .allow_foreign_execution_names
+                    .iter()
+                    .filter(|n| !n.is_empty())
+                    .cloned()
+                    .collect(),
                 ..DecideSettings::default()
             },
             cloud: CloudSettings {
@@ -295,5 +331,28 @@ mod tests {
             parse_quota("DescribeExecution=2.5/50").unwrap_or((String::new(), Rate::new(0, 0.0)));
         assert_eq!((action.as_str(), rate.burst), ("DescribeExecution", 50));
         assert!(parse_quota("DescribeExecution=5").is_err());
+    }
+
+    #[test]
+    fn foreign_execution_names_are_allowed_per_namespace_or_everywhere() {
+        use clap::Parser as _;
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            run: RunArgs,
+        }
+        let parse = |args: &[&str]| {
+            Cli::try_parse_from(std::iter::once("fnf-operator").chain(args.iter().copied()))
+                .map(|cli| cli.run.allow_foreign_execution_names)
+        };
+        assert_eq!(
+            parse(&["--allow-foreign-execution-names", "ns1,ns2"]).ok(),
+            Some(vec!["ns1".to_string(), "ns2".to_string()])
+        );
+        assert_eq!(
+            parse(&["--allow-foreign-execution-names", "*"]).ok(),
+            Some(vec!["*".to_string()])
+        );
+        assert!(parse(&["--allow-foreign-execution-names", "Team_A"]).is_err());
     }
 }

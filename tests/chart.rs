@@ -406,6 +406,30 @@ fn operator_settings_reach_the_pod_as_its_env_vars() {
 }
 
 #[test]
+fn foreign_execution_names_are_allowed_only_for_the_listed_namespaces() {
+    let name = "FNF_ALLOW_FOREIGN_EXECUTION_NAMES";
+    assert_eq!(
+        env_value(&manifests(&[]), name),
+        None,
+        "by default no namespace may use another's execution names"
+    );
+    let listed = manifests(&["allowForeignExecutionNames={team-a,9lives}"]);
+    assert_eq!(env_value(&listed, name).as_deref(), Some("team-a,9lives"));
+    let all = manifests(&["allowForeignExecutionNames={*}"]);
+    assert_eq!(env_value(&all, name).as_deref(), Some("*"));
+    for bad in [
+        "allowForeignExecutionNames={Team_A}",
+        "allowForeignExecutionNames={a*}",
+    ] {
+        let err = render(&[bad]).expect_err(bad);
+        assert!(
+            err.contains("values don't meet the specifications of the schema"),
+            "{bad}: {err}"
+        );
+    }
+}
+
+#[test]
 fn probes_use_healthz_and_readyz_on_the_metrics_port() {
     let docs = manifests(&[]);
     let c = container(&docs);

@@ -260,7 +260,13 @@ async fn deleting_stops_a_live_execution_orphan_leaves_it_and_a_finished_one_is_
 async fn observe_mode_mirrors_an_execution_started_elsewhere_and_never_starts_one() {
     let env = Env::new("e2e-observe").await;
     let operator = env.start_operator();
-    env.create("watcher", serde_json::json!({"flowName": "quick", "executionName": "started_by_someone", "mode": "Observe"})).await;
+    // A name with the namespace's prefix: observing other names needs the operator's leave.
+    let observed = format!("{}_started_by_someone", env.namespace);
+    env.create(
+        "watcher",
+        serde_json::json!({"flowName": "quick", "executionName": observed, "mode": "Observe"}),
+    )
+    .await;
     let fe = env
         .wait_for("watcher", RUN_TIMEOUT, |fe| {
             fe.status
@@ -275,7 +281,7 @@ async fn observe_mode_mirrors_an_execution_started_elsewhere_and_never_starts_on
     cloud_client(&env)
         .start_execution(&StartExecution {
             flow_name: "quick".into(),
-            execution_name: "started_by_someone".into(),
+            execution_name: observed.clone(),
             input: Some(r#"{"from":"elsewhere"}"#.into()),
             qualifier: None,
         })

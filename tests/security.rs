@@ -1,11 +1,13 @@
 //! Secrets never leave the Secret: after full lifecycles (success, failure,
 //! bad key, stop, delete) with the operator's own key and Secret-provided
 //! keys, no Event, no status and no line of the operator's debug log holds a
-//! secret, raw or base64-encoded.
+//! secret, raw or base64-encoded. And one object never takes another's run
+//! (`security_identity`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod e2e_support;
 mod fault_support;
+mod security_identity;
 
 use std::time::Duration;
 

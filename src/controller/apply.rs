@@ -229,6 +229,28 @@ async fn write_status(
     if current.status.as_ref() == Some(status) {
         return Ok(current);
     }
+    // Fields another client wrote are not removed by our apply: null them first.
+    let cleared = current
+        .status
+        .as_ref()
+        .map(|persisted| status.fields_cleared_since(persisted))
+        .unwrap_or_default();
+    if !cleared.is_empty() {
+        let nulls: serde_json::Map<String, serde_json::Value> = cleared
+            .into_iter()
+            .map(|field| (field, serde_json::Value::Null))
+            .collect();
+        let params = PatchParams {
+            field_manager: Some(FIELD_MANAGER.to_string()),
+            ..PatchParams::default()
+        };
+        api.patch_status(
+            &current.name_any(),
+            &params,
+            &Patch::Merge(json!({"status": nulls})),
+        )
+        .await?;
+    }
     let patch = json!({
         "apiVersion": FlowExecution::api_version(&()),
         "kind": FlowExecution::kind(&()),
@@ -246,6 +268,10 @@ async fn write_status(
     for note in events {
         ctx.publish(&written, note).await;
     }
+    ctx.tracker.update(key, |view| {
+        view.announced
+            .extend(events.iter().map(|note| note.reason.clone()));
+    });
     Ok(written)
 }
 

@@ -1,21 +1,16 @@
 //! The cloud calls a decision asks for, each recording what the cloud said in
 //! the tracker's view. The only place reconciles talk to the cloud.
 
-use std::time::Duration;
-
 use jiff::Timestamp;
 
 use super::classify;
 use super::context::Context;
 use super::events::EventNote;
+use super::identity;
 use super::tracker::TrackKey;
 use super::view::CloudView;
 use crate::crd::FlowExecution;
 use crate::fnf::{Client, FnfError, StartExecution};
-
-/// The cloud's StartedTime this long before our StartExecution means the call
-/// joined an execution that was already running rather than starting it.
-const ADOPTION_THRESHOLD: Duration = Duration::from_secs(60);
 
 pub async fn start(
     client: &Client,
@@ -35,11 +30,21 @@ pub async fn start(
     };
     let sent_at = Timestamp::now();
     match client.start_execution(&request).await {
-        Ok(execution) => {
-            let adopted = execution.started_at().is_some_and(|started| {
-                sent_at.duration_since(started).unsigned_abs() > ADOPTION_THRESHOLD
-                    && started < sent_at
-            });
+        Ok(started) => {
+            // The cloud answers a start of a running name with that execution.
+            // An answer without the Input cannot show whose it is: ask.
+            let execution = if identity::input_unknown(fe, &started) {
+                client
+                    .describe_execution(&request.flow_name, &request.execution_name, 0)
+                    .await?
+            } else {
+                started
+            };
+            if let Some(why) = identity::mismatch(fe, &execution) {
+                record_name_in_use(ctx, key, why);
+                return Ok(());
+            }
+            let adopted = identity::predates(fe, &execution, Some(sent_at));
             ctx.metrics.start_sent(adopted);
             record(ctx, key, |view| {
                 view.execution = Some(classify::read(&execution, adopted));
@@ -50,6 +55,10 @@ pub async fn start(
             let execution = client
                 .describe_execution(&request.flow_name, &request.execution_name, 0)
                 .await?;
+            if let Some(why) = identity::mismatch(fe, &execution) {
+                record_name_in_use(ctx, key, why);
+                return Ok(());
+            }
             record(ctx, key, |view| {
                 view.execution = Some(classify::read(&execution, true));
             });
@@ -61,7 +70,8 @@ pub async fn start(
 
 /// Looks the execution up. In Start mode this follows a restart that may have
 /// come between recording the name and StartExecution: an execution found then
-/// is ours, so it is not marked adopted. In Observe mode it never is ours.
+/// is ours unless it is older than the object. In Observe mode it never is ours.
+/// Either way it is mirrored only when it is the one the object declares.
 pub async fn describe(
     client: &Client,
     fe: &FlowExecution,
@@ -71,11 +81,23 @@ pub async fn describe(
     let found = client
         .describe_execution(&fe.spec.flow_name, &fe.resolved_execution_name(), 0)
         .await?;
-    let adopted = fe.spec.mode == crate::crd::Mode::Observe;
+    if let Some(why) = identity::mismatch(fe, &found) {
+        record_name_in_use(ctx, key, why);
+        return Ok(());
+    }
+    let adopted = fe.spec.mode == crate::crd::Mode::Observe || identity::predates(fe, &found, None);
     record(ctx, key, |view| {
         view.execution = Some(classify::read(&found, adopted));
     });
     Ok(())
+}
+
+/// The execution of that name is not this object's: nothing of it is kept.
+fn record_name_in_use(ctx: &Context, key: &TrackKey, why: String) {
+    record(ctx, key, |view| {
+        view.execution = None;
+        view.name_in_use = Some(why);
+    });
 }
 
 pub async fn fetch_failure(

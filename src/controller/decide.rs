@@ -11,8 +11,12 @@ use super::classify;
 use super::conditions::{self, Reachability, Standing};
 use super::events::{self, EventNote};
 use super::finish;
+use super::mirror::{TRANSITION_REASONS, mirror, name_in_use, unmirror};
 use super::view::{CloudView, DecideSettings, ProblemKind};
-use crate::crd::{FINALIZER, FlowExecution, FlowExecutionStatus, Mode, phase};
+use crate::crd::{FINALIZER, FlowExecution, FlowExecutionStatus, Mode, namespace_prefix, phase};
+
+/// Stable reason of a refused foreign execution name.
+pub const EXECUTION_NAME_NOT_ALLOWED: &str = "ExecutionNameNotAllowed";
 
 /// What the thin layer does next.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -77,25 +81,14 @@ pub fn decide(
     if status.phase.is_none() {
         status.phase = Some(phase::PENDING.to_string());
     }
-
-    if let Some(read) = &cloud.execution {
-        if let Some(s) = &read.status {
-            status.phase = Some(s.clone());
-        }
-        // Verbatim: a field the cloud left out stays as the cloud last sent it.
-        overlay(&mut status.started_time, &read.started_time);
-        overlay(&mut status.stopped_time, &read.stopped_time);
-        overlay(&mut status.output, &read.output);
-        overlay(&mut status.request_id, &read.request_id);
-        if read.adopted {
-            status.adopted = Some(true);
-        }
+    let name_in_use = name_in_use(&old, cloud);
+    if name_in_use.is_some() {
+        unmirror(&mut status);
+    } else {
+        mirror(&mut status, cloud);
+        // Only a run that is this object's own: an unmirrored one shows nothing.
+        finish::hold_output(&mut status, cloud, settings.status_output_max_bytes);
     }
-    if let Some(failure) = &cloud.failure {
-        overlay(&mut status.error, &failure.error);
-        overlay(&mut status.cause, &failure.cause);
-    }
-    finish::hold_output(&mut status, cloud, settings.status_output_max_bytes);
 
     let current_phase = status.phase.clone().unwrap_or_default();
     let terminal = phase::is_terminal(&current_phase);
@@ -105,12 +98,10 @@ pub fn decide(
     if let Some(export) = cloud.output_written.as_ref().filter(|w| w.outcome.is_ok()) {
         status.output_written_to = Some(export.target.clone());
     }
-    if let Some(steps) = &cloud.steps {
-        overlay(&mut status.current_step, &steps.current);
-        status.step_count = Some(steps.entered);
-    }
 
-    let (standing, next) = if terminal {
+    let (standing, next) = if let Some(refusal) = name_in_use {
+        (refusal, Next::Done)
+    } else if terminal {
         let next = finish::after_end(fe, cloud, &status, &old, now);
         (terminal_standing(&current_phase, &status, &target), next)
     } else if let Some(refusal) = local_refusal(fe, settings) {
@@ -125,7 +116,7 @@ pub fn decide(
 
     let reachability = cloud.problem.as_ref().map_or_else(
         || {
-            cloud.execution.as_ref().map(|_| Reachability {
+            (cloud.execution.is_some() || cloud.name_in_use.is_some()).then(|| Reachability {
                 reachable: true,
                 reason: "Reachable".into(),
                 message: "the cloud answered".into(),
@@ -157,6 +148,22 @@ pub fn decide(
 
     let mut events = events::transitions(&old, &status, cloud, &target);
     events.extend(finish::output_events(fe, &old, &status, cloud, &target));
+    // A transition is announced once: correcting a forged status repeats none.
+    events.retain(|e| {
+        !(TRANSITION_REASONS.contains(&e.reason.as_str()) && cloud.announced.contains(&e.reason))
+    });
+    if fe.spec.stop
+        && fe.spec.mode == Mode::Start
+        && status.adopted == Some(true)
+        && !terminal
+        && old.observed_generation != fe.metadata.generation
+    {
+        events.push(EventNote::warning(
+            "StopNotAllowed",
+            "StopExecution",
+            format!("{target} was adopted, not started by this FlowExecution: spec.stop does not stop it; stop it where it was started"),
+        ));
+    }
     // Every new stall is announced, also one found before any call (InputTooLarge).
     if let Standing::Refused {
         reason, message, ..
@@ -169,8 +176,10 @@ pub fn decide(
             events.push(EventNote::warning(reason, "ValidateSpec", message.clone()));
         }
     }
+    // A run this object did not start is never stopped for it.
     let wants_finalizer = fe.spec.mode == Mode::Start
         && fe.spec.deletion_policy == crate::crd::DeletionPolicy::Stop
+        && status.adopted != Some(true)
         && !terminal
         && !matches!(standing, Standing::Refused { final_: true, .. });
     Decision {
@@ -178,12 +187,6 @@ pub fn decide(
         events,
         next,
         wants_finalizer,
-    }
-}
-
-fn overlay(field: &mut Option<String>, value: &Option<String>) {
-    if let Some(v) = value.as_ref().filter(|v| !v.is_empty()) {
-        *field = Some(v.clone());
     }
 }
 
@@ -215,6 +218,22 @@ fn terminal_standing(current_phase: &str, status: &FlowExecutionStatus, target: 
 
 /// Mistakes the operator can see before any call.
 fn local_refusal(fe: &FlowExecution, settings: &DecideSettings) -> Option<Standing> {
+    let namespace = fe.metadata.namespace.as_deref().unwrap_or("default");
+    if !fe.execution_name_is_own() && !settings.allows_foreign_names(namespace) {
+        let verb = match fe.spec.mode {
+            Mode::Start => "start or adopt",
+            Mode::Observe => "observe",
+        };
+        return Some(Standing::Refused {
+            reason: EXECUTION_NAME_NOT_ALLOWED.into(),
+            message: format!(
+                "spec.executionName {} does not start with {}, this namespace's prefix: a FlowExecution may only {verb} executions named for its own namespace unless the operator allows namespace {namespace} (--allow-foreign-execution-names, chart value allowForeignExecutionNames)",
+                fe.resolved_execution_name(),
+                namespace_prefix(namespace),
+            ),
+            final_: true,
+        });
+    }
     if let Some(input) = &fe.spec.input {
         let size = serde_json::to_string(input).map_or(usize::MAX, |s| s.len());
         if size > settings.input_max_bytes {
@@ -263,7 +282,12 @@ fn live(
     } else {
         let (stop, recheck_after) = finish::stop_wanted(fe, status, now);
         match stop {
-            Some((error, cause)) if fe.spec.mode == Mode::Start && !cloud.stop_requested => {
+            // Never a run this object did not start.
+            Some((error, cause))
+                if fe.spec.mode == Mode::Start
+                    && !cloud.stop_requested
+                    && status.adopted != Some(true) =>
+            {
                 Next::Stop { error, cause }
             }
             _ => Next::Watch { recheck_after },
@@ -367,6 +391,7 @@ pub fn deletion_step(fe: &FlowExecution) -> DeletionStep {
     let live = status.execution_name.is_some() && !ended;
     if live
         && fe.spec.mode == Mode::Start
+        && status.adopted != Some(true)
         && fe.spec.deletion_policy == crate::crd::DeletionPolicy::Stop
     {
         DeletionStep::StopThenRelease

@@ -13,7 +13,9 @@ pub mod context;
 pub mod decide;
 pub mod events;
 pub mod finish;
+pub mod identity;
 pub mod metrics;
+pub mod mirror;
 pub mod outputs;
 pub mod planner;
 pub mod poll;
@@ -33,6 +35,9 @@ pub use view::{
     CloudProblem, CloudView, DecideSettings, ExecutionRead, FailureDetail, ProblemKind,
 };
 
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod decide_identity_tests;
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod decide_tests;

@@ -70,6 +70,13 @@ pub struct CloudView {
     pub steps: Option<StepProgress>,
     /// Events found while following the history (a failed step), not yet published.
     pub pending_events: Vec<super::events::EventNote>,
+    /// The execution of that name is not the one this object declares (another
+    /// flow or input): why. Nothing of it is mirrored.
+    pub name_in_use: Option<String>,
+    /// Reasons of the Events published for this object since the operator
+    /// started: a transition announced once is not announced again when a
+    /// forged status is corrected.
+    pub announced: std::collections::BTreeSet<String>,
 }
 
 /// One attempt to write the Output to the object `spec.outputTo` names.
@@ -111,6 +118,18 @@ pub struct DecideSettings {
     pub input_max_bytes: usize,
     /// The most of an Output the status holds; a larger one is cut there.
     pub status_output_max_bytes: usize,
+    /// Namespaces whose FlowExecutions may use execution names outside their
+    /// own namespace prefix (`*`: every namespace). Empty: none may.
+    pub allow_foreign_execution_names: Vec<String>,
+}
+
+impl DecideSettings {
+    /// Whether FlowExecutions of `namespace` may name executions of others.
+    pub fn allows_foreign_names(&self, namespace: &str) -> bool {
+        self.allow_foreign_execution_names
+            .iter()
+            .any(|n| n == "*" || n == namespace)
+    }
 }
 
 impl Default for DecideSettings {
@@ -119,6 +138,7 @@ impl Default for DecideSettings {
             flow_missing_grace: Duration::from_secs(120),
             input_max_bytes: INPUT_MAX_BYTES,
             status_output_max_bytes: STATUS_OUTPUT_MAX_BYTES,
+            allow_foreign_execution_names: Vec::new(),
         }
     }
 }

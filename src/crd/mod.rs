@@ -6,7 +6,10 @@
 mod execution_name;
 mod schema;
 
-pub use execution_name::{FNF_NAME_MAX_CHARS, default_execution_name, is_valid_fnf_name};
+pub use execution_name::{
+    FNF_NAME_MAX_CHARS, default_execution_name, is_valid_fnf_name, legacy_default_execution_name,
+    namespace_prefix,
+};
 
 use kube::CustomResource;
 use schemars::JsonSchema;
@@ -49,7 +52,8 @@ pub struct FlowExecutionSpec {
 
     /// The execution's name in the cloud. Default: derived from the namespace and
     /// name (see the README), so a re-created object adopts the same execution.
-    /// Same rules as `flowName`. Immutable.
+    /// Same rules as `flowName`, and it must start with `{namespace}_` unless the
+    /// operator allows this namespace other names. Immutable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "schema::optional_fnf_name")]
     pub execution_name: Option<String>,
@@ -59,8 +63,8 @@ pub struct FlowExecutionSpec {
     #[schemars(schema_with = "schema::input")]
     pub input: Option<serde_json::Map<String, serde_json::Value>>,
 
-    /// `Start` (default) starts the execution or adopts a running one of that name;
-    /// `Observe` only mirrors an execution started elsewhere. Immutable.
+    /// `Start` (default) starts the execution or adopts a running one of that name
+    /// and input; `Observe` only mirrors an execution started elsewhere. Immutable.
     #[serde(default)]
     pub mode: Mode,
 
@@ -252,6 +256,21 @@ impl FlowExecutionStatus {
     pub fn condition(&self, type_: &str) -> Option<&Condition> {
         self.conditions.iter().find(|c| c.type_ == type_)
     }
+
+    /// The status fields set in `persisted` that this status leaves out. A
+    /// server-side apply only removes fields that no other field manager owns,
+    /// so a field another client wrote must be removed explicitly.
+    pub fn fields_cleared_since(&self, persisted: &FlowExecutionStatus) -> Vec<String> {
+        let keys = |status: &FlowExecutionStatus| match serde_json::to_value(status) {
+            Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+            _ => Vec::new(),
+        };
+        let kept = keys(self);
+        keys(persisted)
+            .into_iter()
+            .filter(|k| !kept.contains(k))
+            .collect()
+    }
 }
 
 /// Condition types, in the order they are written.
@@ -281,16 +300,34 @@ pub mod phase {
 }
 
 impl FlowExecution {
-    /// The execution name this object stands for: the explicit one or the
-    /// deterministic default.
+    /// The execution name this object stands for: the explicit one, else the
+    /// deterministic default. An object whose status recorded the default as
+    /// older versions built it keeps that name, so nothing starts twice across
+    /// an upgrade; any other recorded name is ignored (a status can be forged).
     pub fn resolved_execution_name(&self) -> String {
-        match &self.spec.execution_name {
-            Some(name) => name.clone(),
-            None => default_execution_name(
-                self.metadata.namespace.as_deref().unwrap_or("default"),
-                self.metadata.name.as_deref().unwrap_or_default(),
-            ),
+        if let Some(name) = &self.spec.execution_name {
+            return name.clone();
         }
+        let namespace = self.metadata.namespace.as_deref().unwrap_or("default");
+        let name = self.metadata.name.as_deref().unwrap_or_default();
+        let recorded = self
+            .status
+            .as_ref()
+            .and_then(|s| s.execution_name.as_deref());
+        let legacy = legacy_default_execution_name(namespace, name);
+        match recorded {
+            Some(r) if r == legacy => legacy,
+            _ => default_execution_name(namespace, name),
+        }
+    }
+
+    /// Whether the execution name carries this object's namespace prefix, as
+    /// every default name does: the share of the account's names that belongs
+    /// to this namespace.
+    pub fn execution_name_is_own(&self) -> bool {
+        let namespace = self.metadata.namespace.as_deref().unwrap_or("default");
+        self.resolved_execution_name()
+            .starts_with(&namespace_prefix(namespace))
     }
 }
 
