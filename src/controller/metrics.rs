@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use axum::Router;
 use axum::extract::State;
@@ -38,6 +38,38 @@ pub struct Metrics {
     step_data_age: Gauge,
     leader: Gauge,
     ready: Arc<AtomicBool>,
+    /// Watches that have not (or no longer) listed their FlowExecutions.
+    unlisted_watches: Arc<AtomicUsize>,
+}
+
+/// One watch's part in readiness: not ready from creation until its list
+/// completes, and again while a new list fails. Dropping it (the watch ended)
+/// takes it out of readiness.
+pub struct WatchHealth {
+    unlisted: Arc<AtomicUsize>,
+    listed: bool,
+}
+
+impl WatchHealth {
+    pub fn listed(&mut self) {
+        if !self.listed {
+            self.listed = true;
+            self.unlisted.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    pub fn list_failed(&mut self) {
+        if self.listed {
+            self.listed = false;
+            self.unlisted.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+impl Drop for WatchHealth {
+    fn drop(&mut self) {
+        self.listed();
+    }
 }
 
 impl Default for Metrics {
@@ -121,7 +153,11 @@ impl Metrics {
             "Cloud call attempts, by action and outcome (Success or the error reason)",
             cloud_calls.clone(),
         );
-        registry.register("events", "Events published, by reason", events.clone());
+        registry.register(
+            "events",
+            "Events the operator sent, by reason and result (published, or failed: refused or not delivered)",
+            events.clone(),
+        );
         registry.register(
             "long_polls_in_flight",
             "DescribeExecution long-polls running",
@@ -155,6 +191,7 @@ impl Metrics {
             step_data_age,
             leader,
             ready: Arc::default(),
+            unlisted_watches: Arc::default(),
         }
     }
 
@@ -206,9 +243,15 @@ impl Metrics {
             .observe(lag.as_secs_f64());
     }
 
-    pub fn event(&self, reason: &str) {
+    /// One Event, by reason and whether the API took it (`published` or
+    /// `failed`): a refused Event is otherwise only a log line.
+    pub fn event(&self, reason: &str, published: bool) {
+        let result = if published { "published" } else { "failed" };
         self.events
-            .get_or_create(&vec![("reason", reason.to_string())])
+            .get_or_create(&vec![
+                ("reason", reason.to_string()),
+                ("result", result.to_string()),
+            ])
             .inc();
     }
 
@@ -239,6 +282,21 @@ impl Metrics {
         self.ready.store(ready, Ordering::Relaxed);
     }
 
+    /// A new watch, not listed yet: readiness waits for it.
+    pub fn watch_health(&self) -> WatchHealth {
+        self.unlisted_watches.fetch_add(1, Ordering::Relaxed);
+        WatchHealth {
+            unlisted: self.unlisted_watches.clone(),
+            listed: false,
+        }
+    }
+
+    /// What `/readyz` answers: serving, and every watch has its list (an
+    /// operator whose list keeps failing reconciles nothing).
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Relaxed) && self.unlisted_watches.load(Ordering::Relaxed) == 0
+    }
+
     pub fn render(&self) -> String {
         let mut out = String::new();
         // Writing into a String cannot fail.
@@ -257,8 +315,13 @@ impl Metrics {
             .route(
                 "/readyz",
                 get(|State(m): State<Metrics>| async move {
-                    if m.ready.load(Ordering::Relaxed) {
+                    if m.is_ready() {
                         (StatusCode::OK, "ready")
+                    } else if m.ready.load(Ordering::Relaxed) {
+                        (
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            "not ready: cannot list FlowExecutions (see the log)",
+                        )
                     } else {
                         (StatusCode::SERVICE_UNAVAILABLE, "not ready")
                     }
@@ -297,5 +360,42 @@ mod tests {
         );
         assert!(text.contains(r#"fnf_operator_cloud_calls_total{action="DescribeExecution",outcome="ResourceThrottled"} 1"#));
         assert!(text.contains("fnf_operator_cloud_call_duration_seconds_bucket"));
+    }
+
+    #[test]
+    fn events_the_api_refused_are_counted_as_failed() {
+        let metrics = Metrics::new();
+        metrics.event("Failed", true);
+        metrics.event("Failed", false);
+        metrics.event("Failed", false);
+        let text = metrics.render();
+        assert!(
+            text.contains(r#"fnf_operator_events_total{reason="Failed",result="published"} 1"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"fnf_operator_events_total{reason="Failed",result="failed"} 2"#),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn not_ready_until_every_watch_has_listed_and_again_while_a_list_fails() {
+        let metrics = Metrics::new();
+        metrics.set_ready(true);
+        let mut a = metrics.watch_health();
+        let mut b = metrics.watch_health();
+        assert!(!metrics.is_ready());
+        a.listed();
+        assert!(!metrics.is_ready());
+        b.listed();
+        b.listed();
+        assert!(metrics.is_ready());
+        a.list_failed();
+        assert!(!metrics.is_ready());
+        drop(a);
+        assert!(metrics.is_ready());
+        drop(b);
+        assert!(metrics.is_ready());
     }
 }
