@@ -369,7 +369,10 @@ async fn readyz_fails_while_the_watch_cannot_list_and_shutdown_stays_prompt() {
         eventually(STALL_TIMEOUT, || operator.metrics.controller_errors() >= 1).await,
         "still refused"
     );
-    assert!(!operator.metrics.is_ready(), "not ready before a list worked");
+    assert!(
+        !operator.metrics.is_ready(),
+        "not ready before a list worked"
+    );
     let role: Role = serde_json::from_value(serde_json::json!({
         "metadata": {"name": "fnf-operator"},
         "rules": [
@@ -537,17 +540,30 @@ async fn a_long_cause_and_a_long_name_still_get_their_events_and_escapes_never_r
 async fn deleting_objects_normally_logs_no_warning() {
     let env = Env::new("quiet-delete").await;
     let operator = OperatorProcess::spawn(&env, SHORT_WAIT_SECS, "info");
-    env.create("done", serde_json::json!({"flowName": "quick"}))
-        .await;
-    env.create("running", serde_json::json!({"flowName": "long"}))
-        .await;
-    env.wait_for("done", STALL_TIMEOUT, completed).await;
-    env.wait_for("running", STALL_TIMEOUT, |fe| phase(fe) == Some("Running"))
-        .await;
-    env.delete("done").await;
-    env.delete("running").await;
-    env.wait_gone("done", STALL_TIMEOUT).await;
-    env.wait_gone("running", STALL_TIMEOUT).await;
+    // Several of each: a wake-up racing a deletion is a matter of timing.
+    let done: Vec<String> = (0..3).map(|i| format!("done-{i}")).collect();
+    let running: Vec<String> = (0..3).map(|i| format!("running-{i}")).collect();
+    for name in &done {
+        env.create(name, serde_json::json!({"flowName": "quick"}))
+            .await;
+    }
+    for name in &running {
+        env.create(name, serde_json::json!({"flowName": "long"}))
+            .await;
+    }
+    for name in &done {
+        env.wait_for(name, STALL_TIMEOUT, completed).await;
+    }
+    for name in &running {
+        env.wait_for(name, STALL_TIMEOUT, |fe| phase(fe) == Some("Running"))
+            .await;
+    }
+    for name in done.iter().chain(&running) {
+        env.delete(name).await;
+    }
+    for name in done.iter().chain(&running) {
+        env.wait_gone(name, STALL_TIMEOUT).await;
+    }
     // Whatever was in flight when the objects went has finished by now.
     tokio::time::sleep(QUIET_WINDOW).await;
     let log = operator.terminate().await;
