@@ -574,3 +574,43 @@ async fn deleting_objects_normally_logs_no_warning() {
         warnings.join("\n")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_numbers_in_the_input_should_be_strings_as_the_readme_says() {
+    let env = Env::new("big-numbers").await;
+    let operator = start_operator_with(&env, operator_config(&env, SHORT_WAIT_SECS));
+    // Written as raw JSON text, as kubectl sends a manifest.
+    let spec = r#"{"flowName": "quick", "input": {"id": "123456789012345678901", "past2p53": 9007199254740993, "pastInt64": 123456789012345678901}}"#;
+    let created = kubectl_create(&env, "big", serde_json::from_str(spec).unwrap()).await;
+    assert!(created.status.success(), "{created:?}");
+    let stored = env
+        .kubectl(&[
+            "get",
+            "fe",
+            "big",
+            "-n",
+            &env.namespace,
+            "-o",
+            "jsonpath={.spec.input}",
+        ])
+        .await;
+    eprintln!("MEASURED stored input: {stored}");
+    let fe = env.wait_for("big", STALL_TIMEOUT, completed).await;
+    let output = fe.status.as_ref().unwrap().output.clone().unwrap();
+    eprintln!("MEASURED output: {output}");
+    assert!(
+        output.contains(r#""id":"123456789012345678901""#),
+        "a number written as a string reaches the execution unchanged: {output}"
+    );
+    // What the README says of numbers: within 64 bits they are kept, past that
+    // the apiserver itself rounds them.
+    assert!(
+        output.contains(r#""past2p53":9007199254740993"#),
+        "{output}"
+    );
+    assert!(
+        !stored.contains(r#""pastInt64":123456789012345678901"#),
+        "the apiserver rounds an integer past 64 bits: {stored}"
+    );
+    operator.stop().await.unwrap();
+}
