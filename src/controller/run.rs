@@ -8,10 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use kube::Api;
 use kube::runtime::controller::{Action, Config as ControllerConfig, Controller};
 use kube::runtime::reflector::{self, ObjectRef};
 use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Api, Resource};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::UnboundedReceiverStream;
 
@@ -280,7 +280,7 @@ fn alive_in(stores: &[reflector::Store<Watched>], key: &TrackKey) -> bool {
     stores.iter().any(|store| {
         store
             .get(&object)
-            .is_some_and(|fe| fe.metadata.uid.as_deref() == Some(key.uid.as_str()))
+            .is_some_and(|fe| fe.meta().uid.as_deref() == Some(key.uid.as_str()))
     })
 }
 
@@ -303,7 +303,7 @@ async fn reconcile_measured(
     ctx: Arc<Context>,
 ) -> Result<Action, ReconcileError> {
     ctx.metrics.reconciled();
-    let uid = watched.metadata.uid.clone().unwrap_or_default();
+    let uid = watched.meta().uid.clone().unwrap_or_default();
     let result = match &watched.object {
         Ok(fe) => reconcile(fe.clone(), ctx.clone()).await,
         Err(unreadable) => super::unreadable::report(&watched, unreadable, &ctx).await,
@@ -312,8 +312,8 @@ async fn reconcile_measured(
         // Deleted while being reconciled: a normal end, not a failure.
         Err(ReconcileError::Kube(kube::Error::Api(status))) if status.code == 404 => {
             tracing::debug!(
-                namespace = watched.metadata.namespace.as_deref().unwrap_or_default(),
-                name = watched.metadata.name.as_deref().unwrap_or_default(),
+                namespace = watched.meta().namespace.as_deref().unwrap_or_default(),
+                name = watched.meta().name.as_deref().unwrap_or_default(),
                 "the object was deleted during its reconcile"
             );
             Ok(Action::await_change())
@@ -332,14 +332,14 @@ async fn reconcile_measured(
 fn error_policy(fe: Arc<Watched>, err: &ReconcileError, ctx: Arc<Context>) -> Action {
     let attempts = ctx
         .failures
-        .record(fe.metadata.uid.as_deref().unwrap_or_default());
+        .record(fe.meta().uid.as_deref().unwrap_or_default());
     let secs = ERROR_BACKOFF_BASE_SECS
         .saturating_mul(1u64 << attempts.min(9))
         .min(ERROR_BACKOFF_MAX_SECS);
     let jittered = Duration::from_secs(secs).mul_f64(0.5 + rand::random::<f64>() / 2.0);
     tracing::warn!(
-        namespace = fe.metadata.namespace.as_deref().unwrap_or_default(),
-        name = fe.metadata.name.as_deref().unwrap_or_default(),
+        namespace = fe.meta().namespace.as_deref().unwrap_or_default(),
+        name = fe.meta().name.as_deref().unwrap_or_default(),
         reason = err.reason(), error = %err, retry_in_ms = jittered.as_millis() as u64,
         "reconcile failed"
     );

@@ -47,10 +47,10 @@ pub async fn report(
         namespace = %namespace, name = %watched.name_any(), reason = unreadable.reason,
         message = %unreadable.message, "cannot read this FlowExecution; reporting it on the object"
     );
-    if watched.metadata.deletion_timestamp.is_some() {
+    if watched.meta().deletion_timestamp.is_some() {
         return Ok(Action::await_change());
     }
-    let status = wanted_status(unreadable, watched.metadata.generation, Timestamp::now());
+    let status = wanted_status(unreadable, watched.meta().generation, Timestamp::now());
     if unreadable.status.as_ref() == Some(&status) {
         return Ok(Action::await_change());
     }
@@ -88,6 +88,7 @@ mod tests {
     #[test]
     fn an_unreadable_object_is_stalled_and_final_and_a_second_report_changes_nothing() {
         let unreadable = Unreadable {
+            metadata: Default::default(),
             reason: "InputTooDeep",
             message: "spec.input is nested deeper than 100 levels".into(),
             status: None,

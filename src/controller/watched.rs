@@ -20,11 +20,10 @@ use serde_json::value::RawValue;
 
 use crate::crd::{FlowExecution, FlowExecutionSpec, FlowExecutionStatus, INPUT_MAX_DEPTH};
 
-/// A FlowExecution as the watch saw it.
+/// A FlowExecution as the watch saw it; its metadata (without managedFields)
+/// is held once, in whichever of the two it is.
 #[derive(Clone, Debug)]
 pub struct Watched {
-    /// Without managedFields.
-    pub metadata: ObjectMeta,
     pub object: Result<Arc<FlowExecution>, Unreadable>,
 }
 
@@ -32,6 +31,7 @@ pub struct Watched {
 /// written once, not on every wake-up).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Unreadable {
+    pub metadata: ObjectMeta,
     /// Stable, CamelCase: `InputTooDeep` or `Undecodable`.
     pub reason: &'static str,
     pub message: String,
@@ -59,8 +59,8 @@ impl Watched {
             status: Option<&'a RawValue>,
         }
         let unreadable = |metadata, message: String| Watched {
-            metadata,
             object: Err(Unreadable {
+                metadata,
                 reason: "Undecodable",
                 message,
                 status: None,
@@ -88,17 +88,18 @@ impl Watched {
         };
         let object = match spec {
             Ok(spec) => Ok(Arc::new(FlowExecution {
-                metadata: metadata.clone(),
+                metadata,
                 spec,
                 status,
             })),
             Err((reason, message)) => Err(Unreadable {
+                metadata,
                 reason,
                 message,
                 status,
             }),
         };
-        Watched { metadata, object }
+        Watched { object }
     }
 }
 
@@ -166,10 +167,16 @@ impl Resource for Watched {
         FlowExecution::plural(dt)
     }
     fn meta(&self) -> &ObjectMeta {
-        &self.metadata
+        match &self.object {
+            Ok(fe) => &fe.metadata,
+            Err(unreadable) => &unreadable.metadata,
+        }
     }
     fn meta_mut(&mut self) -> &mut ObjectMeta {
-        &mut self.metadata
+        match &mut self.object {
+            Ok(fe) => &mut Arc::make_mut(fe).metadata,
+            Err(unreadable) => &mut unreadable.metadata,
+        }
     }
 }
 
@@ -206,7 +213,7 @@ mod tests {
         let parsed: kube::core::ObjectList<Watched> = serde_json::from_str(&list).unwrap();
         assert_eq!(parsed.items.len(), 2);
         let deep = &parsed.items[0];
-        assert_eq!(deep.metadata.name.as_deref(), Some("deep"));
+        assert_eq!(deep.meta().name.as_deref(), Some("deep"));
         let unreadable = deep.object.as_ref().unwrap_err();
         assert_eq!(unreadable.reason, "InputTooDeep");
         assert!(unreadable.message.contains("spec.input"));
