@@ -17,6 +17,8 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
+use super::readiness::WatchHealth;
+
 type Labels = Vec<(&'static str, String)>;
 
 #[derive(Clone)]
@@ -40,36 +42,6 @@ pub struct Metrics {
     ready: Arc<AtomicBool>,
     /// Watches that have not (or no longer) listed their FlowExecutions.
     unlisted_watches: Arc<AtomicUsize>,
-}
-
-/// One watch's part in readiness: not ready from creation until its list
-/// completes, and again while a new list fails. Dropping it (the watch ended)
-/// takes it out of readiness.
-pub struct WatchHealth {
-    unlisted: Arc<AtomicUsize>,
-    listed: bool,
-}
-
-impl WatchHealth {
-    pub fn listed(&mut self) {
-        if !self.listed {
-            self.listed = true;
-            self.unlisted.fetch_sub(1, Ordering::Relaxed);
-        }
-    }
-
-    pub fn list_failed(&mut self) {
-        if self.listed {
-            self.listed = false;
-            self.unlisted.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-}
-
-impl Drop for WatchHealth {
-    fn drop(&mut self) {
-        self.listed();
-    }
 }
 
 impl Default for Metrics {
@@ -284,11 +256,7 @@ impl Metrics {
 
     /// A new watch, not listed yet: readiness waits for it.
     pub fn watch_health(&self) -> WatchHealth {
-        self.unlisted_watches.fetch_add(1, Ordering::Relaxed);
-        WatchHealth {
-            unlisted: self.unlisted_watches.clone(),
-            listed: false,
-        }
+        WatchHealth::new(self.unlisted_watches.clone())
     }
 
     /// What `/readyz` answers: serving, and every watch has its list (an

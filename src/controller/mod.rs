@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod outputs;
 pub mod planner;
 pub mod poll;
+pub mod readiness;
 pub mod run;
 pub mod start_gate;
 pub mod steps;
