@@ -310,7 +310,7 @@ async fn reconcile_measured(
     };
     let result = match result {
         // Deleted while being reconciled: a normal end, not a failure.
-        Err(ReconcileError::Kube(kube::Error::Api(status))) if status.code == 404 => {
+        Err(err) if deleted_meanwhile(&err, &watched) => {
             tracing::debug!(
                 namespace = watched.meta().namespace.as_deref().unwrap_or_default(),
                 name = watched.meta().name.as_deref().unwrap_or_default(),
@@ -325,6 +325,19 @@ async fn reconcile_measured(
         Err(err) => ctx.metrics.reconcile_failed(err.reason()),
     }
     result
+}
+
+/// Whether `err` is the apiserver saying this very object no longer exists
+/// (not, say, a missing resource type, which is a real problem).
+fn deleted_meanwhile(err: &ReconcileError, watched: &Watched) -> bool {
+    let ReconcileError::Kube(kube::Error::Api(status)) = err else {
+        return false;
+    };
+    status.code == 404
+        && status.details.as_ref().is_some_and(|d| {
+            Some(d.name.as_str()) == watched.meta().name.as_deref()
+                && d.group == Watched::group(&())
+        })
 }
 
 /// Per-object capped exponential back-off: the controller's scheduler keeps one
@@ -344,4 +357,38 @@ fn error_policy(fe: Arc<Watched>, err: &ReconcileError, ctx: Arc<Context>) -> Ac
         "reconcile failed"
     );
     Action::requeue(jittered)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// The apiserver's answer for a missing custom resource.
+    fn not_found(group: &str, name: &str) -> ReconcileError {
+        let status: kube::core::Status = serde_json::from_value(serde_json::json!({
+            "status": "Failure", "code": 404, "reason": "NotFound",
+            "message": format!("flowexecutions.{group} \"{name}\" not found"),
+            "details": {"name": name, "group": group, "kind": "flowexecutions"},
+        }))
+        .unwrap();
+        ReconcileError::Kube(kube::Error::Api(Box::new(status)))
+    }
+
+    #[test]
+    fn only_this_objects_own_404_counts_as_deleted_meanwhile() {
+        let watched = Watched::decode(
+            r#"{"metadata":{"name":"run","namespace":"ns"},"spec":{"flowName":"f"}}"#,
+        );
+        assert!(deleted_meanwhile(
+            &not_found("fnf-operator.dev", "run"),
+            &watched
+        ));
+        assert!(!deleted_meanwhile(
+            &not_found("fnf-operator.dev", "other"),
+            &watched
+        ));
+        assert!(!deleted_meanwhile(&not_found("", "run"), &watched));
+        assert!(!deleted_meanwhile(&ReconcileError::NotNamespaced, &watched));
+    }
 }
