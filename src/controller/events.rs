@@ -134,7 +134,8 @@ pub fn transitions(
 
 /// events.k8s.io refuses an Event whose `note` is over 1 KiB (in bytes).
 pub const NOTE_MAX_BYTES: usize = 1024;
-const SHORTENED_MARKER: &str = " […shortened; the full text is in the status]";
+const SHORTENED_MARKER: &str =
+    " […shortened: the whole text is in the status or the execution's history]";
 /// An object name may be 253 characters; an Event name must be too.
 const EVENT_NAME_MAX_CHARS: usize = 253;
 
