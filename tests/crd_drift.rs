@@ -17,6 +17,20 @@ fn committed_crds_match_the_rust_types() {
 }
 
 #[test]
+fn committed_input_depth_policies_match_the_rust_code() {
+    let generated = fnf_operator::crd::input_depth_policy_yaml().unwrap();
+    for path in fnf_operator::crd::POLICY_PATHS {
+        let committed =
+            std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
+                .unwrap_or_else(|e| panic!("{path}: {e}"));
+        assert!(
+            committed == generated,
+            "{path} is stale: run `cargo run --bin fnf-crdgen -- --write` and commit the result"
+        );
+    }
+}
+
+#[test]
 fn the_crd_has_the_documented_names_columns_and_subresources() {
     let crd = fnf_operator::crd::crd();
     assert_eq!(crd.spec.group, "fnf-operator.dev");

@@ -3,6 +3,7 @@
 
 use jiff::Timestamp;
 
+use super::clean;
 use super::view::{CloudProblem, ExecutionRead, FailureDetail, ProblemKind};
 use crate::crd::FlowExecution;
 use crate::fnf::{Execution, FnfError, HistoryEvent};
@@ -13,15 +14,15 @@ use crate::fnf::{Execution, FnfError, HistoryEvent};
 pub fn problem(err: &FnfError, previous: Option<&CloudProblem>, now: Timestamp) -> CloudProblem {
     let kind = problem_kind(err);
     let since = previous.filter(|p| p.kind == kind).map_or(now, |p| p.since);
-    let message = match err.code() {
+    let message = clean::cloud_text(&match err.code() {
         Some(code) if !code.is_empty() => format!("{code}: {}", api_message(err)),
         _ => err.to_string(),
-    };
+    });
     CloudProblem {
         kind,
         reason: err.reason().to_string(),
         message,
-        request_id: err.request_id().map(str::to_string),
+        request_id: err.request_id().map(clean::cloud_text),
         since,
         last_seen: now,
     }
@@ -125,11 +126,12 @@ pub fn local_problem(
 
 pub fn read(execution: &Execution, adopted: bool) -> ExecutionRead {
     ExecutionRead {
-        status: execution.status.clone(),
+        // Text the status shows is cleaned; the Output is data, kept verbatim.
+        status: clean::cloud_field(&execution.status),
         output: execution.output.clone(),
-        started_time: execution.started_time.clone(),
-        stopped_time: execution.stopped_time.clone(),
-        request_id: execution.request_id.clone(),
+        started_time: clean::cloud_field(&execution.started_time),
+        stopped_time: clean::cloud_field(&execution.stopped_time),
+        request_id: clean::cloud_field(&execution.request_id),
         adopted,
     }
 }
@@ -163,12 +165,12 @@ pub fn failure(events: &[HistoryEvent]) -> FailureDetail {
                 })
         })
     };
-    let error = field(&["error"]);
-    let cause = field(&["cause"]);
+    let error = field(&["error"]).map(|e| clean::cloud_text(&e));
+    let cause = field(&["cause"]).map(|c| clean::cloud_text(&c));
     if error.is_none() && cause.is_none() {
         return FailureDetail {
             error: None,
-            cause: Some(detail.to_string()),
+            cause: Some(clean::cloud_text(detail)),
         };
     }
     FailureDetail { error, cause }
@@ -234,6 +236,30 @@ mod tests {
         let f = failure(&events);
         assert_eq!(f.error.as_deref(), Some("E1"));
         assert_eq!(f.cause.as_deref(), Some("boom"));
+    }
+
+    #[test]
+    fn control_characters_from_the_cloud_never_reach_the_status() {
+        let events = vec![HistoryEvent {
+            event_type: "ExecutionFailed".into(),
+            event_detail: Some(
+                r#"{"error":"E\u001b[2J","cause":"boom\u001b]0;pwned\u0007"}"#.into(),
+            ),
+            ..Default::default()
+        }];
+        let f = failure(&events);
+        assert_eq!(f.error.as_deref(), Some("E[2J"));
+        assert_eq!(f.cause.as_deref(), Some("boom]0;pwned"));
+        let err = FnfError::Api {
+            code: "InternalError".into(),
+            message: "bad\u{1b}[31m".into(),
+            request_id: Some("r\u{0}".into()),
+            http_status: 500,
+            retry_after: None,
+        };
+        let p = problem(&err, None, Timestamp::UNIX_EPOCH);
+        assert!(!p.message.contains('\u{1b}'), "{}", p.message);
+        assert_eq!(p.request_id.as_deref(), Some("r"));
     }
 
     #[test]

@@ -5,11 +5,15 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use kube::runtime::events::{Event, EventType, Recorder, Reporter};
-use kube::{Resource, ResourceExt};
+use k8s_openapi::api::core::v1::ObjectReference;
+use k8s_openapi::api::events::v1::Event as K8sEvent;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
+use kube::api::PostParams;
+use kube::runtime::events::Reporter;
+use kube::{Api, Resource, ResourceExt};
 
 use super::cloud::CloudAccess;
-use super::events::{EventKind, EventNote};
+use super::events::{EventKind, EventNote, event_name, fit_note};
 use super::metrics::Metrics;
 use super::run::OperatorConfig;
 use super::start_gate::StartGate;
@@ -139,30 +143,51 @@ impl Context {
 
     /// Publishes an Event; a failure to record one is logged, never fatal.
     pub async fn publish(&self, fe: &FlowExecution, note: &EventNote) {
-        let event = Event {
-            type_: match note.kind {
-                EventKind::Normal => EventType::Normal,
-                EventKind::Warning => EventType::Warning,
+        self.publish_about(fe.object_ref(&()), note).await;
+    }
+
+    /// Publishes an Event about the object `regarding` refers to.
+    ///
+    /// The Event is built here rather than by kube's Recorder, which names it
+    /// `{object name}.{nanos}` (over 253 characters for long object names, so
+    /// refused) and sends the note as given (refused over 1 KiB). A recorder
+    /// would also keep every Event it sent for six minutes, which with
+    /// thousands of executions costs tens of MiB; our Events mark transitions.
+    pub async fn publish_about(&self, regarding: ObjectReference, note: &EventNote) {
+        let now = jiff::Timestamp::now();
+        let object = regarding.name.clone().unwrap_or_default();
+        let namespace = regarding.namespace.clone().unwrap_or_default();
+        let event = K8sEvent {
+            metadata: ObjectMeta {
+                name: Some(event_name(&object, now.as_nanosecond().unsigned_abs())),
+                namespace: Some(namespace.clone()),
+                ..ObjectMeta::default()
             },
-            reason: note.reason.clone(),
-            note: Some(note.note.clone()),
-            action: note.action.clone(),
-            secondary: None,
+            type_: Some(
+                match note.kind {
+                    EventKind::Normal => "Normal",
+                    EventKind::Warning => "Warning",
+                }
+                .into(),
+            ),
+            reason: Some(note.reason.clone()),
+            note: Some(fit_note(&note.note)),
+            action: Some(note.action.clone()),
+            event_time: Some(MicroTime(now)),
+            regarding: Some(regarding),
+            reporting_controller: Some(self.reporter.controller.clone()),
+            reporting_instance: self.reporter.instance.clone(),
+            ..K8sEvent::default()
         };
-        let reference = fe.object_ref(&());
-        // A recorder per Event, as kube intends: a shared one caches every
-        // Event it sent for six minutes and scans that cache on each publish,
-        // which with thousands of executions costs tens of MiB and CPU. Our
-        // Events mark transitions, so there are no repeats to fold into series.
-        let recorder = Recorder::new(self.kube.clone(), self.reporter.clone());
-        if let Err(err) = recorder.publish(&event, &reference).await {
+        let api: Api<K8sEvent> = Api::namespaced(self.kube.clone(), &namespace);
+        let published = api.create(&PostParams::default(), &event).await;
+        if let Err(err) = &published {
             tracing::warn!(
-                namespace = fe.namespace().as_deref().unwrap_or_default(),
-                name = %fe.name_any(), reason = %note.reason, error = %err,
+                namespace = %namespace, name = %object, reason = %note.reason, error = %err,
                 "could not publish an Event"
             );
         }
-        self.metrics.event(&note.reason);
+        self.metrics.event(&note.reason, published.is_ok());
     }
 }
 

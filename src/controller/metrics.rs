@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use axum::Router;
 use axum::extract::State;
@@ -16,6 +16,8 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
+
+use super::readiness::WatchHealth;
 
 type Labels = Vec<(&'static str, String)>;
 
@@ -38,6 +40,8 @@ pub struct Metrics {
     step_data_age: Gauge,
     leader: Gauge,
     ready: Arc<AtomicBool>,
+    /// Watches that have not (or no longer) listed their FlowExecutions.
+    unlisted_watches: Arc<AtomicUsize>,
 }
 
 impl Default for Metrics {
@@ -121,7 +125,11 @@ impl Metrics {
             "Cloud call attempts, by action and outcome (Success or the error reason)",
             cloud_calls.clone(),
         );
-        registry.register("events", "Events published, by reason", events.clone());
+        registry.register(
+            "events",
+            "Events the operator sent, by reason and result (published, or failed: refused or not delivered)",
+            events.clone(),
+        );
         registry.register(
             "long_polls_in_flight",
             "DescribeExecution long-polls running",
@@ -155,6 +163,7 @@ impl Metrics {
             step_data_age,
             leader,
             ready: Arc::default(),
+            unlisted_watches: Arc::default(),
         }
     }
 
@@ -206,9 +215,15 @@ impl Metrics {
             .observe(lag.as_secs_f64());
     }
 
-    pub fn event(&self, reason: &str) {
+    /// One Event, by reason and whether the API took it (`published` or
+    /// `failed`): a refused Event is otherwise only a log line.
+    pub fn event(&self, reason: &str, published: bool) {
+        let result = if published { "published" } else { "failed" };
         self.events
-            .get_or_create(&vec![("reason", reason.to_string())])
+            .get_or_create(&vec![
+                ("reason", reason.to_string()),
+                ("result", result.to_string()),
+            ])
             .inc();
     }
 
@@ -239,6 +254,17 @@ impl Metrics {
         self.ready.store(ready, Ordering::Relaxed);
     }
 
+    /// A new watch, not listed yet: readiness waits for it.
+    pub fn watch_health(&self) -> WatchHealth {
+        WatchHealth::new(self.unlisted_watches.clone())
+    }
+
+    /// What `/readyz` answers: serving, and every watch has its list (an
+    /// operator whose list keeps failing reconciles nothing).
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Relaxed) && self.unlisted_watches.load(Ordering::Relaxed) == 0
+    }
+
     pub fn render(&self) -> String {
         let mut out = String::new();
         // Writing into a String cannot fail.
@@ -257,8 +283,13 @@ impl Metrics {
             .route(
                 "/readyz",
                 get(|State(m): State<Metrics>| async move {
-                    if m.ready.load(Ordering::Relaxed) {
+                    if m.is_ready() {
                         (StatusCode::OK, "ready")
+                    } else if m.ready.load(Ordering::Relaxed) {
+                        (
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            "not ready: cannot list FlowExecutions (see the log)",
+                        )
                     } else {
                         (StatusCode::SERVICE_UNAVAILABLE, "not ready")
                     }
@@ -297,5 +328,42 @@ mod tests {
         );
         assert!(text.contains(r#"fnf_operator_cloud_calls_total{action="DescribeExecution",outcome="ResourceThrottled"} 1"#));
         assert!(text.contains("fnf_operator_cloud_call_duration_seconds_bucket"));
+    }
+
+    #[test]
+    fn events_the_api_refused_are_counted_as_failed() {
+        let metrics = Metrics::new();
+        metrics.event("Failed", true);
+        metrics.event("Failed", false);
+        metrics.event("Failed", false);
+        let text = metrics.render();
+        assert!(
+            text.contains(r#"fnf_operator_events_total{reason="Failed",result="published"} 1"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"fnf_operator_events_total{reason="Failed",result="failed"} 2"#),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn not_ready_until_every_watch_has_listed_and_again_while_a_list_fails() {
+        let metrics = Metrics::new();
+        metrics.set_ready(true);
+        let mut a = metrics.watch_health();
+        let mut b = metrics.watch_health();
+        assert!(!metrics.is_ready());
+        a.listed();
+        assert!(!metrics.is_ready());
+        b.listed();
+        b.listed();
+        assert!(metrics.is_ready());
+        a.list_failed();
+        assert!(!metrics.is_ready());
+        drop(a);
+        assert!(metrics.is_ready());
+        drop(b);
+        assert!(metrics.is_ready());
     }
 }

@@ -7,6 +7,7 @@
 pub mod apply;
 pub mod calls;
 pub mod classify;
+pub mod clean;
 pub mod cloud;
 pub mod conditions;
 pub mod context;
@@ -19,12 +20,15 @@ pub mod mirror;
 pub mod outputs;
 pub mod planner;
 pub mod poll;
+pub mod readiness;
 pub mod run;
 pub mod start_gate;
 pub mod steps;
 pub mod sweep;
 pub mod tracker;
+pub mod unreadable;
 pub mod view;
+pub mod watched;
 
 pub use cloud::CloudSettings;
 pub use decide::{Decision, DeletionStep, Next, decide, deletion_step};

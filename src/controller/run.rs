@@ -11,7 +11,7 @@ use futures::StreamExt;
 use kube::runtime::controller::{Action, Config as ControllerConfig, Controller};
 use kube::runtime::reflector::{self, ObjectRef};
 use kube::runtime::{WatchStreamExt, watcher};
-use kube::{Api, ResourceExt};
+use kube::{Api, Resource};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::UnboundedReceiverStream;
 
@@ -21,6 +21,7 @@ use super::context::Context;
 use super::metrics::Metrics;
 use super::tracker::{PollStrategy, TrackKey, Tracker};
 use super::view::DecideSettings;
+use super::watched::Watched;
 use crate::crd::FlowExecution;
 
 #[derive(Clone, Debug)]
@@ -63,6 +64,10 @@ impl RunError {
 const HOUSEKEEPING_PERIOD: Duration = Duration::from_secs(5);
 const ERROR_BACKOFF_BASE_SECS: u64 = 1;
 const ERROR_BACKOFF_MAX_SECS: u64 = 300;
+/// After SIGTERM, how long in-flight reconciles may take before the operator
+/// exits anyway: within the pod's grace period (30 s by default), with room
+/// for releasing the Lease.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// Runs until `shutdown` resolves (or the Lease is lost).
 pub async fn run(
@@ -146,7 +151,9 @@ async fn controllers(
     config.cloud.observer = Some(metrics.call_observer());
     let ctx = Arc::new(Context::new(kube.clone(), &config, tracker, metrics));
 
-    let apis: Vec<(Option<String>, Api<FlowExecution>)> = if config.namespaces.is_empty() {
+    // Each object is decoded on its own (see `watched`): one that cannot be
+    // read is reported on itself instead of failing the list of all the others.
+    let apis: Vec<(Option<String>, Api<Watched>)> = if config.namespaces.is_empty() {
         vec![(None, Api::all(kube.clone()))]
     } else {
         config
@@ -156,7 +163,7 @@ async fn controllers(
             .collect()
     };
     // One wake-up stream per controller: route each by namespace.
-    let mut routes: HashMap<Option<String>, mpsc::UnboundedSender<ObjectRef<FlowExecution>>> =
+    let mut routes: HashMap<Option<String>, mpsc::UnboundedSender<ObjectRef<Watched>>> =
         HashMap::new();
     let mut runs = Vec::new();
     let mut stores = Vec::new();
@@ -165,11 +172,16 @@ async fn controllers(
         routes.insert(ns, tx);
         let mut stop = stop.clone();
         // The cache keeps every FlowExecution; managedFields are most of an
-        // object's bytes and nothing here reads them.
+        // object's bytes and nothing here reads them (`Watched` never decodes them).
         let (reader, writer) = reflector::store();
+        let mut health = ctx.metrics.watch_health();
         let objects = watcher(api, watcher::Config::default().any_semantic())
             .default_backoff()
-            .modify(|fe| fe.managed_fields_mut().clear())
+            .inspect(move |event| match event {
+                Ok(watcher::Event::InitDone) => health.listed(),
+                Err(watcher::Error::InitialListFailed(_)) => health.list_failed(),
+                _ => {}
+            })
             .reflect(writer)
             .applied_objects();
         stores.push(reader.clone());
@@ -183,13 +195,20 @@ async fn controllers(
             .for_each({
                 let metrics = ctx.metrics.clone();
                 move |result| {
-                    // Reconcile errors are counted by reconcile_measured; what
-                    // remains are watch and queue errors (e.g. RBAC denying a watch).
-                    if let Some(err) = result.as_ref().err().filter(|e| {
-                        !matches!(e, kube::runtime::controller::Error::ReconcilerFailed(..))
-                    }) {
-                        tracing::warn!(error = %err, "controller stream error");
-                        metrics.controller_error();
+                    use kube::runtime::controller::Error;
+                    match &result {
+                        // Counted by reconcile_measured.
+                        Ok(_) | Err(Error::ReconcilerFailed(..)) => {}
+                        // A wake-up or requeue for an object deleted meanwhile:
+                        // the normal end of every deletion, not a problem.
+                        Err(err @ Error::ObjectNotFound(..)) => {
+                            tracing::debug!(error = %err, "wake-up for a deleted object");
+                        }
+                        // Watch and queue errors (e.g. RBAC denying a watch).
+                        Err(err) => {
+                            tracing::warn!(error = %err, "controller stream error");
+                            metrics.controller_error();
+                        }
                     }
                     futures::future::ready(())
                 }
@@ -231,8 +250,7 @@ async fn controllers(
             for store in &stores {
                 for fe in store.state() {
                     let phase = fe
-                        .status
-                        .as_ref()
+                        .status()
                         .and_then(|s| s.phase.clone())
                         .unwrap_or_else(|| crate::crd::phase::PENDING.to_string());
                     *phases.entry(phase).or_default() += 1;
@@ -241,40 +259,67 @@ async fn controllers(
             gauge_ctx.metrics.set_executions(&phases);
         }
     });
-    futures::future::join_all(runs).await;
+    let mut stopping = stop.clone();
+    tokio::select! {
+        _ = futures::future::join_all(runs) => {}
+        _ = async {
+            if stopping.wait_for(|s| *s).await.is_err() {
+                // No one can ask for a stop any more: only the controllers end this.
+                std::future::pending::<()>().await;
+            }
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } => tracing::warn!(grace_secs = SHUTDOWN_GRACE.as_secs(), "reconciles still running at shutdown; exiting anyway"),
+    }
     gauge.abort();
     ctx.tracker.abort_all();
 }
 
 /// Whether the object of `key` (this very instance: same uid) is in a cache.
-fn alive_in(stores: &[reflector::Store<FlowExecution>], key: &TrackKey) -> bool {
-    let object = ObjectRef::<FlowExecution>::new(&key.name).within(&key.namespace);
+fn alive_in(stores: &[reflector::Store<Watched>], key: &TrackKey) -> bool {
+    let object = ObjectRef::<Watched>::new(&key.name).within(&key.namespace);
     stores.iter().any(|store| {
         store
             .get(&object)
-            .is_some_and(|fe| fe.metadata.uid.as_deref() == Some(key.uid.as_str()))
+            .is_some_and(|fe| fe.meta().uid.as_deref() == Some(key.uid.as_str()))
     })
 }
 
 async fn route_wakeups(
     mut woken: mpsc::UnboundedReceiver<ObjectRef<FlowExecution>>,
-    routes: HashMap<Option<String>, mpsc::UnboundedSender<ObjectRef<FlowExecution>>>,
+    routes: HashMap<Option<String>, mpsc::UnboundedSender<ObjectRef<Watched>>>,
 ) {
     while let Some(obj) = woken.recv().await {
         let route = routes.get(&None).or_else(|| routes.get(&obj.namespace));
         if let Some(tx) = route {
-            let _ = tx.send(obj);
+            let mut watched = ObjectRef::<Watched>::new(&obj.name);
+            watched.namespace = obj.namespace;
+            let _ = tx.send(watched);
         }
     }
 }
 
 async fn reconcile_measured(
-    fe: Arc<FlowExecution>,
+    watched: Arc<Watched>,
     ctx: Arc<Context>,
 ) -> Result<Action, ReconcileError> {
     ctx.metrics.reconciled();
-    let uid = fe.metadata.uid.clone().unwrap_or_default();
-    let result = reconcile(fe, ctx.clone()).await;
+    let uid = watched.meta().uid.clone().unwrap_or_default();
+    let result = match &watched.object {
+        Ok(fe) => reconcile(fe.clone(), ctx.clone()).await,
+        Err(unreadable) => super::unreadable::report(&watched, unreadable, &ctx).await,
+    };
+    let result = match result {
+        // Deleted while being reconciled: a normal end, not a failure.
+        Err(err) if deleted_meanwhile(&err, &watched) => {
+            tracing::debug!(
+                namespace = watched.meta().namespace.as_deref().unwrap_or_default(),
+                name = watched.meta().name.as_deref().unwrap_or_default(),
+                "the object was deleted during its reconcile"
+            );
+            Ok(Action::await_change())
+        }
+        other => other,
+    };
     match &result {
         Ok(_) => ctx.failures.clear(&uid),
         Err(err) => ctx.metrics.reconcile_failed(err.reason()),
@@ -282,21 +327,68 @@ async fn reconcile_measured(
     result
 }
 
+/// Whether `err` is the apiserver saying this very object no longer exists
+/// (not, say, a missing resource type, which is a real problem).
+fn deleted_meanwhile(err: &ReconcileError, watched: &Watched) -> bool {
+    let ReconcileError::Kube(kube::Error::Api(status)) = err else {
+        return false;
+    };
+    status.code == 404
+        && status.details.as_ref().is_some_and(|d| {
+            Some(d.name.as_str()) == watched.meta().name.as_deref()
+                && d.group == Watched::group(&())
+        })
+}
+
 /// Per-object capped exponential back-off: the controller's scheduler keeps one
 /// pending requeue per object, so failures never loop hot.
-fn error_policy(fe: Arc<FlowExecution>, err: &ReconcileError, ctx: Arc<Context>) -> Action {
+fn error_policy(fe: Arc<Watched>, err: &ReconcileError, ctx: Arc<Context>) -> Action {
     let attempts = ctx
         .failures
-        .record(fe.metadata.uid.as_deref().unwrap_or_default());
+        .record(fe.meta().uid.as_deref().unwrap_or_default());
     let secs = ERROR_BACKOFF_BASE_SECS
         .saturating_mul(1u64 << attempts.min(9))
         .min(ERROR_BACKOFF_MAX_SECS);
     let jittered = Duration::from_secs(secs).mul_f64(0.5 + rand::random::<f64>() / 2.0);
     tracing::warn!(
-        namespace = fe.metadata.namespace.as_deref().unwrap_or_default(),
-        name = fe.metadata.name.as_deref().unwrap_or_default(),
+        namespace = fe.meta().namespace.as_deref().unwrap_or_default(),
+        name = fe.meta().name.as_deref().unwrap_or_default(),
         reason = err.reason(), error = %err, retry_in_ms = jittered.as_millis() as u64,
         "reconcile failed"
     );
     Action::requeue(jittered)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// The apiserver's answer for a missing custom resource.
+    fn not_found(group: &str, name: &str) -> ReconcileError {
+        let status: kube::core::Status = serde_json::from_value(serde_json::json!({
+            "status": "Failure", "code": 404, "reason": "NotFound",
+            "message": format!("flowexecutions.{group} \"{name}\" not found"),
+            "details": {"name": name, "group": group, "kind": "flowexecutions"},
+        }))
+        .unwrap();
+        ReconcileError::Kube(kube::Error::Api(Box::new(status)))
+    }
+
+    #[test]
+    fn only_this_objects_own_404_counts_as_deleted_meanwhile() {
+        let watched = Watched::decode(
+            r#"{"metadata":{"name":"run","namespace":"ns"},"spec":{"flowName":"f"}}"#,
+        );
+        assert!(deleted_meanwhile(
+            &not_found("fnf-operator.dev", "run"),
+            &watched
+        ));
+        assert!(!deleted_meanwhile(
+            &not_found("fnf-operator.dev", "other"),
+            &watched
+        ));
+        assert!(!deleted_meanwhile(&not_found("", "run"), &watched));
+        assert!(!deleted_meanwhile(&ReconcileError::NotNamespaced, &watched));
+    }
 }

@@ -27,12 +27,13 @@ pub fn fold(progress: &mut StepProgress, seen: &mut HashSet<i64>, events: &[Hist
             "StepEntered" => {
                 progress.entered += 1;
                 if let Some(step) = &event.step_name {
-                    progress.current = Some(step.clone());
+                    progress.current = Some(super::clean::cloud_text(step));
                 }
             }
             "StepFailed" | "TaskFailed" | "TaskTimedOut" => {
-                let step = event.step_name.clone().unwrap_or_default();
-                let detail = event.event_detail.clone().unwrap_or_default();
+                let step = super::clean::cloud_text(event.step_name.as_deref().unwrap_or_default());
+                let detail =
+                    super::clean::cloud_text(event.event_detail.as_deref().unwrap_or_default());
                 progress.failed.push((step, detail));
             }
             _ => {}

@@ -68,3 +68,70 @@ pub fn output_target_rules() -> Value {
         "message": "spec.outputTo needs exactly one of configMap and secret",
     }])
 }
+
+/// The deepest `spec.input` accepted (`{}` is depth 1). The operator decodes
+/// no deeper (see `controller::watched`): its own writes return the whole
+/// object, managedFields included (they mirror the input, ~8 levels further
+/// down), and serde_json stops at 128 levels.
+pub const INPUT_MAX_DEPTH: usize = 100;
+
+pub const INPUT_DEPTH_POLICY_NAME: &str = "flowexecutions.fnf-operator.dev-input-depth";
+
+/// The admission rule that refuses a `spec.input` deeper than
+/// [`INPUT_MAX_DEPTH`]: a ValidatingAdmissionPolicy and its binding.
+///
+/// It cannot live in the CRD: CEL rules there do not see the fields of an
+/// `x-kubernetes-preserve-unknown-fields` object (the input), and a schema
+/// would need both `items` and `additionalProperties` at every level, 2^100
+/// nodes. The policy sees the object as plain JSON. CEL has no recursion, and
+/// nesting 100 macros is past its parser's depth limit, so each variable holds
+/// the objects and arrays one level further down than the previous one. Only
+/// CREATE is checked: the CRD makes the input immutable, and an object made
+/// before the policy must stay updatable (finalizers) and deletable.
+pub fn input_depth_policy() -> [Value; 2] {
+    let mut variables = vec![json!({
+        "name": "l1",
+        "expression": "has(object.spec.input) ? [object.spec.input] : []",
+    })];
+    for level in 2..=INPUT_MAX_DEPTH + 1 {
+        variables.push(json!({
+            "name": format!("l{level}"),
+            "expression": format!(
+                "variables.l{}.map(v, type(v) == map ? v.map(k, v[k]) : v).flatten().filter(x, type(x) == map || type(x) == list)",
+                level - 1
+            ),
+        }));
+    }
+    let policy = json!({
+        "apiVersion": "admissionregistration.k8s.io/v1",
+        "kind": "ValidatingAdmissionPolicy",
+        "metadata": {"name": INPUT_DEPTH_POLICY_NAME},
+        "spec": {
+            "failurePolicy": "Fail",
+            "matchConstraints": {"resourceRules": [{
+                "apiGroups": ["fnf-operator.dev"],
+                "apiVersions": ["*"],
+                "operations": ["CREATE"],
+                "resources": ["flowexecutions"],
+            }]},
+            "variables": variables,
+            "validations": [{
+                "expression": format!("size(variables.l{}) == 0", INPUT_MAX_DEPTH + 1),
+                "message": format!(
+                    "spec.input is nested deeper than {INPUT_MAX_DEPTH} levels, the most fnf-operator reads: flatten it, or pass the deep part as a JSON string"
+                ),
+                "reason": "Invalid",
+            }],
+        },
+    });
+    let binding = json!({
+        "apiVersion": "admissionregistration.k8s.io/v1",
+        "kind": "ValidatingAdmissionPolicyBinding",
+        "metadata": {"name": INPUT_DEPTH_POLICY_NAME},
+        "spec": {
+            "policyName": INPUT_DEPTH_POLICY_NAME,
+            "validationActions": ["Deny"],
+        },
+    });
+    [policy, binding]
+}
