@@ -16,10 +16,12 @@ use super::classify;
 use super::context::Context;
 use super::decide::{DeletionStep, Next, decide, deletion_step};
 use super::events::EventNote;
+use super::live;
 use super::outputs;
 use super::tracker::{PollTarget, TrackKey};
 use super::view::ProblemKind;
 use crate::crd::{FINALIZER, FlowExecution};
+use crate::fnf::Client;
 
 pub const FIELD_MANAGER: &str = "fnf-operator";
 
@@ -33,8 +35,6 @@ const START_TURN_RECHECK: Duration = Duration::from_secs(30);
 pub enum ReconcileError {
     #[error("kubernetes API: {0}")]
     Kube(#[from] kube::Error),
-    #[error("cloud call failed and will be retried: {0}")]
-    CloudTransient(String),
     #[error("object has no namespace")]
     NotNamespaced,
 }
@@ -43,7 +43,6 @@ impl ReconcileError {
     pub fn reason(&self) -> &'static str {
         match self {
             ReconcileError::Kube(_) => "KubernetesApi",
-            ReconcileError::CloudTransient(_) => "CloudTransient",
             ReconcileError::NotNamespaced => "NotNamespaced",
         }
     }
@@ -57,29 +56,13 @@ pub async fn reconcile(
     let api: Api<FlowExecution> = Api::namespaced(ctx.kube.clone(), &namespace);
     let key = TrackKey::of(&fe);
     if fe.metadata.deletion_timestamp.is_some() {
-        return finalize(&fe, &api, &key, &ctx).await;
+        return finalize(&ctx.freshest(&key, (*fe).clone()), &api, &key, &ctx).await;
     }
 
     let mut current = ctx.freshest(&key, (*fe).clone());
-    let client = match ctx.cloud.client_for(&current).await {
-        Ok(client) => Some(client),
-        Err(problem) => {
-            let now = Timestamp::now();
-            ctx.tracker.update(&key, |view| {
-                view.problem = Some(classify::local_problem(
-                    problem.kind,
-                    problem.reason,
-                    problem.message.clone(),
-                    view.problem.as_ref(),
-                    now,
-                ));
-            });
-            None
-        }
-    };
-
-    let mut backoff_after_write = None;
+    let client = current_client(&ctx, &key, &current).await;
     let mut start_permit = None;
+    let mut failed_before = false;
     for _ in 0..MAX_STEPS {
         let view = ctx.tracker.view(&key);
         let decision = decide(&current, &view, &ctx.decide, Timestamp::now());
@@ -93,7 +76,7 @@ pub async fn reconcile(
             ctx.start_gate.leave(&key);
         }
         // An ending's detail is one call away: write the ending once, with it.
-        let complete_soon = decision.next == Next::FetchFailure && backoff_after_write.is_none();
+        let complete_soon = decision.next == Next::FetchFailure && !failed_before;
         if !complete_soon {
             current = write_status(
                 &api,
@@ -117,9 +100,6 @@ pub async fn reconcile(
                 // Our own write is newer than the watch cache: decide on it next time.
                 ctx.remember_written(&key, &current);
             }
-        }
-        if let Some(err) = backoff_after_write.take() {
-            return Err(ReconcileError::CloudTransient(err));
         }
         // Steps that need no cloud call come first.
         match &decision.next {
@@ -192,17 +172,13 @@ pub async fn reconcile(
             Next::Retry(_) | Next::Done | Next::ExportOutput | Next::Delete => Ok(()),
         };
         if let Err(err) = outcome {
+            // The next decision writes what the failure means and holds the
+            // next try for the back-off recorded here.
             let now = Timestamp::now();
-            let mut transient = false;
             ctx.tracker.update(&key, |view| {
-                let problem = classify::problem(&err, view.problem.as_ref(), now);
-                transient = problem.kind == ProblemKind::Transient;
-                view.problem = Some(problem);
+                view.problem = Some(classify::problem(&err, view.problem.as_ref(), now));
             });
-            if transient {
-                // Write what the failure means (CloudReachable) first, then back off.
-                backoff_after_write = Some(err.to_string());
-            }
+            failed_before = true;
         }
     }
     Ok(Action::requeue(Duration::from_secs(1)))
@@ -286,43 +262,10 @@ async fn finalize(
     ctx: &Context,
 ) -> Result<Action, ReconcileError> {
     let step = deletion_step(fe);
-    if step == DeletionStep::StopThenRelease {
-        let client = ctx
-            .cloud
-            .client_for(fe)
-            .await
-            .map_err(|p| ReconcileError::CloudTransient(p.message))?;
-        let cause = format!(
-            "FlowExecution {}/{} was deleted (deletionPolicy Stop)",
-            fe.namespace().unwrap_or_default(),
-            fe.name_any()
-        );
-        let stopped = client
-            .stop_execution(
-                &fe.spec.flow_name,
-                &fe.resolved_execution_name(),
-                "FlowExecutionDeleted",
-                &cause,
-            )
-            .await;
-        match stopped {
-            Ok(_) => {
-                ctx.publish(
-                    fe,
-                    &EventNote::normal(
-                        "StopRequested",
-                        "StopExecution",
-                        format!("stopped the execution: {cause}"),
-                    ),
-                )
-                .await
-            }
-            Err(err)
-                if matches!(
-                    err.code(),
-                    Some("ExecutionAlreadyCompleted" | "ExecutionNotExists" | "FlowNotExists")
-                ) => {}
-            Err(err) => return Err(ReconcileError::CloudTransient(err.to_string())),
+    // An end the poll has read needs no stop, whatever the status still says.
+    if step == DeletionStep::StopThenRelease && !ctx.tracker.view(key).ended() {
+        if let Some(wait) = stop_for_deletion(fe, api, key, ctx).await? {
+            return Ok(Action::requeue(wait));
         }
     }
     ctx.forget(key);
@@ -330,4 +273,141 @@ async fn finalize(
         keep_finalizer(api, fe.clone(), false).await?;
     }
     Ok(Action::await_change())
+}
+
+/// Stops the execution of a deleted object. `Some(wait)` while the deletion
+/// must wait; the object then says why (a condition, and a Warning once).
+async fn stop_for_deletion(
+    fe: &FlowExecution,
+    api: &Api<FlowExecution>,
+    key: &TrackKey,
+    ctx: &Context,
+) -> Result<Option<Duration>, ReconcileError> {
+    let Some(client) = current_client(ctx, key, fe).await else {
+        return deletion_waits(fe, api, key, ctx).await;
+    };
+    // Our own status write wakes this too: a failed stop waits its turn.
+    let previous = ctx.tracker.view(key).problem;
+    if let Some(wait) = previous
+        .as_ref()
+        .and_then(|p| live::deletion_retry(fe, p, Timestamp::now()))
+    {
+        return Ok(Some(wait));
+    }
+    let cause = format!(
+        "FlowExecution {}/{} was deleted (deletionPolicy Stop)",
+        fe.namespace().unwrap_or_default(),
+        fe.name_any()
+    );
+    let stopped = client
+        .stop_execution(
+            &fe.spec.flow_name,
+            &fe.resolved_execution_name(),
+            "FlowExecutionDeleted",
+            &cause,
+        )
+        .await;
+    match stopped {
+        Ok(_) => {
+            ctx.publish(
+                fe,
+                &EventNote::normal(
+                    "StopRequested",
+                    "StopExecution",
+                    format!("stopped the execution: {cause}"),
+                ),
+            )
+            .await;
+            Ok(None)
+        }
+        Err(err)
+            if matches!(
+                err.code(),
+                Some("ExecutionAlreadyCompleted" | "FlowNotExists")
+            ) =>
+        {
+            Ok(None)
+        }
+        Err(err) => {
+            let now = Timestamp::now();
+            ctx.tracker.update(key, |view| {
+                view.problem = Some(classify::problem(&err, view.problem.as_ref(), now));
+            });
+            deletion_waits(fe, api, key, ctx).await
+        }
+    }
+}
+
+/// Writes why a deletion waits, and when to try again; `None` when what was
+/// found means there is nothing left to stop.
+async fn deletion_waits(
+    fe: &FlowExecution,
+    api: &Api<FlowExecution>,
+    key: &TrackKey,
+    ctx: &Context,
+) -> Result<Option<Duration>, ReconcileError> {
+    let now = Timestamp::now();
+    let view = ctx.tracker.view(key);
+    let Some(problem) = view.problem.as_ref() else {
+        return Ok(None);
+    };
+    let decision = decide(fe, &view, &ctx.decide, now);
+    let settled = match problem.kind {
+        // Not found for the whole window: gone, whether or not it was seen.
+        ProblemKind::ExecutionMissing => live::gone(problem, &ctx.decide, now),
+        _ => !decision.wants_finalizer,
+    };
+    if settled {
+        return Ok(None);
+    }
+    write_status(
+        api,
+        ctx,
+        key,
+        fe.clone(),
+        &decision.status,
+        &decision.events,
+    )
+    .await?;
+    Ok(Some(
+        live::deletion_retry(fe, problem, now).unwrap_or(Duration::from_secs(1)),
+    ))
+}
+
+/// The client for `fe` as its credentials are now. Problems with the old
+/// ones are over once they change: a missing Secret that now exists, keys
+/// the cloud refused that were replaced. With no client (a missing Secret,
+/// a bad region) nothing is called with credentials that are gone, polls
+/// included.
+async fn current_client(ctx: &Context, key: &TrackKey, fe: &FlowExecution) -> Option<Client> {
+    let now = Timestamp::now();
+    match ctx.cloud.client_for(fe).await {
+        Ok(client) => {
+            let changed = ctx.tracker.set_client(key, &client);
+            ctx.tracker.update(key, |view| {
+                let over = view.problem.as_ref().is_some_and(|p| {
+                    !p.from_call || (changed && p.kind == ProblemKind::Credentials)
+                });
+                if over {
+                    view.problem = None;
+                }
+            });
+            Some(client)
+        }
+        Err(access) => {
+            ctx.tracker.update(key, |view| {
+                view.problem = Some(classify::local_problem(
+                    access.kind,
+                    access.reason,
+                    access.message.clone(),
+                    view.problem.as_ref(),
+                    now,
+                ));
+            });
+            if access.kind != ProblemKind::Transient {
+                ctx.tracker.stop_polling(key);
+            }
+            None
+        }
+    }
 }

@@ -13,11 +13,13 @@ pub mod context;
 pub mod decide;
 pub mod events;
 pub mod finish;
+pub mod live;
 pub mod metrics;
 pub mod outputs;
 pub mod planner;
 pub mod poll;
 pub mod run;
+pub mod secrets;
 pub mod start_gate;
 pub mod steps;
 pub mod sweep;
@@ -36,3 +38,6 @@ pub use view::{
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod decide_tests;
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod live_tests;
