@@ -62,7 +62,16 @@ pub(super) fn live(
     let next = if never_recorded {
         if starts { Next::Start } else { Next::Describe }
     } else if !seen_in_cloud {
-        if missing && starts && !fe.spec.stop {
+        // A start that failed in this process is tried again as it is (a
+        // name starts one execution at most); asking first would alternate
+        // Describe and Start, and the two answers would each be news.
+        let start_again = problem.is_some_and(|p| {
+            matches!(
+                p.kind,
+                ProblemKind::ExecutionMissing | ProblemKind::Transient
+            )
+        });
+        if start_again && starts && !fe.spec.stop {
             Next::Start
         } else {
             // A start may or may not have reached the cloud before a restart: ask.

@@ -246,6 +246,15 @@ fn a_failed_start_waits_for_its_back_off_whatever_wakes_it() {
         };
     assert!(wait(5) > wait(1) * 4, "{:?} vs {:?}", wait(5), wait(1));
     assert!(wait(20) <= Duration::from_secs(30));
+    // Once it is over, the start itself is tried again, not a read first: a
+    // read answering ExecutionNotExists would be news each time.
+    let d = decide(
+        &obj,
+        &failing(1),
+        &DecideSettings::default(),
+        now() + Duration::from_secs(1),
+    );
+    assert_eq!(d.next, Next::Start);
     // The count is on the condition, so one Warning stands for the run.
     let d = decide(&obj, &failing(4), &DecideSettings::default(), now());
     let reachable = cond(&d.status, condition_type::CLOUD_REACHABLE).unwrap();
