@@ -263,10 +263,11 @@ async fn finalize(
 ) -> Result<Action, ReconcileError> {
     let step = deletion_step(fe);
     // An end the poll has read needs no stop, whatever the status still says.
-    if step == DeletionStep::StopThenRelease && !ctx.tracker.view(key).ended() {
-        if let Some(wait) = stop_for_deletion(fe, api, key, ctx).await? {
-            return Ok(Action::requeue(wait));
-        }
+    if step == DeletionStep::StopThenRelease
+        && !ctx.tracker.view(key).ended()
+        && let Some(wait) = stop_for_deletion(fe, api, key, ctx).await?
+    {
+        return Ok(Action::requeue(wait));
     }
     ctx.forget(key);
     if step != DeletionStep::None {

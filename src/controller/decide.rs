@@ -164,32 +164,29 @@ pub fn decide(
 fn live_events(old: &FlowExecutionStatus, standing: &Standing) -> Vec<EventNote> {
     let was = |type_: &str| {
         old.condition(type_)
-            .map(|c| (c.reason.clone(), c.message.clone()))
+            .map(|c| (c.reason.as_str(), c.message.as_str()))
     };
-    let mut notes = Vec::new();
+    let (_, ready_before) = was(condition_type::READY).unwrap_or_default();
+    let completed_before = was(condition_type::COMPLETED).map(|(reason, _)| reason);
     match standing {
-        Standing::Ended { reason, message } if reason == live::STOPPED_BEFORE_START => {
-            if was(condition_type::COMPLETED).map(|(r, _)| r).as_deref() != Some(reason.as_str()) {
-                notes.push(EventNote::normal(reason, "StopExecution", message.clone()));
-            }
+        Standing::Ended { reason, message }
+            if reason == live::STOPPED_BEFORE_START
+                && completed_before != Some(reason.as_str()) =>
+        {
+            vec![EventNote::normal(reason, "StopExecution", message.clone())]
         }
         Standing::InProgress { message, .. } | Standing::Refused { message, .. }
-            if message.starts_with(live::DELETION_WAITS) =>
+            if message.starts_with(live::DELETION_WAITS)
+                && !ready_before.starts_with(live::DELETION_WAITS) =>
         {
-            let before = was(condition_type::READY)
-                .map(|(_, m)| m)
-                .unwrap_or_default();
-            if !before.starts_with(live::DELETION_WAITS) {
-                notes.push(EventNote::warning(
-                    "DeletionWaiting",
-                    "StopExecution",
-                    message.clone(),
-                ));
-            }
+            vec![EventNote::warning(
+                "DeletionWaiting",
+                "StopExecution",
+                message.clone(),
+            )]
         }
-        _ => {}
+        _ => Vec::new(),
     }
-    notes
 }
 
 fn overlay(field: &mut Option<String>, value: &Option<String>) {

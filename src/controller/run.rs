@@ -204,6 +204,7 @@ async fn controllers(
             config.namespaces.clone(),
             stores.clone(),
             ctx.tracker.clone(),
+            ctx.metrics.clone(),
         ))
     });
     let gauge_ctx = ctx.clone();

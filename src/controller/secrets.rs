@@ -11,17 +11,20 @@ use kube::runtime::reflector::Store;
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, ResourceExt};
 
+use super::metrics::Metrics;
 use super::tracker::{TrackKey, Tracker};
 use crate::crd::FlowExecution;
 
 /// Runs until aborted. A watch the operator may not make (a chart without
-/// `secrets: list, watch`) is retried with back-off and reported once; the
-/// 30 s credentials retry still picks a fixed Secret up.
+/// `secrets: list, watch`) is retried with back-off, logged once and counted
+/// as a controller error; the 30 s credentials retry still picks a fixed
+/// Secret up.
 pub async fn wake_on_change(
     kube: kube::Client,
     namespaces: Vec<String>,
     stores: Vec<Store<FlowExecution>>,
     tracker: Tracker,
+    metrics: Metrics,
 ) {
     // Metadata only: the apiserver never sends this watch any Secret data.
     let apis: Vec<Api<PartialObjectMeta<Secret>>> = if namespaces.is_empty() {
@@ -46,11 +49,15 @@ pub async fn wake_on_change(
                 let namespace = secret.namespace().unwrap_or_default();
                 wake_users(&stores, &tracker, &namespace, &secret.name_any());
             }
-            Err(err) if !reported => {
-                reported = true;
-                tracing::warn!(error = %err, "cannot watch Secrets; a fixed Secret is picked up by the 30 s retry");
+            Err(err) => {
+                metrics.controller_error();
+                if reported {
+                    tracing::debug!(error = %err, "Secret watch failed");
+                } else {
+                    reported = true;
+                    tracing::warn!(error = %err, "cannot watch Secrets; a fixed Secret is picked up by the 30 s retry");
+                }
             }
-            Err(err) => tracing::debug!(error = %err, "Secret watch failed"),
         }
     }
 }
