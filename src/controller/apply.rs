@@ -14,9 +14,9 @@ use serde_json::json;
 use super::calls;
 use super::classify;
 use super::context::Context;
-use super::decide::{DeletionStep, Next, decide, deletion_step};
+use super::decide::{Next, decide};
 use super::events::EventNote;
-use super::live;
+use super::finalize;
 use super::outputs;
 use super::tracker::{PollTarget, TrackKey};
 use super::view::ProblemKind;
@@ -56,7 +56,7 @@ pub async fn reconcile(
     let api: Api<FlowExecution> = Api::namespaced(ctx.kube.clone(), &namespace);
     let key = TrackKey::of(&fe);
     if fe.metadata.deletion_timestamp.is_some() {
-        return finalize(&ctx.freshest(&key, (*fe).clone()), &api, &key, &ctx).await;
+        return finalize::finalize(&ctx.freshest(&key, (*fe).clone()), &api, &key, &ctx).await;
     }
 
     let mut current = ctx.freshest(&key, (*fe).clone());
@@ -194,7 +194,7 @@ fn created_ms(fe: &FlowExecution) -> i64 {
 
 /// Writes `status` when it differs from what is persisted, then the Events that
 /// the transition deserves. Returns the object as now persisted.
-async fn write_status(
+pub(super) async fn write_status(
     api: &Api<FlowExecution>,
     ctx: &Context,
     key: &TrackKey,
@@ -225,7 +225,7 @@ async fn write_status(
     Ok(written)
 }
 
-async fn keep_finalizer(
+pub(super) async fn keep_finalizer(
     api: &Api<FlowExecution>,
     current: FlowExecution,
     wanted: bool,
@@ -255,132 +255,16 @@ async fn keep_finalizer(
         .await?)
 }
 
-async fn finalize(
-    fe: &FlowExecution,
-    api: &Api<FlowExecution>,
-    key: &TrackKey,
-    ctx: &Context,
-) -> Result<Action, ReconcileError> {
-    let step = deletion_step(fe);
-    // An end the poll has read needs no stop, whatever the status still says.
-    if step == DeletionStep::StopThenRelease
-        && !ctx.tracker.view(key).ended()
-        && let Some(wait) = stop_for_deletion(fe, api, key, ctx).await?
-    {
-        return Ok(Action::requeue(wait));
-    }
-    ctx.forget(key);
-    if step != DeletionStep::None {
-        keep_finalizer(api, fe.clone(), false).await?;
-    }
-    Ok(Action::await_change())
-}
-
-/// Stops the execution of a deleted object. `Some(wait)` while the deletion
-/// must wait; the object then says why (a condition, and a Warning once).
-async fn stop_for_deletion(
-    fe: &FlowExecution,
-    api: &Api<FlowExecution>,
-    key: &TrackKey,
-    ctx: &Context,
-) -> Result<Option<Duration>, ReconcileError> {
-    let Some(client) = current_client(ctx, key, fe).await else {
-        return deletion_waits(fe, api, key, ctx).await;
-    };
-    // Our own status write wakes this too: a failed stop waits its turn.
-    let previous = ctx.tracker.view(key).problem;
-    if let Some(wait) = previous
-        .as_ref()
-        .and_then(|p| live::deletion_retry(fe, p, Timestamp::now()))
-    {
-        return Ok(Some(wait));
-    }
-    let cause = format!(
-        "FlowExecution {}/{} was deleted (deletionPolicy Stop)",
-        fe.namespace().unwrap_or_default(),
-        fe.name_any()
-    );
-    let stopped = client
-        .stop_execution(
-            &fe.spec.flow_name,
-            &fe.resolved_execution_name(),
-            "FlowExecutionDeleted",
-            &cause,
-        )
-        .await;
-    match stopped {
-        Ok(_) => {
-            ctx.publish(
-                fe,
-                &EventNote::normal(
-                    "StopRequested",
-                    "StopExecution",
-                    format!("stopped the execution: {cause}"),
-                ),
-            )
-            .await;
-            Ok(None)
-        }
-        Err(err)
-            if matches!(
-                err.code(),
-                Some("ExecutionAlreadyCompleted" | "FlowNotExists")
-            ) =>
-        {
-            Ok(None)
-        }
-        Err(err) => {
-            let now = Timestamp::now();
-            ctx.tracker.update(key, |view| {
-                view.problem = Some(classify::problem(&err, view.problem.as_ref(), now));
-            });
-            deletion_waits(fe, api, key, ctx).await
-        }
-    }
-}
-
-/// Writes why a deletion waits, and when to try again; `None` when what was
-/// found means there is nothing left to stop.
-async fn deletion_waits(
-    fe: &FlowExecution,
-    api: &Api<FlowExecution>,
-    key: &TrackKey,
-    ctx: &Context,
-) -> Result<Option<Duration>, ReconcileError> {
-    let now = Timestamp::now();
-    let view = ctx.tracker.view(key);
-    let Some(problem) = view.problem.as_ref() else {
-        return Ok(None);
-    };
-    let decision = decide(fe, &view, &ctx.decide, now);
-    let settled = match problem.kind {
-        // Not found for the whole window: gone, whether or not it was seen.
-        ProblemKind::ExecutionMissing => live::gone(problem, &ctx.decide, now),
-        _ => !decision.wants_finalizer,
-    };
-    if settled {
-        return Ok(None);
-    }
-    write_status(
-        api,
-        ctx,
-        key,
-        fe.clone(),
-        &decision.status,
-        &decision.events,
-    )
-    .await?;
-    Ok(Some(
-        live::deletion_retry(fe, problem, now).unwrap_or(Duration::from_secs(1)),
-    ))
-}
-
 /// The client for `fe` as its credentials are now. Problems with the old
 /// ones are over once they change: a missing Secret that now exists, keys
 /// the cloud refused that were replaced. With no client (a missing Secret,
 /// a bad region) nothing is called with credentials that are gone, polls
 /// included.
-async fn current_client(ctx: &Context, key: &TrackKey, fe: &FlowExecution) -> Option<Client> {
+pub(super) async fn current_client(
+    ctx: &Context,
+    key: &TrackKey,
+    fe: &FlowExecution,
+) -> Option<Client> {
     let now = Timestamp::now();
     match ctx.cloud.client_for(fe).await {
         Ok(client) => {

@@ -12,6 +12,7 @@ pub mod conditions;
 pub mod context;
 pub mod decide;
 pub mod events;
+pub mod finalize;
 pub mod finish;
 pub mod live;
 pub mod metrics;
