@@ -78,7 +78,8 @@ pub struct RunArgs {
     pub lease_namespace: String,
     #[arg(long, env = "FNF_LEASE_DURATION_SECONDS", default_value_t = 15)]
     pub lease_duration_seconds: u64,
-    /// Allow spec.credentialsSecretRef (the operator then reads Secrets).
+    /// Allow spec.credentialsSecretRef (the operator then reads Secrets, and
+    /// watches their metadata so a changed Secret is used at once).
     #[arg(long, env = "FNF_SECRET_CREDENTIALS", default_value_t = false, action = clap::ArgAction::Set)]
     pub secret_credentials: bool,
     /// Per-account quotas, comma-separated Action=RATE/BURST, e.g.

@@ -112,7 +112,8 @@ fn watch_rules(secrets: bool) -> Vec<Rule> {
         rule("", "configmaps", &["get", "create", "patch", "delete"], &[]),
     ];
     if secrets {
-        rules.push(rule("", "secrets", &["get"], &[]));
+        // Secret metadata is watched so a fixed Secret takes effect at once.
+        rules.push(rule("", "secrets", &["get", "list", "watch"], &[]));
     }
     rules
 }
@@ -263,7 +264,7 @@ fn watch_namespaces_grant_roles_only_in_the_listed_namespaces() {
 }
 
 #[test]
-fn secret_credentials_add_only_secret_get_cluster_wide() {
+fn secret_credentials_add_only_secret_reads_cluster_wide() {
     let docs = manifests(&["secretCredentials=true"]);
     let cluster_role = find(&docs, "ClusterRole", FULLNAME, None).expect("ClusterRole");
     assert_eq!(rules_of(cluster_role), watch_rules(true));

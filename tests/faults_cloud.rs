@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use e2e_support::*;
 use fault_support::*;
 use fnf_operator::emulator::{ExecutionMode, Fault};
+use kube::ResourceExt;
 
 /// How long a fault lasts at least.
 const FAULT_SECS: u64 = 8;
@@ -266,5 +267,123 @@ async fn a_clock_skewed_past_the_tolerance_shows_as_unreachable_and_is_not_hamme
         rates.secs
     );
     assert_eq!(env.emulator.counters().total_created(), 0);
+    operator.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn execution_not_exists_right_after_the_start_is_read_again_and_the_run_is_mirrored() {
+    // Read-after-write lag: the first reads of a fresh execution miss it.
+    const MISSED_READS: u32 = 3;
+    let env = Env::new("flt-lag").await;
+    env.emulator
+        .create_flow("waiting", &flow_waiting(6), ExecutionMode::Standard)
+        .unwrap();
+    env.emulator.inject(Fault::FailNext {
+        action: "DescribeExecution".into(),
+        code: "ExecutionNotExists".into(),
+        count: MISSED_READS,
+    });
+    let operator = start_operator_with(&env, operator_config(&env, SHORT_WAIT_SECS));
+    env.create("lagging", serde_json::json!({"flowName": "waiting"}))
+        .await;
+    // Every state the object shows until the cloud says Succeeded.
+    let deadline = Instant::now() + RUN_TIMEOUT;
+    let mut finalizer_after_miss = None;
+    let fe = loop {
+        let fe = env.api.get("lagging").await.unwrap();
+        assert!(
+            !completed(&fe) || phase(&fe) == Some("Succeeded"),
+            "one ExecutionNotExists ended a live run: {:#?}",
+            fe.status
+        );
+        let misses = env
+            .emulator
+            .counters()
+            .calls_with_code("DescribeExecution", "ExecutionNotExists");
+        if misses > 0 && phase(&fe) != Some("Succeeded") && finalizer_after_miss.is_none() {
+            finalizer_after_miss = Some(
+                fe.finalizers()
+                    .contains(&fnf_operator::crd::FINALIZER.to_string()),
+            );
+        }
+        if phase(&fe) == Some("Succeeded") && completed(&fe) {
+            break fe;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never mirrored: {:#?}",
+            fe.status
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        env.emulator
+            .counters()
+            .calls_with_code("DescribeExecution", "ExecutionNotExists"),
+        u64::from(MISSED_READS),
+        "every missed read was answered"
+    );
+    assert_eq!(
+        finalizer_after_miss,
+        Some(true),
+        "the finalizer stays while the run may be live"
+    );
+    assert_eq!(condition(&fe, "Stalled"), None);
+    started_once(&env, "waiting", "lagging");
+    operator.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_that_keeps_failing_backs_off_and_warns_once() {
+    const WATCH_SECS: u64 = 30;
+    let env = Env::new("flt-startfail").await;
+    env.emulator.inject(Fault::ErrorRate {
+        action: Some("StartExecution".into()),
+        code: "InternalServerError".into(),
+        rate: 1.0,
+    });
+    let operator = start_operator_with(&env, operator_config(&env, SHORT_WAIT_SECS));
+    let window = CallWindow::open(&env);
+    env.create("refused", serde_json::json!({"flowName": "quick"}))
+        .await;
+    tokio::time::sleep(Duration::from_secs(WATCH_SECS)).await;
+    let rates = window.close(&env);
+    rates.report("flt-startfail StartExecution failing");
+    let warnings = events(&env)
+        .await
+        .into_iter()
+        .filter(|e| e["type"] == "Warning" && e["involvedObject"]["name"] == "refused")
+        .collect::<Vec<_>>();
+    let fe = env.api.get("refused").await.unwrap();
+    let reachable = condition_of(&fe, "CloudReachable").unwrap();
+    eprintln!(
+        "MEASURED flt-startfail: {} Warning Events; CloudReachable: {}",
+        warnings.len(),
+        reachable.message
+    );
+    // Each attempt is up to 4 calls (the client's own retries); attempts
+    // back off 1, 2, 4, 8, 16 s: six or so in 30 s, not one per status write.
+    assert!(
+        rates.of("StartExecution") <= 40,
+        "{} StartExecution calls in {:.0} s",
+        rates.of("StartExecution"),
+        rates.secs
+    );
+    assert!(
+        warnings.len() <= 1,
+        "one Warning for the run of failures: {warnings:#?}"
+    );
+    assert_eq!(reachable.status, "False");
+    assert!(
+        reachable.message.contains("failures in a row"),
+        "{}",
+        reachable.message
+    );
+    assert_eq!(phase(&fe), Some("Pending"));
+    // Once the cloud answers again, the execution starts (once).
+    env.emulator.clear_faults();
+    let fe = env.wait_for("refused", RUN_TIMEOUT, completed).await;
+    assert_eq!(phase(&fe), Some("Succeeded"));
+    started_once(&env, "quick", "refused");
     operator.stop().await.unwrap();
 }

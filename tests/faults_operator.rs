@@ -15,7 +15,8 @@ use fault_support::*;
 use fnf_operator::crd::FINALIZER;
 use fnf_operator::emulator::{ExecutionMode, Fault};
 use fnf_operator::sandbox::{SANDBOX_ACCESS_KEY_ID, SANDBOX_ACCESS_KEY_SECRET};
-use kube::ResourceExt;
+use k8s_openapi::api::core::v1::Secret;
+use kube::{Api, ResourceExt};
 
 const RUN_TIMEOUT: Duration = Duration::from_secs(60);
 /// Every cloud answer is held this long, so the test can pause the emulator
@@ -246,6 +247,226 @@ async fn a_secret_created_after_its_flowexecution_is_picked_up_on_the_next_retry
         env.emulator
             .counters()
             .executions_created("quick", &execution_name(&env, "keyed")),
+        1
+    );
+    operator.stop().await.unwrap();
+}
+
+/// Replaces the keys in Secret `name` (as a rotation would).
+async fn set_keys(env: &Env, name: &str, id: &str, secret: &str) {
+    use kube::api::{Patch, PatchParams};
+    Api::<Secret>::namespaced(env.admin.clone(), &env.namespace)
+        .patch(
+            name,
+            &PatchParams::default(),
+            &Patch::Merge(serde_json::json!({
+                "stringData": {"accessKeyId": id, "accessKeySecret": secret}
+            })),
+        )
+        .await
+        .expect("patch Secret");
+}
+
+async fn delete_secret(env: &Env, name: &str) {
+    Api::<Secret>::namespaced(env.admin.clone(), &env.namespace)
+        .delete(name, &Default::default())
+        .await
+        .expect("delete Secret");
+}
+
+fn has_finalizer(fe: &fnf_operator::crd::FlowExecution) -> bool {
+    fe.finalizers().contains(&FINALIZER.to_string())
+}
+
+fn completed_reason(fe: &fnf_operator::crd::FlowExecution) -> Option<String> {
+    condition_of(fe, "Completed")
+        .filter(|c| c.status == "True")
+        .map(|c| c.reason.clone())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_asked_before_the_start_starts_nothing() {
+    let env = Env::new("flt-stopfirst").await;
+    let operator = start_operator_with(&env, operator_config(&env, SHORT_WAIT_SECS));
+    // Stopped at creation.
+    env.create(
+        "never",
+        serde_json::json!({"flowName": "quick", "stop": true}),
+    )
+    .await;
+    let fe = env.wait_for("never", RUN_TIMEOUT, completed).await;
+    assert_eq!(completed_reason(&fe).as_deref(), Some("StoppedBeforeStart"));
+    assert_eq!(condition(&fe, "Succeeded"), Some("False"));
+    assert!(!has_finalizer(&fe));
+
+    // Stopped while waiting for its flow to exist.
+    env.create("waiting", serde_json::json!({"flowName": "arriving"}))
+        .await;
+    env.wait_for("waiting", RUN_TIMEOUT, |fe| {
+        condition_of(fe, "Succeeded").is_some_and(|c| c.reason == "FlowNotExists")
+    })
+    .await;
+    env.patch_spec("waiting", serde_json::json!({"stop": true}))
+        .await
+        .unwrap();
+    let fe = env.wait_for("waiting", RUN_TIMEOUT, completed).await;
+    assert_eq!(completed_reason(&fe).as_deref(), Some("StoppedBeforeStart"));
+    env.emulator
+        .create_flow("arriving", FLOW_QUICK, ExecutionMode::Standard)
+        .unwrap();
+    // Longer than the 15 s FlowNotExists retry: a start would have come by now.
+    tokio::time::sleep(Duration::from_secs(20)).await;
+    let counters = env.emulator.counters();
+    assert_eq!(counters.total_created(), 0, "nothing started: {counters:?}");
+    let fe = env.api.get("waiting").await.unwrap();
+    assert_eq!(completed_reason(&fe).as_deref(), Some("StoppedBeforeStart"));
+    assert!(
+        warnings_about(&env, "never", "StoppedBeforeStart")
+            .await
+            .is_empty(),
+        "a stop the user asked for is no Warning"
+    );
+    operator.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_object_that_never_started_holds_no_finalizer_and_claims_no_cloud_answer() {
+    let env = Env::new("flt-keyless").await;
+    let operator = start_operator_with(&env, operator_config(&env, SHORT_WAIT_SECS));
+    create_secret(&env, "half", &[("accessKeyId", SANDBOX_ACCESS_KEY_ID)]).await;
+    env.create(
+        "keyless",
+        serde_json::json!({"flowName": "quick", "credentialsSecretRef": {"name": "half"}}),
+    )
+    .await;
+    let fe = env
+        .wait_for("keyless", RUN_TIMEOUT, |fe| {
+            stalled_with(fe, "SecretKeyMissing")
+        })
+        .await;
+    assert!(!has_finalizer(&fe), "nothing was started: nothing to stop");
+    assert_eq!(
+        condition_of(&fe, "CloudReachable"),
+        None,
+        "no call was made"
+    );
+    env.delete("keyless").await;
+    env.wait_gone("keyless", Duration::from_secs(20)).await;
+    assert_eq!(env.emulator.counters().total_created(), 0);
+    operator.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deletion_waiting_for_its_secret_says_why_and_goes_on_once_it_is_back() {
+    let env = Env::new("flt-delcreds").await;
+    let operator = start_operator_with(&env, operator_config(&env, SHORT_WAIT_SECS));
+    let keys = [
+        ("accessKeyId", SANDBOX_ACCESS_KEY_ID),
+        ("accessKeySecret", SANDBOX_ACCESS_KEY_SECRET),
+    ];
+    create_secret(&env, "creds", &keys).await;
+    env.create(
+        "held",
+        serde_json::json!({"flowName": "long", "credentialsSecretRef": {"name": "creds"}}),
+    )
+    .await;
+    env.wait_for("held", RUN_TIMEOUT, |fe| {
+        phase(fe) == Some("Running") && has_finalizer(fe)
+    })
+    .await;
+    delete_secret(&env, "creds").await;
+    env.delete("held").await;
+    let fe = env
+        .wait_for("held", RUN_TIMEOUT, |fe| {
+            condition_of(fe, "Ready").is_some_and(|c| c.message.starts_with("deletion waits"))
+        })
+        .await;
+    let ready = condition_of(&fe, "Ready").unwrap();
+    eprintln!(
+        "MEASURED flt-delcreds: Ready: {}: {}",
+        ready.reason, ready.message
+    );
+    assert!(ready.message.contains("creds"), "{}", ready.message);
+    assert!(
+        !warnings_about(&env, "held", "DeletionWaiting")
+            .await
+            .is_empty(),
+        "an Event says why the deletion waits"
+    );
+    let execution = execution_name(&env, "held");
+    assert_eq!(
+        env.emulator.execution("long", &execution).unwrap().status,
+        "Running",
+        "not stopped without keys"
+    );
+
+    create_secret(&env, "creds", &keys).await;
+    let restored = Instant::now();
+    env.wait_gone("held", RUN_TIMEOUT).await;
+    eprintln!(
+        "MEASURED flt-delcreds: object gone {:.1} s after the Secret came back (promise: 30 s)",
+        restored.elapsed().as_secs_f64()
+    );
+    assert_eq!(
+        env.emulator.execution("long", &execution).unwrap().status,
+        "Stopped"
+    );
+    operator.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_keys_in_the_secret_serve_the_next_call_of_a_running_execution() {
+    let env = Env::new("flt-rotate").await;
+    let operator = start_operator_with(&env, operator_config(&env, SHORT_WAIT_SECS));
+    create_secret(
+        &env,
+        "rotating",
+        &[
+            ("accessKeyId", SANDBOX_ACCESS_KEY_ID),
+            ("accessKeySecret", SANDBOX_ACCESS_KEY_SECRET),
+        ],
+    )
+    .await;
+    env.create(
+        "rotated",
+        serde_json::json!({"flowName": "long", "credentialsSecretRef": {"name": "rotating"}}),
+    )
+    .await;
+    env.wait_for("rotated", RUN_TIMEOUT, |fe| phase(fe) == Some("Running"))
+        .await;
+    // A key the cloud does not know: the next call must use it and say so.
+    set_keys(&env, "rotating", "LTAIunknownkey0000", "nope").await;
+    let rotated = Instant::now();
+    env.wait_for("rotated", RUN_TIMEOUT, |fe| {
+        stalled_with(fe, "InvalidAccessKeyID")
+    })
+    .await;
+    eprintln!(
+        "MEASURED flt-rotate: the refused key showed {:.1} s after the rotation",
+        rotated.elapsed().as_secs_f64()
+    );
+    set_keys(
+        &env,
+        "rotating",
+        SANDBOX_ACCESS_KEY_ID,
+        SANDBOX_ACCESS_KEY_SECRET,
+    )
+    .await;
+    let fixed = Instant::now();
+    let fe = env
+        .wait_for("rotated", RUN_TIMEOUT, |fe| {
+            condition(fe, "Stalled").is_none() && phase(fe) == Some("Running")
+        })
+        .await;
+    eprintln!(
+        "MEASURED flt-rotate: mirrored again {:.1} s after the keys were fixed",
+        fixed.elapsed().as_secs_f64()
+    );
+    assert_eq!(condition(&fe, "Completed"), Some("False"));
+    assert_eq!(
+        env.emulator
+            .counters()
+            .executions_created("long", &execution_name(&env, "rotated")),
         1
     );
     operator.stop().await.unwrap();

@@ -14,12 +14,14 @@ use serde_json::json;
 use super::calls;
 use super::classify;
 use super::context::Context;
-use super::decide::{DeletionStep, Next, decide, deletion_step};
+use super::decide::{Next, decide};
 use super::events::EventNote;
+use super::finalize;
 use super::outputs;
 use super::tracker::{PollTarget, TrackKey};
 use super::view::ProblemKind;
 use crate::crd::{FINALIZER, FlowExecution};
+use crate::fnf::Client;
 
 pub const FIELD_MANAGER: &str = "fnf-operator";
 
@@ -33,8 +35,6 @@ const START_TURN_RECHECK: Duration = Duration::from_secs(30);
 pub enum ReconcileError {
     #[error("kubernetes API: {0}")]
     Kube(#[from] kube::Error),
-    #[error("cloud call failed and will be retried: {0}")]
-    CloudTransient(String),
     #[error("object has no namespace")]
     NotNamespaced,
 }
@@ -43,7 +43,6 @@ impl ReconcileError {
     pub fn reason(&self) -> &'static str {
         match self {
             ReconcileError::Kube(_) => "KubernetesApi",
-            ReconcileError::CloudTransient(_) => "CloudTransient",
             ReconcileError::NotNamespaced => "NotNamespaced",
         }
     }
@@ -57,29 +56,13 @@ pub async fn reconcile(
     let api: Api<FlowExecution> = Api::namespaced(ctx.kube.clone(), &namespace);
     let key = TrackKey::of(&fe);
     if fe.metadata.deletion_timestamp.is_some() {
-        return finalize(&fe, &api, &key, &ctx).await;
+        return finalize::finalize(&ctx.freshest(&key, (*fe).clone()), &api, &key, &ctx).await;
     }
 
     let mut current = ctx.freshest(&key, (*fe).clone());
-    let client = match ctx.cloud.client_for(&current).await {
-        Ok(client) => Some(client),
-        Err(problem) => {
-            let now = Timestamp::now();
-            ctx.tracker.update(&key, |view| {
-                view.problem = Some(classify::local_problem(
-                    problem.kind,
-                    problem.reason,
-                    problem.message.clone(),
-                    view.problem.as_ref(),
-                    now,
-                ));
-            });
-            None
-        }
-    };
-
-    let mut backoff_after_write = None;
+    let client = current_client(&ctx, &key, &current).await;
     let mut start_permit = None;
+    let mut failed_before = false;
     for _ in 0..MAX_STEPS {
         let view = ctx.tracker.view(&key);
         let decision = decide(&current, &view, &ctx.decide, Timestamp::now());
@@ -93,7 +76,7 @@ pub async fn reconcile(
             ctx.start_gate.leave(&key);
         }
         // An ending's detail is one call away: write the ending once, with it.
-        let complete_soon = decision.next == Next::FetchFailure && backoff_after_write.is_none();
+        let complete_soon = decision.next == Next::FetchFailure && !failed_before;
         if !complete_soon {
             current = write_status(
                 &api,
@@ -117,9 +100,6 @@ pub async fn reconcile(
                 // Our own write is newer than the watch cache: decide on it next time.
                 ctx.remember_written(&key, &current);
             }
-        }
-        if let Some(err) = backoff_after_write.take() {
-            return Err(ReconcileError::CloudTransient(err));
         }
         // Steps that need no cloud call come first.
         match &decision.next {
@@ -192,17 +172,13 @@ pub async fn reconcile(
             Next::Retry(_) | Next::Done | Next::ExportOutput | Next::Delete => Ok(()),
         };
         if let Err(err) = outcome {
+            // The next decision writes what the failure means and holds the
+            // next try for the back-off recorded here.
             let now = Timestamp::now();
-            let mut transient = false;
             ctx.tracker.update(&key, |view| {
-                let problem = classify::problem(&err, view.problem.as_ref(), now);
-                transient = problem.kind == ProblemKind::Transient;
-                view.problem = Some(problem);
+                view.problem = Some(classify::problem(&err, view.problem.as_ref(), now));
             });
-            if transient {
-                // Write what the failure means (CloudReachable) first, then back off.
-                backoff_after_write = Some(err.to_string());
-            }
+            failed_before = true;
         }
     }
     Ok(Action::requeue(Duration::from_secs(1)))
@@ -218,7 +194,7 @@ fn created_ms(fe: &FlowExecution) -> i64 {
 
 /// Writes `status` when it differs from what is persisted, then the Events that
 /// the transition deserves. Returns the object as now persisted.
-async fn write_status(
+pub(super) async fn write_status(
     api: &Api<FlowExecution>,
     ctx: &Context,
     key: &TrackKey,
@@ -275,7 +251,7 @@ async fn write_status(
     Ok(written)
 }
 
-async fn keep_finalizer(
+pub(super) async fn keep_finalizer(
     api: &Api<FlowExecution>,
     current: FlowExecution,
     wanted: bool,
@@ -305,55 +281,44 @@ async fn keep_finalizer(
         .await?)
 }
 
-async fn finalize(
-    fe: &FlowExecution,
-    api: &Api<FlowExecution>,
-    key: &TrackKey,
+/// The client for `fe` as its credentials are now. Problems with the old
+/// ones are over once they change: a missing Secret that now exists, keys
+/// the cloud refused that were replaced. With no client (a missing Secret,
+/// a bad region) nothing is called with credentials that are gone, polls
+/// included.
+pub(super) async fn current_client(
     ctx: &Context,
-) -> Result<Action, ReconcileError> {
-    let step = deletion_step(fe);
-    if step == DeletionStep::StopThenRelease {
-        let client = ctx
-            .cloud
-            .client_for(fe)
-            .await
-            .map_err(|p| ReconcileError::CloudTransient(p.message))?;
-        let cause = format!(
-            "FlowExecution {}/{} was deleted (deletionPolicy Stop)",
-            fe.namespace().unwrap_or_default(),
-            fe.name_any()
-        );
-        let stopped = client
-            .stop_execution(
-                &fe.spec.flow_name,
-                &fe.resolved_execution_name(),
-                "FlowExecutionDeleted",
-                &cause,
-            )
-            .await;
-        match stopped {
-            Ok(_) => {
-                ctx.publish(
-                    fe,
-                    &EventNote::normal(
-                        "StopRequested",
-                        "StopExecution",
-                        format!("stopped the execution: {cause}"),
-                    ),
-                )
-                .await
+    key: &TrackKey,
+    fe: &FlowExecution,
+) -> Option<Client> {
+    let now = Timestamp::now();
+    match ctx.cloud.client_for(fe).await {
+        Ok(client) => {
+            let changed = ctx.tracker.set_client(key, &client);
+            ctx.tracker.update(key, |view| {
+                let over = view.problem.as_ref().is_some_and(|p| {
+                    !p.from_call || (changed && p.kind == ProblemKind::Credentials)
+                });
+                if over {
+                    view.problem = None;
+                }
+            });
+            Some(client)
+        }
+        Err(access) => {
+            ctx.tracker.update(key, |view| {
+                view.problem = Some(classify::local_problem(
+                    access.kind,
+                    access.reason,
+                    access.message.clone(),
+                    view.problem.as_ref(),
+                    now,
+                ));
+            });
+            if access.kind != ProblemKind::Transient {
+                ctx.tracker.stop_polling(key);
             }
-            Err(err)
-                if matches!(
-                    err.code(),
-                    Some("ExecutionAlreadyCompleted" | "ExecutionNotExists" | "FlowNotExists")
-                ) => {}
-            Err(err) => return Err(ReconcileError::CloudTransient(err.to_string())),
+            None
         }
     }
-    ctx.forget(key);
-    if step != DeletionStep::None {
-        keep_finalizer(api, fe.clone(), false).await?;
-    }
-    Ok(Action::await_change())
 }

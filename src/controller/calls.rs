@@ -1,8 +1,6 @@
 //! The cloud calls a decision asks for, each recording what the cloud said in
 //! the tracker's view. The only place reconciles talk to the cloud.
 
-use jiff::Timestamp;
-
 use super::classify;
 use super::context::Context;
 use super::events::EventNote;
@@ -28,7 +26,6 @@ pub async fn start(
             .and_then(|input| serde_json::to_string(input).ok()),
         qualifier: fe.spec.qualifier.clone(),
     };
-    let sent_at = Timestamp::now();
     match client.start_execution(&request).await {
         Ok(started) => {
             // The cloud answers a start of a running name with that execution.
@@ -44,7 +41,9 @@ pub async fn start(
                 record_name_in_use(ctx, key, why);
                 return Ok(());
             }
-            let adopted = identity::predates(fe, &execution, Some(sent_at));
+            // Judged against the object, not this call: a retried start whose
+            // first answer was lost finds our own run, which must stay ours.
+            let adopted = identity::predates(fe, &execution);
             ctx.metrics.start_sent(adopted);
             record(ctx, key, |view| {
                 view.execution = Some(classify::read(&execution, adopted));
@@ -59,8 +58,9 @@ pub async fn start(
                 record_name_in_use(ctx, key, why);
                 return Ok(());
             }
+            let adopted = identity::predates(fe, &execution);
             record(ctx, key, |view| {
-                view.execution = Some(classify::read(&execution, true));
+                view.execution = Some(classify::read(&execution, adopted));
             });
             Ok(())
         }
@@ -85,7 +85,7 @@ pub async fn describe(
         record_name_in_use(ctx, key, why);
         return Ok(());
     }
-    let adopted = fe.spec.mode == crate::crd::Mode::Observe || identity::predates(fe, &found, None);
+    let adopted = fe.spec.mode == crate::crd::Mode::Observe || identity::predates(fe, &found);
     record(ctx, key, |view| {
         view.execution = Some(classify::read(&found, adopted));
     });

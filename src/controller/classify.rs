@@ -1,6 +1,8 @@
 //! Translation from the client's words to the decision's: errors to problems,
 //! executions to reads, history to failure detail. Pure.
 
+use std::time::Duration;
+
 use jiff::Timestamp;
 
 use super::clean;
@@ -8,12 +10,12 @@ use super::view::{CloudProblem, ExecutionRead, FailureDetail, ProblemKind};
 use crate::crd::FlowExecution;
 use crate::fnf::{Execution, FnfError, HistoryEvent};
 
-/// How a failed call bears on the resource. `previous` keeps `since` while the
-/// same kind of problem repeats (the FlowNotExists grace period counts from the
-/// first one).
+/// How a failed call bears on the resource. `previous` keeps `since` and
+/// counts `attempts` while the same kind of problem repeats (the FlowNotExists
+/// grace period counts from the first one, the back-off from the count).
 pub fn problem(err: &FnfError, previous: Option<&CloudProblem>, now: Timestamp) -> CloudProblem {
     let kind = problem_kind(err);
-    let since = previous.filter(|p| p.kind == kind).map_or(now, |p| p.since);
+    let (since, attempts) = repeat_of(kind, previous, now);
     let message = clean::cloud_text(&match err.code() {
         Some(code) if !code.is_empty() => format!("{code}: {}", api_message(err)),
         _ => err.to_string(),
@@ -25,7 +27,41 @@ pub fn problem(err: &FnfError, previous: Option<&CloudProblem>, now: Timestamp) 
         request_id: err.request_id().map(clean::cloud_text),
         since,
         last_seen: now,
+        attempts,
+        from_call: true,
     }
+}
+
+/// `since` and `attempts` of a problem of `kind` seen now after `previous`.
+fn repeat_of(
+    kind: ProblemKind,
+    previous: Option<&CloudProblem>,
+    now: Timestamp,
+) -> (Timestamp, u32) {
+    previous
+        .filter(|p| p.kind == kind)
+        .map_or((now, 1), |p| (p.since, p.attempts.saturating_add(1)))
+}
+
+const RETRY_BASE: Duration = Duration::from_secs(1);
+/// The poll's ceiling too: a call failing for minutes is tried twice a minute.
+const RETRY_MAX: Duration = Duration::from_secs(30);
+
+/// How long after the `attempts`-th failure in a row the call is tried again:
+/// doubling from a second up to half a minute, spread over [½, 1] of that by
+/// `seed` (the object's uid), so objects failing together retry apart. Pure:
+/// the same object and count always wait the same.
+pub fn retry_delay(attempts: u32, seed: &str) -> Duration {
+    let ceiling = RETRY_BASE
+        .saturating_mul(1u32 << attempts.saturating_sub(1).min(6))
+        .min(RETRY_MAX);
+    // FNV-1a over seed and count: a fixed, well-spread fraction.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in seed.bytes().chain(attempts.to_le_bytes()) {
+        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+    }
+    let fraction = (hash % 1024) as f64 / 2048.0;
+    ceiling.mul_f64(0.5 + fraction)
 }
 
 fn api_message(err: &FnfError) -> String {
@@ -114,13 +150,16 @@ pub fn local_problem(
     previous: Option<&CloudProblem>,
     now: Timestamp,
 ) -> CloudProblem {
+    let (since, attempts) = repeat_of(kind, previous, now);
     CloudProblem {
         kind,
         reason: reason.to_string(),
         message,
         request_id: None,
-        since: previous.filter(|p| p.kind == kind).map_or(now, |p| p.since),
+        since,
         last_seen: now,
+        attempts,
+        from_call: false,
     }
 }
 
@@ -218,6 +257,51 @@ mod tests {
             ProblemKind::Transient
         );
         assert_eq!(problem_kind(&FnfError::Timeout), ProblemKind::Transient);
+    }
+
+    #[test]
+    fn retries_back_off_exponentially_to_half_a_minute_and_objects_spread() {
+        let waits: Vec<Duration> = (1..=9).map(|n| retry_delay(n, "uid-a")).collect();
+        for (n, wait) in waits.iter().enumerate() {
+            let ceiling = Duration::from_secs(1 << n.min(5)).min(Duration::from_secs(30));
+            assert!(*wait >= ceiling / 2 && *wait <= ceiling, "{n}: {wait:?}");
+        }
+        assert!(waits[8] >= Duration::from_secs(15));
+        assert_eq!(retry_delay(3, "uid-a"), retry_delay(3, "uid-a"), "pure");
+        let spread: std::collections::BTreeSet<Duration> = (0..20)
+            .map(|i| retry_delay(5, &format!("uid-{i}")))
+            .collect();
+        assert!(spread.len() > 10, "objects failing together retry apart");
+    }
+
+    #[test]
+    fn a_repeated_problem_keeps_its_start_and_counts_attempts() {
+        let t0 = Timestamp::UNIX_EPOCH;
+        let t1 = t0 + Duration::from_secs(5);
+        let first = problem(&api("InternalServerError"), None, t0);
+        assert_eq!(
+            (first.attempts, first.since, first.from_call),
+            (1, t0, true)
+        );
+        let second = problem(&api("InternalServerError"), Some(&first), t1);
+        assert_eq!(
+            (second.attempts, second.since, second.last_seen),
+            (2, t0, t1)
+        );
+        let other = problem(&api("ExecutionNotExists"), Some(&second), t1);
+        assert_eq!(
+            (other.attempts, other.since),
+            (1, t1),
+            "a new kind starts afresh"
+        );
+        let local = local_problem(
+            ProblemKind::Credentials,
+            "SecretNotFound",
+            "m".into(),
+            None,
+            t0,
+        );
+        assert!(!local.from_call);
     }
 
     #[test]

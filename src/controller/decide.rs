@@ -7,13 +7,15 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
-use super::classify;
-use super::conditions::{self, Reachability, Standing};
+use super::conditions::{self, Standing};
 use super::events::{self, EventNote};
 use super::finish;
+use super::live;
 use super::mirror::{TRANSITION_REASONS, mirror, name_in_use, unmirror};
-use super::view::{CloudView, DecideSettings, ProblemKind};
-use crate::crd::{FINALIZER, FlowExecution, FlowExecutionStatus, Mode, namespace_prefix, phase};
+use super::view::{CloudView, DecideSettings};
+use crate::crd::{
+    FINALIZER, FlowExecution, FlowExecutionStatus, Mode, condition_type, namespace_prefix, phase,
+};
 
 /// Stable reason of a refused foreign execution name.
 pub const EXECUTION_NAME_NOT_ALLOWED: &str = "ExecutionNameNotAllowed";
@@ -63,10 +65,6 @@ pub enum DeletionStep {
     Release,
 }
 
-const CREDENTIALS_RETRY: Duration = Duration::from_secs(30);
-const FLOW_MISSING_RETRY: Duration = Duration::from_secs(15);
-const OBSERVE_NOT_FOUND_RETRY: Duration = Duration::from_secs(30);
-
 pub fn decide(
     fe: &FlowExecution,
     cloud: &CloudView,
@@ -107,37 +105,24 @@ pub fn decide(
     } else if let Some(refusal) = local_refusal(fe, settings) {
         (refusal, Next::Done)
     } else {
-        live(fe, cloud, &old, &status, &target, settings, now)
+        live::live(fe, cloud, &old, &status, &target, settings, now)
     };
+    let next = live::hold_after_trouble(fe, cloud, next, now);
     let next = finish::after_refusal(fe, &standing, &old, next, now);
+    let deleting = fe.metadata.deletion_timestamp.is_some() && cloud.problem.is_some();
+    let standing = if deleting && !terminal {
+        live::deletion_waits(standing, &target)
+    } else {
+        standing
+    };
+    if matches!(&standing, Standing::Ended { reason, .. } if reason == live::STOPPED_BEFORE_START) {
+        status.stop_reason = Some(finish::STOPPED_BY_USER.to_string());
+    }
     if let Next::Stop { error, .. } = &next {
         status.stop_reason = Some((*error).to_string());
     }
 
-    let reachability = cloud.problem.as_ref().map_or_else(
-        || {
-            (cloud.execution.is_some() || cloud.name_in_use.is_some()).then(|| Reachability {
-                reachable: true,
-                reason: "Reachable".into(),
-                message: "the cloud answered".into(),
-            })
-        },
-        |p| {
-            Some(Reachability {
-                reachable: p.kind != ProblemKind::Transient,
-                reason: if p.kind == ProblemKind::Transient {
-                    p.reason.clone()
-                } else {
-                    "Reachable".into()
-                },
-                message: if p.kind == ProblemKind::Transient {
-                    p.message.clone()
-                } else {
-                    "the cloud answered".into()
-                },
-            })
-        },
-    );
+    let reachability = live::reachability(cloud);
     status.conditions = conditions::build(
         &old.conditions,
         &standing,
@@ -176,17 +161,43 @@ pub fn decide(
             events.push(EventNote::warning(reason, "ValidateSpec", message.clone()));
         }
     }
-    // A run this object did not start is never stopped for it.
-    let wants_finalizer = fe.spec.mode == Mode::Start
-        && fe.spec.deletion_policy == crate::crd::DeletionPolicy::Stop
-        && status.adopted != Some(true)
-        && !terminal
-        && !matches!(standing, Standing::Refused { final_: true, .. });
+    events.extend(live_events(&old, &standing));
+    let wants_finalizer = live::wants_finalizer(fe, cloud, &status, &standing, &next);
     Decision {
         status,
         events,
         next,
         wants_finalizer,
+    }
+}
+
+/// Events of a live object that no status field shows a transition of: a
+/// stop that came before the start, and a deletion that must wait.
+fn live_events(old: &FlowExecutionStatus, standing: &Standing) -> Vec<EventNote> {
+    let was = |type_: &str| {
+        old.condition(type_)
+            .map(|c| (c.reason.as_str(), c.message.as_str()))
+    };
+    let (_, ready_before) = was(condition_type::READY).unwrap_or_default();
+    let completed_before = was(condition_type::COMPLETED).map(|(reason, _)| reason);
+    match standing {
+        Standing::Ended { reason, message }
+            if reason == live::STOPPED_BEFORE_START
+                && completed_before != Some(reason.as_str()) =>
+        {
+            vec![EventNote::normal(reason, "StopExecution", message.clone())]
+        }
+        Standing::InProgress { message, .. } | Standing::Refused { message, .. }
+            if message.starts_with(live::DELETION_WAITS)
+                && !ready_before.starts_with(live::DELETION_WAITS) =>
+        {
+            vec![EventNote::warning(
+                "DeletionWaiting",
+                "StopExecution",
+                message.clone(),
+            )]
+        }
+        _ => Vec::new(),
     }
 }
 
@@ -248,132 +259,6 @@ fn local_refusal(fe: &FlowExecution, settings: &DecideSettings) -> Option<Standi
         }
     }
     None
-}
-
-fn live(
-    fe: &FlowExecution,
-    cloud: &CloudView,
-    old: &FlowExecutionStatus,
-    status: &FlowExecutionStatus,
-    target: &str,
-    settings: &DecideSettings,
-    now: Timestamp,
-) -> (Standing, Next) {
-    let current_phase = status.phase.as_deref().unwrap_or(phase::PENDING);
-    let in_progress = |reason: &str, message: String| Standing::InProgress {
-        reason: reason.to_string(),
-        message,
-    };
-    let never_recorded = old.execution_name.is_none();
-    let seen_in_cloud = cloud.execution.is_some() || current_phase != phase::PENDING;
-    let problem = cloud.problem.as_ref();
-
-    let next = if never_recorded {
-        match fe.spec.mode {
-            Mode::Start => Next::Start,
-            Mode::Observe => Next::Describe,
-        }
-    } else if !seen_in_cloud {
-        match problem.map(|p| p.kind) {
-            Some(ProblemKind::ExecutionMissing) if fe.spec.mode == Mode::Start => Next::Start,
-            // A start may or may not have reached the cloud before a restart: ask.
-            _ => Next::Describe,
-        }
-    } else {
-        let (stop, recheck_after) = finish::stop_wanted(fe, status, now);
-        match stop {
-            // Never a run this object did not start.
-            Some((error, cause))
-                if fe.spec.mode == Mode::Start
-                    && !cloud.stop_requested
-                    && status.adopted != Some(true) =>
-            {
-                Next::Stop { error, cause }
-            }
-            _ => Next::Watch { recheck_after },
-        }
-    };
-
-    let plain = || match current_phase {
-        phase::PENDING if next == Next::Start => {
-            in_progress("Starting", format!("starting {target}"))
-        }
-        phase::PENDING => in_progress("Pending", format!("looking up {target}")),
-        other => in_progress(other, format!("{target} is {other}")),
-    };
-    let Some(problem) = problem else {
-        return (plain(), next);
-    };
-
-    let text = match &problem.request_id {
-        Some(id) => format!("{} (RequestId {id})", problem.message),
-        None => problem.message.clone(),
-    };
-    // A problem that a retry may cure holds the next call back for its interval.
-    let hold = |interval: Duration| {
-        let waited = now.duration_since(problem.last_seen).unsigned_abs();
-        match interval.checked_sub(waited) {
-            Some(left) if !left.is_zero() => Next::Retry(left),
-            _ => next.clone(),
-        }
-    };
-    match problem.kind {
-        ProblemKind::ExecutionMissing if fe.spec.mode == Mode::Observe => (
-            in_progress(
-                "ExecutionNotFound",
-                format!("waiting for {target} to be started elsewhere"),
-            ),
-            hold(OBSERVE_NOT_FOUND_RETRY),
-        ),
-        ProblemKind::ExecutionMissing if !seen_in_cloud => {
-            (in_progress("Starting", format!("starting {target}")), next)
-        }
-        ProblemKind::ExecutionMissing => (
-            Standing::Refused {
-                reason: problem.reason.clone(),
-                message: format!("{target} no longer exists in the cloud: {text}"),
-                final_: true,
-            },
-            Next::Done,
-        ),
-        ProblemKind::FlowMissing => {
-            let waited = now.duration_since(problem.since).unsigned_abs();
-            let standing = if waited < settings.flow_missing_grace {
-                in_progress(
-                    &problem.reason,
-                    format!("waiting for flow {} to exist: {text}", fe.spec.flow_name),
-                )
-            } else {
-                Standing::Refused {
-                    reason: problem.reason.clone(),
-                    message: format!(
-                        "flow {} does not exist in this region and account: create it, or fix spec.flowName/spec.region in a new FlowExecution: {text}",
-                        fe.spec.flow_name
-                    ),
-                    final_: false,
-                }
-            };
-            (standing, hold(FLOW_MISSING_RETRY))
-        }
-        ProblemKind::Credentials => (
-            Standing::Refused {
-                reason: problem.reason.clone(),
-                message: classify::credentials_message(fe, &problem.reason, text),
-                final_: false,
-            },
-            hold(CREDENTIALS_RETRY),
-        ),
-        ProblemKind::SpecRefused => (
-            Standing::Refused {
-                reason: problem.reason.clone(),
-                message: format!("the cloud refused {target}: {text}"),
-                final_: true,
-            },
-            Next::Done,
-        ),
-        // Cloud trouble changes no condition but CloudReachable.
-        ProblemKind::Transient => (plain(), next),
-    }
 }
 
 /// What deleting `fe` requires. Pure.

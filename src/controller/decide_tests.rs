@@ -63,6 +63,8 @@ fn problem(kind: ProblemKind, reason: &str, since: Timestamp) -> CloudView {
             request_id: Some("req-9".into()),
             since,
             last_seen: since,
+            attempts: 1,
+            from_call: true,
         }),
         ..Default::default()
     }
@@ -133,8 +135,12 @@ fn an_execution_seen_once_is_never_started_again() {
         &DecideSettings::default(),
         now(),
     );
-    assert_eq!(d.next, Next::Done);
-    assert_eq!(cond(&d.status, condition_type::STALLED), Some("True"));
+    assert!(matches!(d.next, Next::Retry(_)), "read again, never start");
+    assert_eq!(
+        cond(&d.status, condition_type::STALLED),
+        None,
+        "one read is not the end"
+    );
 }
 
 #[test]

@@ -53,6 +53,8 @@ fn spec_refused() -> CloudView {
             request_id: None,
             since: now(),
             last_seen: now(),
+            attempts: 1,
+            from_call: true,
         }),
         ..Default::default()
     }

@@ -5,7 +5,6 @@
 
 use std::time::Duration;
 
-use jiff::Timestamp;
 use serde_json::{Map, Value};
 
 use crate::crd::{FlowExecution, Mode};
@@ -52,19 +51,21 @@ pub fn input_unknown(fe: &FlowExecution, found: &Execution) -> bool {
         && fe.spec.input.as_ref().is_some_and(|i| !i.is_empty())
 }
 
-/// Whether `found` was running before this object could have started it:
-/// before our StartExecution was sent (`sent_at`), or, for a run found by a
-/// later look-up, before the object existed. A run started by someone else
-/// within the skew allowance before counts as ours; a cloud clock further
-/// behind makes our own run look adopted, which only means that it is not
-/// stopped for this object.
-pub fn predates(fe: &FlowExecution, found: &Execution, sent_at: Option<Timestamp>) -> bool {
+/// Whether `found` was running before this object existed, so it cannot be
+/// this object's run. Judged against the object's creation, never against a
+/// call: a retried StartExecution whose first answer was lost finds our own
+/// run, which must stay ours (it is stopped on delete). A run started by
+/// someone else within the skew allowance before counts as ours; a cloud clock
+/// further behind makes our own run look adopted, which only means that it is
+/// not stopped for this object.
+pub fn predates(fe: &FlowExecution, found: &Execution) -> bool {
     let Some(started) = found.started_at() else {
         return false;
     };
-    let since = sent_at.or_else(|| fe.metadata.creation_timestamp.as_ref().map(|t| t.0));
-    since
-        .and_then(|t| t.checked_sub(CLOCK_SKEW_ALLOWANCE).ok())
+    fe.metadata
+        .creation_timestamp
+        .as_ref()
+        .and_then(|t| t.0.checked_sub(CLOCK_SKEW_ALLOWANCE).ok())
         .is_some_and(|bound| started < bound)
 }
 
@@ -204,35 +205,14 @@ mod tests {
     }
 
     #[test]
-    fn a_run_older_than_the_call_or_the_object_was_not_started_by_it() {
+    fn a_run_older_than_the_object_was_not_started_by_it() {
         let obj = fe(json!({"flowName": "etl"}), CREATED);
-        let sent = "2026-11-24T12:00:10Z".parse().ok();
-        assert!(predates(
-            &obj,
-            &found("etl", None, "2026-11-24T12:00:08Z"),
-            sent
-        ));
-        // Within the clock allowance, or after the call: ours.
+        assert!(predates(&obj, &found("etl", None, "2026-11-24T11:59:58Z")));
+        // Within the clock allowance, or after the creation: ours.
         assert!(!predates(
             &obj,
-            &found("etl", None, "2026-11-24T12:00:09.500Z"),
-            sent
+            &found("etl", None, "2026-11-24T11:59:59.500Z")
         ));
-        assert!(!predates(
-            &obj,
-            &found("etl", None, "2026-11-24T12:00:10.200Z"),
-            sent
-        ));
-        // Found by a look-up: judged against the object's creation.
-        assert!(predates(
-            &obj,
-            &found("etl", None, "2026-11-24T11:59:58Z"),
-            None
-        ));
-        assert!(!predates(
-            &obj,
-            &found("etl", None, "2026-11-24T12:00:01Z"),
-            None
-        ));
+        assert!(!predates(&obj, &found("etl", None, "2026-11-24T12:00:01Z")));
     }
 }

@@ -13,8 +13,10 @@ pub mod conditions;
 pub mod context;
 pub mod decide;
 pub mod events;
+pub mod finalize;
 pub mod finish;
 pub mod identity;
+pub mod live;
 pub mod metrics;
 pub mod mirror;
 pub mod outputs;
@@ -22,6 +24,7 @@ pub mod planner;
 pub mod poll;
 pub mod readiness;
 pub mod run;
+pub mod secrets;
 pub mod start_gate;
 pub mod steps;
 pub mod sweep;
@@ -45,3 +48,6 @@ mod decide_identity_tests;
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod decide_tests;
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod live_tests;

@@ -216,6 +216,16 @@ async fn controllers(
         runs.push(controller);
     }
     tokio::spawn(route_wakeups(woken, routes));
+    // Only where Secrets may be used (the chart then grants reading them).
+    let secret_watch = config.cloud.secret_credentials.then(|| {
+        tokio::spawn(super::secrets::wake_on_change(
+            kube.clone(),
+            config.namespaces.clone(),
+            stores.clone(),
+            ctx.tracker.clone(),
+            ctx.metrics.clone(),
+        ))
+    });
     let gauge_ctx = ctx.clone();
     let gauge = tokio::spawn(async move {
         // Keys enter the tracker only through reconciles, which read the
@@ -271,6 +281,9 @@ async fn controllers(
         } => tracing::warn!(grace_secs = SHUTDOWN_GRACE.as_secs(), "reconciles still running at shutdown; exiting anyway"),
     }
     gauge.abort();
+    if let Some(watch) = secret_watch {
+        watch.abort();
+    }
     ctx.tracker.abort_all();
 }
 

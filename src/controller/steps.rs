@@ -52,6 +52,9 @@ pub async fn follow(
 ) {
     let mut progress = StepProgress::default();
     let mut seen = HashSet::new();
+    // A follower restarted with new credentials reads the history again from
+    // the start: failures already announced are not announced twice.
+    let told = tracker.view(&key).steps.map_or(0, |s| s.failed.len());
     // The token of the page being read; the last page is re-read for new events.
     let mut page_token: Option<String> = None;
     loop {
@@ -71,7 +74,10 @@ pub async fn follow(
                 fold(&mut progress, &mut seen, &page.events);
                 if progress != before {
                     let published = progress.clone();
-                    let failed_now = &progress.failed[before.failed.len()..];
+                    let failed_now = progress
+                        .failed
+                        .get(before.failed.len().max(told)..)
+                        .unwrap_or_default();
                     let notes: Vec<EventNote> = failed_now
                         .iter()
                         .map(|(step, detail)| {

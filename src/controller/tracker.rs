@@ -48,6 +48,9 @@ struct Entry {
     view: CloudView,
     poll: Option<AbortHandle>,
     steps: Option<AbortHandle>,
+    /// The client calls for this object use: a new one (changed credentials)
+    /// restarts the poll and the history follower.
+    client: Option<Client>,
     /// When the history was last read (for the staleness metric).
     steps_read_at: Option<std::time::Instant>,
 }
@@ -189,6 +192,25 @@ impl Tracker {
         {
             self.metrics.ending_seen(via.label(), lag);
         }
+    }
+
+    /// Records the client the calls for `key` use now. When it is another one
+    /// (the credentials changed), polls made with the old one are ended, so
+    /// the new keys serve the next call, and `true` is returned.
+    pub fn set_client(&self, key: &TrackKey, client: &Client) -> bool {
+        let mut entries = self.lock();
+        let entry = entries.entry(key.clone()).or_default();
+        if entry.client.as_ref().is_some_and(|c| c.is_same(client)) {
+            return false;
+        }
+        for task in [entry.poll.take(), entry.steps.take()]
+            .into_iter()
+            .flatten()
+        {
+            task.abort();
+        }
+        entry.client = Some(client.clone());
+        true
     }
 
     /// Starts a long-poll for `key` unless one is running.

@@ -52,8 +52,14 @@ pub struct CloudProblem {
     pub request_id: Option<String>,
     /// When this kind of problem was first seen without a success in between.
     pub since: Timestamp,
-    /// When it was last seen: retries are timed from here.
+    /// When it was last seen: retries are timed from here, never from what
+    /// woke the reconcile (our own status write wakes it too).
     pub last_seen: Timestamp,
+    /// How many times in a row it was seen: the retry back-off doubles with each.
+    pub attempts: u32,
+    /// Whether a cloud call answered this way. A problem found before any
+    /// call (a missing Secret) says nothing about the cloud's reachability.
+    pub from_call: bool,
 }
 
 /// Everything the cloud has said about one execution since the operator started.
@@ -121,6 +127,10 @@ pub struct DecideSettings {
     /// Namespaces whose FlowExecutions may use execution names outside their
     /// own namespace prefix (`*`: every namespace). Empty: none may.
     pub allow_foreign_execution_names: Vec<String>,
+    /// How long an execution the operator started or has seen is re-read
+    /// while the cloud answers ExecutionNotExists, before it is taken as gone:
+    /// a read right after the start can lag behind it.
+    pub execution_missing_window: Duration,
 }
 
 impl DecideSettings {
@@ -139,9 +149,14 @@ impl Default for DecideSettings {
             input_max_bytes: INPUT_MAX_BYTES,
             status_output_max_bytes: STATUS_OUTPUT_MAX_BYTES,
             allow_foreign_execution_names: Vec::new(),
+            execution_missing_window: EXECUTION_MISSING_WINDOW,
         }
     }
 }
+
+/// Read-after-write lag in the cloud is seconds; three minutes of
+/// ExecutionNotExists answers (re-read with back-off) is not lag.
+pub const EXECUTION_MISSING_WINDOW: Duration = Duration::from_secs(180);
 
 /// The cloud keeps 32–64 KiB per event's data and Input is one event: refuse
 /// more before any call rather than after one.

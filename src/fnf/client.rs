@@ -166,6 +166,12 @@ impl Client {
         &self.inner.credentials
     }
 
+    /// Whether `other` is a clone of this client (same credentials and
+    /// configuration), not merely an equal one.
+    pub fn is_same(&self, other: &Client) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
     /// Any action, for the CLI: GET for Describe*/Get*/List*, POST otherwise.
     pub async fn call(
         &self,

@@ -110,11 +110,19 @@ FlowExecutions may name their own credentials.
   resources: ["secrets"]
   verbs: ["create", "patch", "delete"]
 {{- end }}
-{{- if or .Values.secretCredentials .Values.outputExport.secrets }}
+{{- if .Values.secretCredentials }}
 # secretCredentials=true: a FlowExecution may name a Secret in its own namespace
-# (spec.credentialsSecretRef) holding the keys to use; the operator reads only
-# that Secret, by name, never lists or watches Secrets. outputExport.secrets
-# also reads a target Secret by name to check that it is ours before writing.
+# (spec.credentialsSecretRef) holding the keys to use; the operator reads that
+# Secret by name when it needs the keys, and watches Secret metadata (never the
+# data) so that a created, fixed, rotated or deleted Secret takes effect at
+# once. get alone already reads any Secret by name; list and watch add names
+# and change notices. outputExport.secrets also reads a target Secret by name.
+- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["get", "list", "watch"]
+{{- else if .Values.outputExport.secrets }}
+# outputExport.secrets=true reads a target Secret by name to check that it is
+# ours before writing; Secrets are never listed or watched.
 - apiGroups: [""]
   resources: ["secrets"]
   verbs: ["get"]
