@@ -146,13 +146,27 @@ async fn operator_succeeds(env: &Env, release_ns: &str, docs: &[Value], window: 
         "outputTo": {"configMap": {"name": cm_name}}, "ttlSecondsAfterFinished": 1}),
     )
     .await;
+    // One exports to a Secret and is moved to a ConfigMap, then to another Secret:
+    // the operator deletes each object it wrote before (`delete` on both kinds).
     let secret_run = format!("sec-{release_ns}");
+    let first_secret = format!("first-{release_ns}");
+    let mid_cm = format!("mid-{release_ns}");
     let out_secret = format!("out-{release_ns}");
     env.create(
         &secret_run,
-        serde_json::json!({"flowName": "quick", "outputTo": {"secret": {"name": out_secret}}}),
+        serde_json::json!({"flowName": "quick", "outputTo": {"secret": {"name": first_secret}}}),
     )
     .await;
+    let moves = [
+        (
+            format!("Secret/{first_secret}"),
+            serde_json::json!({"outputTo": {"secret": null, "configMap": {"name": mid_cm}}}),
+        ),
+        (
+            format!("ConfigMap/{mid_cm}"),
+            serde_json::json!({"outputTo": {"configMap": null, "secret": {"name": out_secret}}}),
+        ),
+    ];
 
     let deadline = Instant::now() + window;
     let mut saw_finalizer = false;
@@ -161,6 +175,18 @@ async fn operator_succeeds(env: &Env, release_ns: &str, docs: &[Value], window: 
     let configmaps: Api<k8s_openapi::api::core::v1::ConfigMap> =
         Api::namespaced(env.admin.clone(), &env.namespace);
     while Instant::now() < deadline {
+        let written_to = env
+            .api
+            .get(&secret_run)
+            .await
+            .unwrap()
+            .status
+            .and_then(|s| s.output_written_to);
+        for (from, patch) in &moves {
+            if written_to.as_deref() == Some(from.as_str()) {
+                env.patch_spec(&secret_run, patch.clone()).await.unwrap();
+            }
+        }
         match env.api.get_opt(&name).await.unwrap() {
             Some(fe) => {
                 saw_finalizer |= fe
@@ -173,14 +199,9 @@ async fn operator_succeeds(env: &Env, release_ns: &str, docs: &[Value], window: 
             None => {
                 let exported = configmaps.get_opt(&cm_name).await.unwrap().is_some()
                     && secrets.get_opt(&out_secret).await.unwrap().is_some();
-                let other_done = env
-                    .api
-                    .get(&secret_run)
-                    .await
-                    .unwrap()
-                    .status
-                    .and_then(|s| s.output_written_to)
-                    .is_some();
+                let other_done = written_to.as_deref() == Some(&format!("Secret/{out_secret}"))
+                    && secrets.get_opt(&first_secret).await.unwrap().is_none()
+                    && configmaps.get_opt(&mid_cm).await.unwrap().is_none();
                 // The Output is exported only for a succeeded execution, and the
                 // TTL may delete the object between two polls of its phase.
                 if exported && other_done {
