@@ -9,11 +9,13 @@ FROM rust:1.95-bookworm AS build
 WORKDIR /src
 COPY . .
 # Cache mounts keep the registry and target dir between builds, so a source change
-# recompiles only this crate. --locked builds exactly what Cargo.lock pins.
+# recompiles only the changed crates. --locked builds exactly what Cargo.lock pins.
+# -p fnf-operator: the operator and the cloud client only; the emulator, test kit
+# (control plane, rcgen) and benchmark (plotters) are other workspace members.
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/usr/local/cargo/git \
     --mount=type=cache,target=/src/target \
-    cargo build --release --locked --bin fnf-operator \
+    cargo build --release --locked -p fnf-operator --bin fnf-operator \
  && install -D -m 0755 target/release/fnf-operator /out/fnf-operator
 
 # cc: the binary links glibc and libgcc_s dynamically (Debian 12, same as the build stage).

@@ -1,0 +1,32 @@
+//! A client for the Alibaba Cloud Serverless Workflow (fnf) API, version
+//! 2019-03-15: signing, actions, errors, retries, quotas and credentials.
+//!
+//! The only code of the project that talks to the fnf API or to STS. Knows
+//! nothing of Kubernetes or of command lines.
+
+pub mod actions;
+pub mod client;
+pub mod credentials;
+pub mod endpoint;
+pub mod error;
+pub mod model;
+pub mod quota;
+pub mod request;
+pub mod rrsa;
+pub mod sign;
+
+pub use client::{CallObserver, Client, ClientConfig, RetryPolicy, SignatureVersion};
+pub use credentials::{CredentialProvider, Credentials};
+pub use endpoint::Endpoint;
+pub use error::FnfError;
+pub use model::{
+    Execution, ExecutionsPage, Flow, HistoryEvent, HistoryPage, ListExecutions, StartExecution,
+};
+pub use quota::{QuotaConfig, QuotaRegistry, Rate};
+pub use rrsa::RrsaConfig;
+
+/// Installs rustls' ring provider as the process default. Idempotent: a
+/// second call (or a provider installed elsewhere) is left as it is.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

@@ -1,0 +1,123 @@
+//! The local stack in one process: the fnf emulator and the operator pointed at
+//! it, on a control plane from `devcluster`. The demo, the end-to-end tests and
+//! the benchmark all stand on this, so they exercise exactly what users run.
+
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use fnf_client::{
+    CredentialProvider, Credentials, Endpoint, FnfError, QuotaRegistry, RetryPolicy,
+    SignatureVersion, client::default_http_client,
+};
+use fnf_emulator::{self as emulator, Account, EmulatorConfig, EmulatorError, RunningEmulator};
+use fnf_operator::controller::{
+    self, CloudSettings, DecideSettings, Metrics, OperatorConfig, PollStrategy, RunError,
+};
+
+/// The key pair the sandbox's emulator accepts and its operator uses.
+pub const SANDBOX_ACCESS_KEY_ID: &str = "LTAI5tSandboxKey01";
+pub const SANDBOX_ACCESS_KEY_SECRET: &str = "sandbox-secret-never-logged";
+
+pub fn sandbox_credentials() -> Credentials {
+    Credentials {
+        access_key_id: SANDBOX_ACCESS_KEY_ID.into(),
+        access_key_secret: SANDBOX_ACCESS_KEY_SECRET.into(),
+        security_token: None,
+    }
+}
+
+/// The sandbox key as the environment a child operator process reads.
+pub fn sandbox_credentials_env() -> [(&'static str, &'static str); 2] {
+    [
+        (
+            fnf_client::credentials::ENV_ACCESS_KEY_ID,
+            SANDBOX_ACCESS_KEY_ID,
+        ),
+        (
+            fnf_client::credentials::ENV_ACCESS_KEY_SECRET,
+            SANDBOX_ACCESS_KEY_SECRET,
+        ),
+    ]
+}
+
+/// An emulator with the documented quotas that accepts the sandbox key.
+pub async fn start_emulator() -> Result<RunningEmulator, EmulatorError> {
+    emulator::start(EmulatorConfig {
+        accounts: vec![Account::new(
+            SANDBOX_ACCESS_KEY_ID,
+            SANDBOX_ACCESS_KEY_SECRET,
+        )],
+        ..EmulatorConfig::default()
+    })
+    .await
+}
+
+/// Operator settings for a sandbox: the emulator's endpoint, the sandbox key,
+/// the documented quotas, and the given namespaces (empty: all).
+pub fn operator_config(
+    emulator_endpoint: &str,
+    namespaces: Vec<String>,
+    wait_time_secs: u32,
+) -> Result<OperatorConfig, FnfError> {
+    Ok(OperatorConfig {
+        namespaces,
+        concurrency: 16,
+        poll: PollStrategy::LongPoll { wait_time_secs },
+        follow_steps: true,
+        decide: DecideSettings {
+            flow_missing_grace: Duration::from_secs(20),
+            ..DecideSettings::default()
+        },
+        cloud: CloudSettings {
+            default_region: "cn-hangzhou".into(),
+            endpoint_override: Some(Endpoint::from_url(emulator_endpoint)?),
+            signature: SignatureVersion::Rpc,
+            retry: RetryPolicy::default(),
+            quotas: QuotaRegistry::new(fnf_operator::cli::operator_quotas()),
+            http: default_http_client()?,
+            default_credentials: Some(
+                CredentialProvider::static_credentials(sandbox_credentials()),
+            ),
+            observer: None,
+            secret_credentials: true,
+        },
+        leader_election: None,
+        instance: format!("sandbox-{}", std::process::id()),
+    })
+}
+
+/// The operator running in this process until stopped.
+pub struct OperatorTask {
+    stop: watch::Sender<bool>,
+    handle: JoinHandle<Result<(), RunError>>,
+    pub metrics: Metrics,
+}
+
+impl OperatorTask {
+    pub fn start(kube: kube::Client, config: OperatorConfig) -> Self {
+        let (stop, mut stopped) = watch::channel(false);
+        let metrics = Metrics::new();
+        let shutdown = async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        };
+        let handle = tokio::spawn(controller::run(kube, config, metrics.clone(), shutdown));
+        Self {
+            stop,
+            handle,
+            metrics,
+        }
+    }
+
+    /// Graceful stop: in-flight reconciles finish, the Lease is released.
+    pub async fn stop(self) -> Result<(), RunError> {
+        let _ = self.stop.send(true);
+        self.handle.await.unwrap_or(Ok(()))
+    }
+
+    /// Abrupt stop, as a crash: nothing is cleaned up.
+    pub fn kill(self) {
+        self.handle.abort();
+    }
+}

@@ -1,0 +1,142 @@
+//! The command line of `kubectl fnf`: what `--help` says is the manual.
+//!
+//! Pure: parsing only.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use fnf_client::actions::HISTORY_PAGE_MAX_EVENTS;
+
+pub const ENV_REGION: &str = "FNF_REGION";
+pub const ENV_ENDPOINT: &str = "FNF_ENDPOINT";
+
+/// Inspect FlowExecutions (fnf-operator.dev) beyond what `kubectl get` shows.
+#[derive(Debug, Parser)]
+#[command(
+    name = "kubectl-fnf",
+    bin_name = "kubectl fnf",
+    version,
+    after_help = "Credentials for `history` (and `output` of a truncated Output): the Secret named by spec.credentialsSecretRef when set, \
+otherwise ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET \
+(optionally ALIBABA_CLOUD_SECURITY_TOKEN), or RRSA (ALIBABA_CLOUD_ROLE_ARN, \
+ALIBABA_CLOUD_OIDC_PROVIDER_ARN, ALIBABA_CLOUD_OIDC_TOKEN_FILE)."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub kube: KubeArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Cluster options")]
+pub struct KubeArgs {
+    /// Namespace of the FlowExecution. Default: the kubeconfig context's, else `default`.
+    #[arg(short = 'n', long, global = true)]
+    pub namespace: Option<String>,
+    /// Kubeconfig context to use. Default: the current context.
+    #[arg(long, global = true)]
+    pub context: Option<String>,
+    /// Kubeconfig file. Default: KUBECONFIG, else ~/.kube/config, else in-cluster.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the execution's event history from the cloud (GetExecutionHistory, all pages).
+    History(HistoryArgs),
+    /// Print the execution's Output as pretty JSON: from the FlowExecution's status, or
+    /// from the cloud (DescribeExecution) when the status holds only its first bytes
+    /// (status.outputTruncated).
+    Output(OutputArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The FlowExecution's name.
+    pub name: String,
+    /// Region for a FlowExecution without spec.region (the operator's default region).
+    #[arg(long, env = ENV_REGION)]
+    pub region: Option<String>,
+    /// Send requests here instead of the region's public host: a VPC host, or the emulator.
+    #[arg(long, env = ENV_ENDPOINT, value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = HistoryFormat::Table)]
+    pub format: HistoryFormat,
+    /// Print each event's detail whole (same as `-o wide`).
+    #[arg(long)]
+    pub wide: bool,
+    /// Events per GetExecutionHistory call.
+    #[arg(long, default_value_t = HISTORY_PAGE_MAX_EVENTS,
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(HISTORY_PAGE_MAX_EVENTS)))]
+    pub page_size: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HistoryFormat {
+    /// A table; long details are cut.
+    Table,
+    /// A table with details whole.
+    Wide,
+    /// The events as a JSON array, with the cloud's field names.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// The FlowExecution's name.
+    pub name: String,
+    /// Region for a FlowExecution without spec.region, when the Output is read from the cloud.
+    #[arg(long, env = ENV_REGION)]
+    pub region: Option<String>,
+    /// Send requests here instead of the region's public host: a VPC host, or the emulator.
+    #[arg(long, env = ENV_ENDPOINT, value_name = "URL")]
+    pub endpoint: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn namespace_may_follow_the_subcommand_as_kubectl_users_write_it() {
+        let cli = Cli::try_parse_from([
+            "kubectl-fnf",
+            "history",
+            "run",
+            "-n",
+            "team-a",
+            "-o",
+            "json",
+        ])
+        .unwrap();
+        assert_eq!(cli.kube.namespace.as_deref(), Some("team-a"));
+        match cli.command {
+            Command::History(args) => {
+                assert_eq!(args.name, "run");
+                assert_eq!(args.format, HistoryFormat::Json);
+                assert_eq!(args.page_size, HISTORY_PAGE_MAX_EVENTS);
+            }
+            Command::Output(_) => panic!("parsed as output"),
+        }
+    }
+
+    #[test]
+    fn a_page_size_beyond_the_api_limit_is_refused() {
+        assert!(
+            Cli::try_parse_from(["kubectl-fnf", "history", "run", "--page-size", "1001"]).is_err()
+        );
+        assert!(
+            Cli::try_parse_from(["kubectl-fnf", "history", "run", "--page-size", "0"]).is_err()
+        );
+    }
+}

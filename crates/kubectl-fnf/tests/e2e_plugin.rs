@@ -1,0 +1,402 @@
+//! `kubectl fnf` end to end: the built plugin binary (and the real kubectl
+//! finding it on PATH) against the real kube-apiserver, the emulator and the
+//! operator that ran the execution.
+// Test code: a failed unwrap is a failed test. (clippy.toml allows it in #[test]
+// functions only, not in the helpers beside them.)
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::Path;
+use std::process::Output;
+use std::time::Duration;
+
+use fnf_client::{Client, ClientConfig, CredentialProvider, Endpoint};
+use fnf_emulator::ExecutionMode;
+use fnf_operator::controller::view::STATUS_OUTPUT_MAX_BYTES;
+use fnf_testkit::e2e::*;
+use fnf_testkit::sandbox::{SANDBOX_ACCESS_KEY_ID, SANDBOX_ACCESS_KEY_SECRET, sandbox_credentials};
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+use kube::api::{Api, PostParams};
+
+const RUN_TIMEOUT: Duration = Duration::from_secs(60);
+const PLUGIN: &str = env!("CARGO_BIN_EXE_kubectl-fnf");
+
+/// Which cloud key the plugin's environment carries.
+#[derive(Clone, Copy)]
+enum EnvKey {
+    Sandbox,
+    None,
+}
+
+/// Runs the built plugin with nothing inherited but what a user would set:
+/// the kubeconfig, the emulator's endpoint and (maybe) the sandbox key.
+async fn plugin(env: &Env, key: EnvKey, args: &[&str]) -> Output {
+    let mut command = tokio::process::Command::new(PLUGIN);
+    command
+        .args(args)
+        .env_clear()
+        .env("KUBECONFIG", env.cluster.kubeconfig_path())
+        .env("FNF_ENDPOINT", env.emulator.endpoint());
+    if let EnvKey::Sandbox = key {
+        command.envs(fnf_testkit::sandbox::sandbox_credentials_env());
+    }
+    command.output().await.expect("kubectl-fnf runs")
+}
+
+fn stdout_of(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "kubectl-fnf failed ({:?}): {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn failure_of(out: &Output) -> String {
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "expected exit code 1; stdout: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(out.stdout.is_empty(), "a failure prints nothing on stdout");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The table's rows as (type, step) pairs, header checked.
+fn type_and_step(table: &str) -> Vec<(String, String)> {
+    let mut lines = table.lines();
+    let header: Vec<&str> = lines.next().unwrap().split("   ").map(str::trim).collect();
+    let header: Vec<&str> = header.into_iter().filter(|h| !h.is_empty()).collect();
+    assert_eq!(header, ["EVENT ID", "TIME", "TYPE", "STEP", "DETAIL"]);
+    lines
+        .map(|line| {
+            let cells: Vec<&str> = line.split_whitespace().collect();
+            (cells[2].to_string(), cells[3].to_string())
+        })
+        .collect()
+}
+
+async fn cloud_history(env: &Env, execution: &str) -> serde_json::Value {
+    let config = ClientConfig::new(Endpoint::from_url(&env.emulator.endpoint()).unwrap()).unwrap();
+    let client = Client::new(
+        config,
+        CredentialProvider::static_credentials(sandbox_credentials()),
+    );
+    let page = client
+        .call(
+            "GetExecutionHistory",
+            vec![
+                ("FlowName".into(), "quick".into()),
+                ("ExecutionName".into(), execution.into()),
+                ("Limit".into(), "1000".into()),
+            ],
+        )
+        .await
+        .unwrap();
+    assert!(page.get("NextToken").is_none(), "one page holds it all");
+    // An empty string is the cloud's way of saying "not set"; the plugin
+    // leaves such fields out.
+    let mut events = page["Events"].clone();
+    for event in events.as_array_mut().unwrap() {
+        event
+            .as_object_mut()
+            .unwrap()
+            .retain(|_, value| value.as_str() != Some(""));
+    }
+    events
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_lists_every_step_event_and_output_prints_the_pretty_output() {
+    let env = Env::new("e2e-plugin").await;
+    let operator = env.start_operator();
+    env.create(
+        "run",
+        serde_json::json!({"flowName": "quick", "input": {"order": {"id": 42, "items": ["a", "b"]}}}),
+    )
+    .await;
+    let fe = env.wait_for("run", RUN_TIMEOUT, completed).await;
+    assert_eq!(phase(&fe), Some("Succeeded"));
+    let status = fe.status.clone().unwrap();
+    let ns = env.namespace.as_str();
+
+    let table = stdout_of(&plugin(&env, EnvKey::Sandbox, &["history", "run", "-n", ns]).await);
+    // Shown when the test fails (and with --nocapture).
+    println!("{table}");
+    let rows = type_and_step(&table);
+    for step in ["Greet", "Pause", "Done"] {
+        for kind in ["StepEntered", "StepExited"] {
+            assert!(
+                rows.contains(&(kind.to_string(), step.to_string())),
+                "no {kind} of {step} in:\n{table}"
+            );
+        }
+    }
+    let entered: Vec<&str> = rows
+        .iter()
+        .filter(|(kind, _)| kind == "StepEntered")
+        .map(|(_, step)| step.as_str())
+        .collect();
+    assert_eq!(entered, ["Greet", "Pause", "Done"], "in the order they ran");
+    assert_eq!(rows.last().unwrap().0, "ExecutionSucceeded");
+
+    // Two events per call: the plugin must follow NextToken to the end and
+    // print exactly what the cloud holds.
+    let json = stdout_of(
+        &plugin(
+            &env,
+            EnvKey::Sandbox,
+            &["history", "run", "-n", ns, "-o", "json", "--page-size", "2"],
+        )
+        .await,
+    );
+    let printed: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let execution = status.execution_name.as_deref().unwrap();
+    assert_eq!(printed, cloud_history(&env, execution).await);
+    assert_eq!(printed.as_array().unwrap().len(), rows.len());
+
+    let output = stdout_of(&plugin(&env, EnvKey::None, &["output", "run", "-n", ns]).await);
+    let recorded = status.output.as_deref().unwrap();
+    assert!(!recorded.contains('\n'), "the status holds compact JSON");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&output).unwrap(),
+        serde_json::from_str::<serde_json::Value>(recorded).unwrap()
+    );
+    assert!(output.starts_with("{\n  \""), "pretty-printed: {output}");
+    assert!(output.contains("\"id\": 42"), "{output}");
+
+    // kubectl finds the plugin on PATH and passes the arguments through.
+    let plugin_dir = Path::new(PLUGIN).parent().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let via_kubectl = tokio::process::Command::new(&env.cluster.binaries().kubectl)
+        .args(["fnf", "output", "run", "-n", ns])
+        .env_clear()
+        .env("PATH", plugin_dir)
+        .env("HOME", home.path())
+        .env("KUBECONFIG", env.cluster.kubeconfig_path())
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(stdout_of(&via_kubectl), output);
+
+    operator.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_reads_the_key_from_the_credentials_secret_and_never_prints_it() {
+    let env = Env::new("e2e-plugin-secret").await;
+    let secrets: Api<Secret> = Api::namespaced(env.admin.clone(), &env.namespace);
+    let secret = |name: &str, data: serde_json::Value| -> Secret {
+        serde_json::from_value(serde_json::json!({
+            "apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": name}, "stringData": data,
+        }))
+        .unwrap()
+    };
+    secrets
+        .create(
+            &PostParams::default(),
+            &secret(
+                "fnf-keys",
+                serde_json::json!({"accessKeyId": SANDBOX_ACCESS_KEY_ID, "accessKeySecret": SANDBOX_ACCESS_KEY_SECRET}),
+            ),
+        )
+        .await
+        .unwrap();
+    secrets
+        .create(
+            &PostParams::default(),
+            &secret(
+                "half",
+                serde_json::json!({"accessKeyId": SANDBOX_ACCESS_KEY_ID}),
+            ),
+        )
+        .await
+        .unwrap();
+    let operator = env.start_operator();
+    env.create(
+        "keyed",
+        serde_json::json!({"flowName": "quick", "credentialsSecretRef": {"name": "fnf-keys"}}),
+    )
+    .await;
+    env.wait_for("keyed", RUN_TIMEOUT, completed).await;
+    operator.stop().await.unwrap();
+    let ns = env.namespace.as_str();
+
+    // No key in the environment: only the Secret can have signed this.
+    let out = plugin(
+        &env,
+        EnvKey::None,
+        &["history", "keyed", "-n", ns, "--wide"],
+    )
+    .await;
+    let table = stdout_of(&out);
+    assert!(
+        type_and_step(&table).contains(&("StepEntered".into(), "Greet".into())),
+        "{table}"
+    );
+    for text in [table.as_str(), &String::from_utf8_lossy(&out.stderr)] {
+        assert!(
+            !text.contains(SANDBOX_ACCESS_KEY_SECRET),
+            "the secret was printed"
+        );
+    }
+
+    // A Secret without its secret half: named, exit 1, the id not echoed.
+    env.create(
+        "half-keyed",
+        serde_json::json!({"flowName": "quick", "credentialsSecretRef": {"name": "half"}}),
+    )
+    .await;
+    let stderr =
+        failure_of(&plugin(&env, EnvKey::Sandbox, &["history", "half-keyed", "-n", ns]).await);
+    assert!(
+        stderr.contains(&format!("Secret {ns}/half")) && stderr.contains("has no accessKeySecret"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_is_missing_is_named_and_the_exit_code_is_1() {
+    let env = Env::new("e2e-plugin-errors").await;
+    let ns = env.namespace.as_str();
+
+    let stderr = failure_of(&plugin(&env, EnvKey::Sandbox, &["history", "nope", "-n", ns]).await);
+    assert!(
+        stderr.contains(&format!(
+            "FlowExecution \"nope\" not found in namespace \"{ns}\""
+        )),
+        "{stderr}"
+    );
+    let stderr = failure_of(&plugin(&env, EnvKey::None, &["output", "nope", "-n", ns]).await);
+    assert!(stderr.contains("\"nope\" not found"), "{stderr}");
+
+    let operator = env.start_operator();
+    env.create("slow", serde_json::json!({"flowName": "long"}))
+        .await;
+    env.wait_for("slow", RUN_TIMEOUT, |fe| phase(fe) == Some("Running"))
+        .await;
+    let stderr = failure_of(&plugin(&env, EnvKey::None, &["output", "slow", "-n", ns]).await);
+    assert!(
+        stderr.contains("has not succeeded yet") && stderr.contains("phase: Running"),
+        "{stderr}"
+    );
+
+    // No spec.credentialsSecretRef and nothing in the environment.
+    let stderr = failure_of(&plugin(&env, EnvKey::None, &["history", "slow", "-n", ns]).await);
+    for variable in [
+        "ALIBABA_CLOUD_ACCESS_KEY_ID",
+        "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+    ] {
+        assert!(stderr.contains(variable), "{stderr}");
+    }
+
+    // Usage errors fail too; help does not.
+    failure_of(&plugin(&env, EnvKey::None, &["history"]).await);
+    let help = stdout_of(&plugin(&env, EnvKey::None, &["--help"]).await);
+    assert!(help.contains("Usage: kubectl fnf"), "{help}");
+    operator.stop().await.unwrap();
+}
+
+/// A flow whose Output is `{"blob": "xxx…"}` of about `bytes` bytes (a Pass
+/// state's Result, so the history holds it only twice).
+fn blob_flow(name: &str, bytes: usize) -> String {
+    format!(
+        "Type: StateMachine\nSpecVersion: v1\nName: {name}\nStartAt: Make\nStates:\n  - Type: Pass\n    Name: Make\n    Result: {{\"blob\": \"{}\"}}\n    Next: Done\n  - Type: Succeed\n    Name: Done\n",
+        "x".repeat(bytes)
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_output_over_the_status_cap_is_cut_marked_and_whole_in_the_configmap_and_the_plugin() {
+    let env = Env::new("e2e-plugin-big").await;
+    // 200 KB fits a ConfigMap; 1.6 MB would not even fit the object in etcd.
+    env.emulator
+        .create_flow("big", &blob_flow("big", 200_000), ExecutionMode::Standard)
+        .unwrap();
+    env.emulator
+        .create_flow(
+            "huge",
+            &blob_flow("huge", 1_600_000),
+            ExecutionMode::Standard,
+        )
+        .unwrap();
+    let operator = env.start_operator();
+    let ns = env.namespace.as_str();
+    let cms: Api<ConfigMap> = Api::namespaced(env.admin.clone(), ns);
+    env.create(
+        "big",
+        serde_json::json!({"flowName": "big", "outputTo": {"configMap": {"name": "big-output"}}}),
+    )
+    .await;
+    env.create(
+        "huge",
+        serde_json::json!({"flowName": "huge", "outputTo": {"configMap": {"name": "huge-output"}}}),
+    )
+    .await;
+
+    // Too large for the object itself: before the cap it stayed Running forever.
+    let fe = env.wait_for("huge", RUN_TIMEOUT, completed).await;
+    let status = fe.status.unwrap();
+    assert_eq!(status.phase.as_deref(), Some("Succeeded"));
+    assert_eq!(status.output_truncated, Some(true));
+    assert_eq!(status.output_written_to, None);
+    let printed = stdout_of(&plugin(&env, EnvKey::Sandbox, &["output", "huge", "-n", ns]).await);
+    let printed: serde_json::Value = serde_json::from_str(&printed).unwrap();
+    assert_eq!(printed["blob"].as_str().map(str::len), Some(1_600_000));
+    let huge_len = serde_json::to_string(&printed).unwrap().len();
+    assert!(cms.get_opt("huge-output").await.unwrap().is_none());
+
+    let fe = env
+        .wait_for("big", RUN_TIMEOUT, |fe| {
+            fe.status
+                .as_ref()
+                .is_some_and(|s| s.output_written_to.is_some())
+        })
+        .await;
+    let status = fe.status.unwrap();
+    assert_eq!(status.phase.as_deref(), Some("Succeeded"));
+    assert_eq!(status.output_truncated, Some(true));
+    let held = status.output.unwrap();
+    assert_eq!(held.len(), STATUS_OUTPUT_MAX_BYTES);
+    let whole = cms.get("big-output").await.unwrap().data.unwrap()["output"].clone();
+    assert!(whole.len() > 200_000 && whole.starts_with(&held));
+    let expected: serde_json::Value = serde_json::from_str(&whole).unwrap();
+    assert_eq!(expected["blob"].as_str().map(str::len), Some(200_000));
+    let printed = stdout_of(&plugin(&env, EnvKey::Sandbox, &["output", "big", "-n", ns]).await);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&printed).unwrap(),
+        expected,
+        "the plugin reads the whole Output from the cloud"
+    );
+
+    let deadline = std::time::Instant::now() + RUN_TIMEOUT;
+    loop {
+        let events = env
+            .kubectl(&[
+                "get",
+                "events.events.k8s.io",
+                "-n",
+                ns,
+                "-o",
+                "custom-columns=REASON:.reason,NOTE:.note",
+            ])
+            .await;
+        let truncated = events
+            .lines()
+            .filter(|l| l.starts_with("OutputTruncated"))
+            .count();
+        let not_written = events.lines().any(|l| {
+            l.starts_with("OutputNotWritten")
+                && l.contains(&format!("{huge_len} bytes"))
+                && l.contains("1048576")
+        });
+        if truncated == 2 && not_written {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{events}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    operator.stop().await.unwrap();
+}
