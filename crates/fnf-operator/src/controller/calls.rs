@@ -58,9 +58,10 @@ pub async fn start(
                 record_name_in_use(ctx, key, why);
                 return Ok(());
             }
-            let adopted = identity::predates(fe, &execution);
+            // An ended run: nothing of it can be stopped, so whose it was only
+            // names the Event; a re-created object reports what it found.
             record(ctx, key, |view| {
-                view.execution = Some(classify::read(&execution, adopted));
+                view.execution = Some(classify::read(&execution, true));
             });
             Ok(())
         }

@@ -2,35 +2,22 @@
 //! status rebuilt from the cloud's word, names kept across the upgrade, and a
 //! namespace kept to its own executions. Pure: no network.
 
-use jiff::Timestamp;
-
 use super::decide::{DeletionStep, Next, decide, deletion_step};
 use super::events::EventKind;
+use super::test_fixtures::{flow_execution, now};
 use super::view::*;
 use crate::crd::*;
-
-fn now() -> Timestamp {
-    "2026-11-24T12:00:00Z"
-        .parse()
-        .unwrap_or(Timestamp::UNIX_EPOCH)
-}
 
 fn fe_named(
     name: &str,
     spec: serde_json::Value,
     status: Option<serde_json::Value>,
 ) -> FlowExecution {
-    let mut obj = serde_json::json!({
-        "apiVersion": "fnf-operator.dev/v1alpha1",
-        "kind": "FlowExecution",
-        "metadata": {"name": name, "namespace": "team-a", "generation": 1,
-                     "finalizers": [FINALIZER]},
-        "spec": spec,
-    });
-    if let Some(s) = status {
-        obj["status"] = s;
-    }
-    serde_json::from_value(obj).unwrap()
+    flow_execution(
+        serde_json::json!({"name": name, "finalizers": [FINALIZER]}),
+        spec,
+        status,
+    )
 }
 
 fn fe(spec: serde_json::Value, status: Option<serde_json::Value>) -> FlowExecution {

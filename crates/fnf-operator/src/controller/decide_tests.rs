@@ -7,26 +7,12 @@ use jiff::Timestamp;
 
 use super::decide::{DeletionStep, Next, decide, deletion_step};
 use super::events::EventKind;
+use super::test_fixtures::{flow_execution, now};
 use super::view::*;
 use crate::crd::*;
 
-fn now() -> Timestamp {
-    "2026-11-24T12:00:00Z"
-        .parse()
-        .unwrap_or(Timestamp::UNIX_EPOCH)
-}
-
 fn fe(spec: serde_json::Value, status: Option<serde_json::Value>) -> FlowExecution {
-    let mut obj = serde_json::json!({
-        "apiVersion": "fnf-operator.dev/v1alpha1",
-        "kind": "FlowExecution",
-        "metadata": {"name": "nightly", "namespace": "team-a", "generation": 1},
-        "spec": spec,
-    });
-    if let Some(s) = status {
-        obj["status"] = s;
-    }
-    serde_json::from_value(obj).unwrap()
+    flow_execution(serde_json::json!({}), spec, status)
 }
 
 fn basic() -> FlowExecution {

@@ -4,30 +4,18 @@
 
 use std::time::Duration;
 
-use jiff::{SignedDuration, Timestamp};
+use jiff::SignedDuration;
 
 use super::*;
 use crate::controller::conditions::kubernetes_time;
 use crate::controller::decide::{Decision, decide};
+use crate::controller::test_fixtures::{flow_execution, now};
 use crate::controller::view::{
     CloudProblem, DecideSettings, ExecutionRead, OutputExport, ProblemKind,
 };
 
-fn now() -> Timestamp {
-    "2026-11-24T12:00:00Z".parse().unwrap()
-}
-
 fn fe(spec: serde_json::Value, status: Option<serde_json::Value>) -> FlowExecution {
-    let mut obj = serde_json::json!({
-        "apiVersion": "fnf-operator.dev/v1alpha1",
-        "kind": "FlowExecution",
-        "metadata": {"name": "nightly", "namespace": "team-a", "generation": 1},
-        "spec": spec,
-    });
-    if let Some(s) = status {
-        obj["status"] = s;
-    }
-    serde_json::from_value(obj).unwrap()
+    flow_execution(serde_json::json!({}), spec, status)
 }
 
 fn succeeded_with(output: &str) -> CloudView {

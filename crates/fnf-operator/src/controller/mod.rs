@@ -51,3 +51,6 @@ mod decide_tests;
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod live_tests;
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod test_fixtures;
