@@ -44,17 +44,24 @@ fn repeat_of(
 }
 
 const RETRY_BASE: Duration = Duration::from_secs(1);
-/// The poll's ceiling too: a call failing for minutes is tried twice a minute.
+/// A call failing for minutes is tried twice a minute.
 const RETRY_MAX: Duration = Duration::from_secs(30);
+
+/// The longest wait after `failures` failed cloud calls in a row: doubling
+/// from a second, at most half a minute. One curve for reconciles, polls and
+/// sweeps.
+pub fn backoff_ceiling(failures: u32) -> Duration {
+    RETRY_BASE
+        .saturating_mul(1u32 << failures.min(6))
+        .min(RETRY_MAX)
+}
 
 /// How long after the `attempts`-th failure in a row the call is tried again:
 /// doubling from a second up to half a minute, spread over [½, 1] of that by
 /// `seed` (the object's uid), so objects failing together retry apart. Pure:
 /// the same object and count always wait the same.
 pub fn retry_delay(attempts: u32, seed: &str) -> Duration {
-    let ceiling = RETRY_BASE
-        .saturating_mul(1u32 << attempts.saturating_sub(1).min(6))
-        .min(RETRY_MAX);
+    let ceiling = backoff_ceiling(attempts.saturating_sub(1));
     // FNV-1a over seed and count: a fixed, well-spread fraction.
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in seed.bytes().chain(attempts.to_le_bytes()) {

@@ -6,7 +6,7 @@ use jiff::Timestamp;
 
 use super::classify;
 use super::planner::Membership;
-use super::tracker::{PollStrategy, PollTarget, ReadVia, TrackKey, Tracker, backoff_ceiling};
+use super::tracker::{PollStrategy, PollTarget, ReadVia, TrackKey, Tracker};
 use super::view::ProblemKind;
 
 /// Watches one execution until it ends, publishing every change.
@@ -99,7 +99,7 @@ async fn ask(
             if done {
                 return Asked::Done;
             }
-            let ceiling = backoff_ceiling(*failures);
+            let ceiling = classify::backoff_ceiling(*failures);
             tokio::time::sleep(ceiling.mul_f64(0.5 + rand::random::<f64>() / 2.0)).await;
         }
     }

@@ -14,8 +14,9 @@ use std::time::Duration;
 use jiff::Timestamp;
 use tokio::sync::Notify;
 
+use super::classify;
 use super::planner::{Member, Planner};
-use super::tracker::{ReadVia, TrackKey, Tracker, backoff_ceiling};
+use super::tracker::{ReadVia, TrackKey, Tracker};
 use crate::crd::phase;
 use fnf_client::model::{TERMINAL_STATUSES, parse_cloud_time};
 use fnf_client::{Client, FnfError, ListExecutions};
@@ -83,7 +84,7 @@ pub async fn run(tracker: Tracker, planner: Planner, account_id: String, news: A
         );
         if failed {
             failures = failures.saturating_add(1);
-            tokio::time::sleep(backoff_ceiling(failures)).await;
+            tokio::time::sleep(classify::backoff_ceiling(failures)).await;
         } else {
             failures = 0;
         }

@@ -98,9 +98,6 @@ impl ReadVia {
     }
 }
 
-const POLL_BACKOFF_BASE: Duration = Duration::from_secs(1);
-const POLL_BACKOFF_MAX: Duration = Duration::from_secs(30);
-
 #[derive(Clone)]
 pub struct Tracker {
     entries: Arc<Mutex<HashMap<TrackKey, Entry>>>,
@@ -314,14 +311,6 @@ impl Tracker {
         // is nobody left to tell.
         let _ = self.wake.send(key.object_ref());
     }
-}
-
-/// The longest wait after `failures` failed cloud calls in a row: doubling
-/// from a second, at most half a minute.
-pub(super) fn backoff_ceiling(failures: u32) -> Duration {
-    POLL_BACKOFF_BASE
-        .saturating_mul(1u32 << failures.min(6))
-        .min(POLL_BACKOFF_MAX)
 }
 
 /// How far along a status is: reads are only taken in this order.
