@@ -103,7 +103,7 @@ pub struct RunArgs {
     #[arg(long, env = "FNF_SECRET_CREDENTIALS", default_value_t = false, action = clap::ArgAction::Set)]
     pub secret_credentials: bool,
     /// Per-account quotas, comma-separated Action=RATE/BURST, e.g.
-    /// DescribeExecution=5/50. Unlisted actions keep the cloud's documented defaults.
+    /// DescribeExecution=5/50. Unlisted actions keep 90% of the cloud's documented quotas.
     #[arg(long = "quota", env = "FNF_QUOTAS", value_delimiter = ',', value_parser = parse_quota)]
     pub quotas: Vec<(String, Rate)>,
     /// How long a missing flow is waited for before the FlowExecution is Stalled.

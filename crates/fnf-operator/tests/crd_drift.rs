@@ -1,8 +1,14 @@
 //! The committed CRD YAML is exactly what the Rust types generate, in both
-//! places it is committed (`crds/` for users, the chart's `crds/` for Helm).
+//! places it is committed (`crds/` for users, the chart's `crds/` for Helm);
+//! and the metric names the README and docs give are the ones `/metrics` serves.
 // Test code: a failed unwrap is a failed test. (clippy.toml allows it in #[test]
 // functions only, not in the helpers beside them.)
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use fnf_operator::controller::Metrics;
 
 #[test]
 fn committed_crds_match_the_rust_types() {
@@ -67,4 +73,87 @@ fn the_crd_has_the_documented_names_columns_and_subresources() {
             "Message"
         ]
     );
+}
+
+/// Every metric family with one series, so that each shows in the output.
+fn metrics_with_every_family() -> Metrics {
+    let metrics = Metrics::new();
+    metrics.reconciled();
+    metrics.reconcile_failed("CloudTransient");
+    metrics.status_written();
+    metrics.controller_error();
+    metrics.start_sent(false);
+    (metrics.call_observer().0)("DescribeExecution", "Success", Duration::ZERO);
+    metrics.ending_seen("sweep", Duration::ZERO);
+    metrics.event("Started", true);
+    metrics.set_executions(&BTreeMap::from([("Running".to_string(), 1)]));
+    metrics
+}
+
+/// The names a scraper queries: a counter's `_total` series, any other
+/// family by its name (a histogram's `_bucket`, `_sum`, `_count` hang off it).
+fn served_metric_names(text: &str) -> BTreeSet<String> {
+    text.lines()
+        .filter_map(|line| line.strip_prefix("# TYPE "))
+        .filter_map(|rest| rest.split_once(' '))
+        .map(|(name, kind)| match kind {
+            "counter" => format!("{name}_total"),
+            _ => name.to_string(),
+        })
+        .collect()
+}
+
+/// Every `fnf_operator_...` word in a document.
+fn documented_metric_names(doc: &str) -> BTreeSet<String> {
+    let is_name_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_';
+    doc.match_indices("fnf_operator_")
+        .filter(|(at, _)| !doc[..*at].ends_with(is_name_char))
+        .map(|(at, _)| {
+            let rest = &doc[at..];
+            let end = rest.find(|c: char| !is_name_char(c)).unwrap_or(rest.len());
+            rest[..end].to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn the_readme_lists_every_metric_under_the_name_it_is_served_as() {
+    let served = served_metric_names(&metrics_with_every_family().render());
+    assert!(
+        served.contains("fnf_operator_reconciles_total"),
+        "{served:?}"
+    );
+    let readme = std::fs::read_to_string(fnf_testkit::repo_path("README.md")).unwrap();
+    let section_start = readme
+        .find("## Metrics and health")
+        .expect("a metrics section");
+    let section = &readme[section_start..];
+    let section = &section[..section[3..]
+        .find("\n## ")
+        .map_or(section.len(), |end| end + 3)];
+    assert_eq!(
+        documented_metric_names(section),
+        served,
+        "the README's metrics section and /metrics disagree"
+    );
+    let mut docs = vec![readme.clone()];
+    for entry in std::fs::read_dir(fnf_testkit::repo_path("docs")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|ext| ext == "md") {
+            docs.push(std::fs::read_to_string(&path).unwrap());
+        }
+    }
+    for doc in &docs {
+        let unknown: Vec<_> = documented_metric_names(doc)
+            .into_iter()
+            .filter(|name| {
+                let family = ["_bucket", "_sum", "_count"]
+                    .iter()
+                    .find_map(|series| name.strip_suffix(series))
+                    .unwrap_or(name);
+                !served.contains(name) && !served.contains(family)
+            })
+            .collect();
+        assert!(unknown.is_empty(), "documented but not served: {unknown:?}");
+    }
 }

@@ -8,7 +8,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
@@ -20,6 +21,12 @@ use prometheus_client::registry::Registry;
 use super::readiness::WatchHealth;
 
 type Labels = Vec<(&'static str, String)>;
+
+/// prometheus-client's `encode` writes OpenMetrics text (counters as
+/// `_total` series, a closing `# EOF`): a scraper reading it as the older
+/// Prometheus text format would misread both.
+pub const OPENMETRICS_CONTENT_TYPE: &str =
+    "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 #[derive(Clone)]
 pub struct Metrics {
@@ -272,12 +279,21 @@ impl Metrics {
         out
     }
 
+    /// The `/metrics` answer: the rendered registry, with its content type.
+    pub fn scrape(&self) -> Response {
+        (
+            [(header::CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE)],
+            self.render(),
+        )
+            .into_response()
+    }
+
     /// Serves `/metrics`, `/healthz` and `/readyz` until the process ends.
     pub async fn serve(self, addr: SocketAddr) -> std::io::Result<()> {
         let app = Router::new()
             .route(
                 "/metrics",
-                get(|State(m): State<Metrics>| async move { m.render() }),
+                get(|State(m): State<Metrics>| async move { m.scrape() }),
             )
             .route("/healthz", get(|| async { "ok" }))
             .route(
@@ -328,6 +344,20 @@ mod tests {
         );
         assert!(text.contains(r#"fnf_operator_cloud_calls_total{action="DescribeExecution",outcome="ResourceThrottled"} 1"#));
         assert!(text.contains("fnf_operator_cloud_call_duration_seconds_bucket"));
+    }
+
+    #[test]
+    fn metrics_are_served_with_the_openmetrics_content_type_the_body_is_in() {
+        let metrics = Metrics::new();
+        let answer = metrics.scrape();
+        assert_eq!(
+            answer.headers()[header::CONTENT_TYPE],
+            OPENMETRICS_CONTENT_TYPE
+        );
+        assert!(
+            metrics.render().ends_with("# EOF\n"),
+            "OpenMetrics ends with # EOF"
+        );
     }
 
     #[test]
