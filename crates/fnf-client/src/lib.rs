@@ -1,8 +1,9 @@
-//! A client for the Alibaba Cloud Serverless Workflow (fnf) API, version
-//! 2019-03-15: signing, actions, errors, retries, quotas and credentials.
-//!
-//! The only code of the project that talks to the fnf API or to STS. Knows
-//! nothing of Kubernetes or of command lines.
+// A client for the Alibaba Cloud Serverless Workflow (fnf) API, version
+// 2019-03-15: the only code of the project that talks to the fnf API or to STS.
+// Knows nothing of Kubernetes or of command lines. Its documentation is the
+// README, so the repository and rustdoc say the same (its examples run as doc
+// tests).
+#![doc = include_str!("../README.md")]
 
 pub mod actions;
 pub mod client;

@@ -142,3 +142,46 @@ async fn an_unreachable_endpoint_is_a_retryable_transport_error_without_secrets(
         "{shown}"
     );
 }
+
+/// The README's table of cloud codes, as (code, reason, retryable, throttling).
+fn readme_code_table() -> Vec<(String, String, bool, bool)> {
+    let readme = include_str!("../README.md");
+    let cell = |text: &str| text.trim().trim_matches('`').to_string();
+    let yes = |text: &str| text.trim().starts_with("yes");
+    readme
+        .lines()
+        .skip_while(|line| !line.starts_with("| code | `reason()` | retryable | throttling |"))
+        .skip(2)
+        .take_while(|line| line.starts_with('|'))
+        .map(|line| {
+            let cells: Vec<&str> = line.trim_matches('|').split('|').collect();
+            assert_eq!(cells.len(), 4, "{line}");
+            (cell(cells[0]), cell(cells[1]), yes(cells[2]), yes(cells[3]))
+        })
+        .collect()
+}
+
+#[test]
+fn the_readme_lists_every_known_code_with_its_reason_and_retry_behaviour() {
+    let table = readme_code_table();
+    let mut documented: Vec<&str> = table.iter().map(|(code, ..)| code.as_str()).collect();
+    let mut known: Vec<&str> = fnf_client::error::known_codes().collect();
+    documented.sort_unstable();
+    known.sort_unstable();
+    assert_eq!(
+        documented, known,
+        "the README's code table and known_codes() disagree"
+    );
+    for (code, reason, retryable, throttling) in &table {
+        let err = FnfError::Api {
+            code: code.clone(),
+            message: String::new(),
+            request_id: None,
+            http_status: 400,
+            retry_after: None,
+        };
+        assert_eq!(known_code_reason(code), Some(reason.as_str()), "{code}");
+        assert_eq!(err.is_retryable(), *retryable, "{code}: retryable");
+        assert_eq!(err.is_throttling(), *throttling, "{code}: throttling");
+    }
+}
