@@ -5,7 +5,6 @@
 use std::collections::HashSet;
 
 use serde_json::Value;
-use serde_yaml::Value as Yaml;
 
 use super::condition::Condition;
 
@@ -102,26 +101,26 @@ pub enum Target {
 }
 
 /// Case-insensitive field lookup, since the two shapes differ only in case.
-fn field<'a>(map: &'a Yaml, name: &str) -> Option<&'a Yaml> {
-    map.as_mapping()?
+fn field<'a>(map: &'a Value, name: &str) -> Option<&'a Value> {
+    map.as_object()?
         .iter()
-        .find(|(k, _)| k.as_str().is_some_and(|k| k.eq_ignore_ascii_case(name)))
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
         .map(|(_, v)| v)
 }
 
-fn text(map: &Yaml, name: &str) -> Option<String> {
+fn text(map: &Value, name: &str) -> Option<String> {
     match field(map, name)? {
-        Yaml::String(s) => Some(s.clone()),
-        Yaml::Number(n) => Some(n.to_string()),
-        Yaml::Bool(b) => Some(b.to_string()),
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
         _ => None,
     }
 }
 
-fn number(map: &Yaml, name: &str) -> Option<f64> {
+fn number(map: &Value, name: &str) -> Option<f64> {
     match field(map, name)? {
-        Yaml::Number(n) => n.as_f64(),
-        Yaml::String(s) => s.trim().parse().ok(),
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }
 }
@@ -134,8 +133,10 @@ fn invalid(state: &str, detail: impl Into<String>) -> DefinitionError {
 }
 
 pub fn parse(definition: &str) -> Result<FlowDefinition, DefinitionError> {
-    let doc: Yaml =
-        serde_yaml::from_str(definition).map_err(|e| DefinitionError::Yaml(e.to_string()))?;
+    // Read into JSON values: a definition's keys are strings, and a Pass
+    // state's Result is handed on as JSON anyway.
+    let doc: Value =
+        serde_saphyr::from_str(definition).map_err(|e| DefinitionError::Yaml(e.to_string()))?;
     let timeout_secs = number(&doc, "TimeoutSeconds");
     let main = if let Some(states) = field(&doc, "States") {
         let start_at = text(&doc, "StartAt").ok_or_else(|| invalid("", "StartAt is missing"))?;
@@ -174,14 +175,14 @@ fn check_block(block: &Block) -> Result<(), DefinitionError> {
     Ok(())
 }
 
-fn new_block(start_at: String, states: &Yaml) -> Result<Block, DefinitionError> {
+fn new_block(start_at: String, states: &Value) -> Result<Block, DefinitionError> {
     let list = states
-        .as_sequence()
+        .as_array()
         .ok_or_else(|| invalid("", "States must be a list"))?;
     let mut out = Vec::new();
     for raw in list {
         let name = text(raw, "Name").ok_or_else(|| invalid("", "a state has no Name"))?;
-        let ends = matches!(field(raw, "End"), Some(Yaml::Bool(true)));
+        let ends = matches!(field(raw, "End"), Some(Value::Bool(true)));
         let kind = state_kind(&name, raw, Shape::New)?;
         let terminal = matches!(
             kind,
@@ -202,9 +203,9 @@ fn new_block(start_at: String, states: &Yaml) -> Result<Block, DefinitionError> 
     Ok(block)
 }
 
-fn old_block(steps: &Yaml) -> Result<Block, DefinitionError> {
+fn old_block(steps: &Value) -> Result<Block, DefinitionError> {
     let list = steps
-        .as_sequence()
+        .as_array()
         .ok_or_else(|| invalid("", "steps must be a list"))?;
     let mut names = Vec::new();
     for raw in list {
@@ -242,14 +243,13 @@ enum Shape {
     New,
 }
 
-fn state_kind(name: &str, raw: &Yaml, shape: Shape) -> Result<StateKind, DefinitionError> {
+fn state_kind(name: &str, raw: &Value, shape: Shape) -> Result<StateKind, DefinitionError> {
     let kind = text(raw, "Type").ok_or_else(|| invalid(name, "no Type"))?;
     Ok(match kind.to_ascii_lowercase().as_str() {
         "pass" => {
-            let result = field(raw, "Result").or_else(|| field(raw, "Outputs"));
-            let result = result
-                .map(|r| serde_json::to_value(r).map_err(|e| invalid(name, e.to_string())))
-                .transpose()?;
+            let result = field(raw, "Result")
+                .or_else(|| field(raw, "Outputs"))
+                .cloned();
             StateKind::Pass { result }
         }
         "wait" => {
@@ -271,7 +271,7 @@ fn state_kind(name: &str, raw: &Yaml, shape: Shape) -> Result<StateKind, Definit
         "choice" => choice(name, raw, shape)?,
         "parallel" => {
             let list = field(raw, "Branches")
-                .and_then(Yaml::as_sequence)
+                .and_then(Value::as_array)
                 .ok_or_else(|| invalid(name, "Parallel needs Branches"))?;
             let mut branches = Vec::new();
             for b in list {
@@ -283,7 +283,7 @@ fn state_kind(name: &str, raw: &Yaml, shape: Shape) -> Result<StateKind, Definit
     })
 }
 
-fn nested(name: &str, raw: &Yaml, shape: Shape) -> Result<Block, DefinitionError> {
+fn nested(name: &str, raw: &Value, shape: Shape) -> Result<Block, DefinitionError> {
     match shape {
         Shape::Old => {
             old_block(field(raw, "steps").ok_or_else(|| invalid(name, "a branch has no steps"))?)
@@ -299,16 +299,16 @@ fn nested(name: &str, raw: &Yaml, shape: Shape) -> Result<Block, DefinitionError
     }
 }
 
-fn choice(name: &str, raw: &Yaml, shape: Shape) -> Result<StateKind, DefinitionError> {
+fn choice(name: &str, raw: &Value, shape: Shape) -> Result<StateKind, DefinitionError> {
     let list_name = if shape == Shape::Old {
         "choices"
     } else {
         "Branches"
     };
     let list = field(raw, list_name)
-        .and_then(Yaml::as_sequence)
+        .and_then(Value::as_array)
         .ok_or_else(|| invalid(name, format!("Choice needs {list_name}")))?;
-    let target = |b: &Yaml| -> Result<Target, DefinitionError> {
+    let target = |b: &Value| -> Result<Target, DefinitionError> {
         if let Some(next) = text(b, "Next").or_else(|| text(b, "goto")) {
             Ok(Target::Goto(next))
         } else if shape == Shape::Old && field(b, "steps").is_some() {
@@ -329,8 +329,58 @@ fn choice(name: &str, raw: &Yaml, shape: Shape) -> Result<StateKind, DefinitionE
     }
     let default = match field(raw, "Default") {
         None => None,
-        Some(Yaml::String(s)) => Some(Target::Goto(s.clone())),
+        Some(Value::String(s)) => Some(Target::Goto(s.clone())),
         Some(other) => Some(target(other)?),
     };
     Ok(StateKind::Choice { branches, default })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_shapes_parse_into_the_same_model() {
+        let new = parse(
+            "Type: StateMachine\nName: f\nStartAt: Make\nTimeoutSeconds: 30\nStates:\n  - Type: Pass\n    Name: Make\n    Result: {n: 1, tags: [a, b], 7: seven}\n    Next: Done\n  - Type: Succeed\n    Name: Done\n",
+        )
+        .unwrap();
+        assert_eq!(new.timeout_secs, Some(30.0));
+        assert_eq!(new.main.start_at, "Make");
+        let Some(StateKind::Pass { result }) = new.main.state("Make").map(|s| &s.kind) else {
+            panic!("Make is a Pass state");
+        };
+        assert_eq!(
+            result.clone(),
+            Some(serde_json::json!({"n": 1, "tags": ["a", "b"], "7": "seven"}))
+        );
+        let old = parse(
+            "version: v1\ntype: flow\nsteps:\n  - type: wait\n    name: w\n    duration: 2\n  - type: succeed\n    name: s\n",
+        )
+        .unwrap();
+        assert_eq!(old.main.start_at, "w");
+        assert!(matches!(
+            old.main.state("w").map(|s| &s.kind),
+            Some(StateKind::Wait {
+                wait: WaitFor::Seconds(2.0)
+            })
+        ));
+        assert_eq!(
+            old.main.state("w").and_then(|s| s.next.as_deref()),
+            Some("s")
+        );
+    }
+
+    #[test]
+    fn text_that_is_not_yaml_or_not_a_flow_is_refused_with_its_reason() {
+        let reason = |text: &str| parse(text).err().map(|e| e.reason());
+        assert_eq!(reason("States: [unclosed"), Some("DefinitionNotYaml"));
+        assert_eq!(reason("just text"), Some("DefinitionUnknownShape"));
+        assert_eq!(reason("a: 1"), Some("DefinitionUnknownShape"));
+        assert_eq!(reason(""), Some("DefinitionUnknownShape"));
+        assert_eq!(
+            reason("StartAt: X\nStates:\n  - Type: Succeed\n    Name: Y\n"),
+            Some("DefinitionInvalidState")
+        );
+    }
 }

@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
 use serde::Deserialize;
-use serde_yaml::Value;
+use serde_json::Value;
 
 const CHART: &str = "charts/fnf-operator";
 const RELEASE: &str = "fnf";
@@ -55,10 +55,7 @@ fn render(sets: &[&str]) -> Result<String, String> {
 
 fn manifests(sets: &[&str]) -> Vec<Value> {
     let text = render(sets).unwrap_or_else(|e| panic!("helm template {sets:?}: {e}"));
-    serde_yaml::Deserializer::from_str(&text)
-        .map(|doc| Value::deserialize(doc).expect("rendered YAML"))
-        .filter(|doc| !doc.is_null())
-        .collect()
+    serde_saphyr::from_multiple::<Value>(&text).expect("rendered YAML")
 }
 
 fn find<'a>(
@@ -99,7 +96,7 @@ fn rule(group: &str, resource: &str, verbs: &[&str], names: &[&str]) -> Rule {
 }
 
 fn rules_of(role: &Value) -> Vec<Rule> {
-    serde_yaml::from_value(role["rules"].clone()).expect("rules")
+    serde_json::from_value(role["rules"].clone()).expect("rules")
 }
 
 fn watch_rules(secrets: bool) -> Vec<Rule> {
@@ -136,7 +133,7 @@ fn lease_rules() -> Vec<Rule> {
 fn assert_bound_to_operator(binding: &Value, role_kind: &str, role_name: &str) {
     assert_eq!(binding["roleRef"]["kind"], role_kind);
     assert_eq!(binding["roleRef"]["name"], role_name);
-    let subjects = binding["subjects"].as_sequence().expect("subjects");
+    let subjects = binding["subjects"].as_array().expect("subjects");
     assert_eq!(subjects.len(), 1);
     assert_eq!(subjects[0]["kind"], "ServiceAccount");
     assert_eq!(subjects[0]["name"], FULLNAME);
@@ -151,7 +148,7 @@ fn container(docs: &[Value]) -> &Value {
 
 /// The container's env: name → literal value, or "<from NAME>" for a valueFrom.
 fn env(docs: &[Value]) -> Vec<(String, String)> {
-    let vars = container(docs)["env"].as_sequence().expect("env").clone();
+    let vars = container(docs)["env"].as_array().expect("env").clone();
     vars.iter()
         .map(|v| {
             let name = v["name"].as_str().expect("env name").to_string();
@@ -159,7 +156,9 @@ fn env(docs: &[Value]) -> Vec<(String, String)> {
                 Some(value) => value.to_string(),
                 None => format!(
                     "<from {}>",
-                    serde_yaml::to_string(&v["valueFrom"]).expect("yaml").trim()
+                    serde_saphyr::to_string(&v["valueFrom"])
+                        .expect("yaml")
+                        .trim()
                 ),
             };
             (name, value)
@@ -314,7 +313,7 @@ fn every_rbac_rule_has_a_comment_saying_why() {
 #[test]
 fn secret_mode_maps_the_existing_secret_keys_to_alibaba_env_vars() {
     let docs = manifests(&["credentials.existingSecret=my-keys"]);
-    let vars = container(&docs)["env"].as_sequence().expect("env").clone();
+    let vars = container(&docs)["env"].as_array().expect("env").clone();
     for (var, key, optional) in [
         ("ALIBABA_CLOUD_ACCESS_KEY_ID", "accessKeyId", false),
         ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "accessKeySecret", false),
@@ -529,7 +528,7 @@ fn rendered_pod_meets_the_restricted_pod_security_standard() {
         }
         assert!(
             pod["volumes"]
-                .as_sequence()
+                .as_array()
                 .is_none_or(|v| v.iter().all(|v| v["hostPath"].is_null()))
         );
         assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
@@ -539,7 +538,7 @@ fn rendered_pod_meets_the_restricted_pod_security_standard() {
             "RuntimeDefault"
         );
         assert!(pod["securityContext"]["sysctls"].is_null());
-        let containers = pod["containers"].as_sequence().expect("containers");
+        let containers = pod["containers"].as_array().expect("containers");
         assert!(pod["initContainers"].is_null() && pod["ephemeralContainers"].is_null());
         for c in containers {
             let sc = &c["securityContext"];
@@ -547,15 +546,12 @@ fn rendered_pod_meets_the_restricted_pod_security_standard() {
             assert_eq!(sc["runAsNonRoot"], true);
             assert_eq!(sc["readOnlyRootFilesystem"], true);
             assert_ne!(sc["privileged"], true);
-            assert_eq!(
-                sc["capabilities"]["drop"],
-                Value::Sequence(vec!["ALL".into()])
-            );
+            assert_eq!(sc["capabilities"]["drop"], Value::Array(vec!["ALL".into()]));
             assert!(sc["capabilities"]["add"].is_null());
             assert_eq!(sc["seccompProfile"]["type"], "RuntimeDefault");
             assert!(
                 c["ports"]
-                    .as_sequence()
+                    .as_array()
                     .expect("ports")
                     .iter()
                     .all(|p| p["hostPort"].is_null())

@@ -14,7 +14,7 @@ use fnf_testkit::sandbox::{self, OperatorTask};
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, ListParams, PostParams};
-use serde_yaml::Value;
+use serde_json::Value;
 
 const RELEASE: &str = "fnf-operator";
 const SUCCESS_TIMEOUT: Duration = Duration::from_secs(40);
@@ -54,10 +54,7 @@ async fn render_rbac(env: &Env, release_ns: &str) -> Vec<Value> {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = String::from_utf8(out.stdout).unwrap();
-    serde_yaml::Deserializer::from_str(&text)
-        .map(|doc| serde_yaml::with::singleton_map_recursive::deserialize::<Value, _>(doc).unwrap())
-        .filter(|v| !v.is_null())
-        .collect()
+    serde_saphyr::from_multiple::<Value>(&text).unwrap()
 }
 
 /// Every (document, rule, verb) the rendered Roles grant.
@@ -67,8 +64,8 @@ fn grants(docs: &[Value]) -> Vec<(usize, usize, String)> {
         if doc["kind"] != "Role" {
             continue;
         }
-        for (r, rule) in doc["rules"].as_sequence().unwrap().iter().enumerate() {
-            for verb in rule["verbs"].as_sequence().unwrap() {
+        for (r, rule) in doc["rules"].as_array().unwrap().iter().enumerate() {
+            for verb in rule["verbs"].as_array().unwrap() {
                 all.push((d, r, verb.as_str().unwrap().to_string()));
             }
         }
@@ -78,11 +75,11 @@ fn grants(docs: &[Value]) -> Vec<(usize, usize, String)> {
 
 fn without(docs: &[Value], (d, r, verb): &(usize, usize, String)) -> Vec<Value> {
     let mut docs = docs.to_vec();
-    let verbs = docs[*d]["rules"][*r]["verbs"].as_sequence_mut().unwrap();
+    let verbs = docs[*d]["rules"][*r]["verbs"].as_array_mut().unwrap();
     verbs.retain(|v| v.as_str() != Some(verb));
     if verbs.is_empty() {
         // A rule without verbs is invalid: the whole rule goes.
-        docs[*d]["rules"].as_sequence_mut().unwrap().remove(*r);
+        docs[*d]["rules"].as_array_mut().unwrap().remove(*r);
     }
     docs
 }
@@ -93,7 +90,7 @@ fn describe(docs: &[Value], (d, r, verb): &(usize, usize, String)) -> String {
         "{} {:?}",
         verb,
         rule["resources"]
-            .as_sequence()
+            .as_array()
             .unwrap()
             .iter()
             .map(|v| v.as_str().unwrap_or(""))
@@ -106,7 +103,7 @@ fn describe(docs: &[Value], (d, r, verb): &(usize, usize, String)) -> String {
 async fn operator_succeeds(env: &Env, release_ns: &str, docs: &[Value], window: Duration) -> bool {
     let yaml: String = docs
         .iter()
-        .map(|d| format!("---\n{}", serde_yaml::to_string(d).unwrap()))
+        .map(|d| format!("---\n{}", serde_saphyr::to_string(d).unwrap()))
         .collect();
     let file = env.cluster.dir().join(format!("rbac-{release_ns}.yaml"));
     std::fs::write(&file, yaml).unwrap();

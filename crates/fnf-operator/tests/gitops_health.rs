@@ -10,7 +10,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use fnf_operator::crd::FlowExecution;
-use serde::Deserialize as _;
 use serde_json::{Value, json};
 
 use fnf_testkit::gitops::*;
@@ -181,7 +180,7 @@ fn a_new_flowexecution_as_the_crd_defaults_it_is_in_progress_for_flux_and_argo_c
         "Current",
         "the gap the default closes"
     );
-    let crd: serde_yaml::Value = serde_yaml::from_str(
+    let crd: Value = serde_saphyr::from_str(
         &std::fs::read_to_string(repo_path("crds/flowexecutions.fnf-operator.dev.yaml"))
             .expect("CRD"),
     )
@@ -189,7 +188,7 @@ fn a_new_flowexecution_as_the_crd_defaults_it_is_in_progress_for_flux_and_argo_c
     let default =
         &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["status"]["default"];
     let mut obj = fixture("no-status");
-    obj["status"] = serde_json::to_value(default).expect("default as JSON");
+    obj["status"] = default.clone();
     assert_eq!(obj["status"], json!({ "observedGeneration": 0 }));
     assert_eq!(kstatus(&obj).0, "InProgress");
     assert_eq!(argo_health(&obj).0, "Progressing");
@@ -247,7 +246,7 @@ fn argo_cd_falls_back_to_the_phase_when_there_are_no_conditions() {
 #[test]
 fn argo_cd_snippet_installs_exactly_health_lua() {
     let snippet = std::fs::read_to_string(repo_path(ARGOCD_CM_SNIPPET)).expect("snippet");
-    let cm: serde_yaml::Value = serde_yaml::from_str(&snippet).expect("snippet is YAML");
+    let cm: Value = serde_saphyr::from_str(&snippet).expect("snippet is YAML");
     assert_eq!(cm["kind"], "ConfigMap");
     assert_eq!(cm["metadata"]["name"], "argocd-cm");
     let embedded = cm["data"][ARGOCD_HEALTH_KEY].as_str().expect("health key");
@@ -266,10 +265,9 @@ fn examples_are_flowexecutions_and_their_flow_is_a_chain_that_ends() {
     for example in ["start", "observe", "stop", "credentials-secret"] {
         let text = std::fs::read_to_string(repo_path(&format!("examples/{example}.yaml")))
             .expect("example");
-        for doc in serde_yaml::Deserializer::from_str(&text) {
-            let value = serde_yaml::Value::deserialize(doc).expect("YAML");
+        for value in serde_saphyr::from_multiple::<Value>(&text).expect("YAML") {
             if value["kind"] == "FlowExecution" {
-                let fe: FlowExecution = serde_yaml::from_value(value)
+                let fe: FlowExecution = serde_json::from_value(value)
                     .unwrap_or_else(|e| panic!("examples/{example}.yaml: {e}"));
                 assert_eq!(fe.spec.flow_name, "hello", "{example}");
                 seen += 1;
@@ -279,12 +277,12 @@ fn examples_are_flowexecutions_and_their_flow_is_a_chain_that_ends() {
     assert_eq!(seen, 4);
 
     let flow_text = std::fs::read_to_string(repo_path("examples/flow-hello.yaml")).expect("flow");
-    let flow: serde_yaml::Value = serde_yaml::from_str(&flow_text).expect("flow YAML");
+    let flow: Value = serde_saphyr::from_str(&flow_text).expect("flow YAML");
     assert_eq!(
         (flow["Type"].as_str(), flow["Name"].as_str()),
         (Some("StateMachine"), Some("hello"))
     );
-    let states = flow["States"].as_sequence().expect("States");
+    let states = flow["States"].as_array().expect("States");
     let mut at = flow["StartAt"].as_str().expect("StartAt").to_string();
     let mut path = Vec::new();
     loop {

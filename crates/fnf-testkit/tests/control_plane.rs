@@ -62,7 +62,8 @@ fn gadget_resource() -> ApiResource {
 #[tokio::test]
 async fn a_crd_with_status_and_printer_columns_is_established_and_kubectl_prints_the_columns() {
     let cluster = shared().await.expect("control plane starts");
-    let crd: CustomResourceDefinition = serde_yaml::from_str(GADGET_CRD_YAML).expect("CRD parses");
+    let crd: CustomResourceDefinition =
+        serde_saphyr::from_str(GADGET_CRD_YAML).expect("CRD parses");
     cluster
         .install_crds(&[crd])
         .await
@@ -224,7 +225,7 @@ async fn helm_lints_and_renders_a_chart_requiring_kubernetes_1_37() {
         "{}",
         String::from_utf8_lossy(&template.stderr)
     );
-    let config_map: ConfigMap = serde_yaml::from_str(&rendered).expect("one ConfigMap");
+    let config_map: ConfigMap = serde_saphyr::from_str(&rendered).expect("one ConfigMap");
     assert_eq!(config_map.metadata.name.as_deref(), Some("demo-greeting"));
     let data = config_map.data.unwrap_or_default();
     assert_eq!(data.get("greeting").map(String::as_str), Some("hi"));

@@ -15,7 +15,6 @@ use kube::api::{Patch, PatchParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Api, Client, Config};
 use rand::Rng;
-use serde::Deserialize;
 
 use super::certs::write_private;
 use super::kubeconfig::{KubeconfigUser, render_kubeconfig};
@@ -258,17 +257,10 @@ async fn wait_until_established(
     }
 }
 
-/// Every non-empty document of a multi-document YAML stream, as CRDs.
+/// Every non-empty document of a multi-document YAML stream, as CRDs (empty
+/// and null documents are skipped).
 fn parse_crds(text: &str) -> Result<Vec<CustomResourceDefinition>, String> {
-    let mut crds = Vec::new();
-    for document in serde_yaml::Deserializer::from_str(text) {
-        let value = serde_yaml::Value::deserialize(document).map_err(|e| e.to_string())?;
-        if value.is_null() {
-            continue;
-        }
-        crds.push(serde_yaml::from_value(value).map_err(|e| e.to_string())?);
-    }
-    Ok(crds)
+    serde_saphyr::from_multiple(text).map_err(|e| e.to_string())
 }
 
 fn random_dns_label(len: usize) -> String {
@@ -277,4 +269,25 @@ fn random_dns_label(len: usize) -> String {
     (0..len)
         .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_yaml_stream_gives_one_crd_per_document_and_skips_empty_ones() {
+        let committed = std::fs::read_to_string(crate::repo_path(
+            "crds/flowexecutions.fnf-operator.dev.yaml",
+        ))
+        .unwrap();
+        let stream = format!("---\n{committed}\n---\n# nothing here\n---\n{committed}");
+        let crds = parse_crds(&stream).unwrap();
+        assert_eq!(crds.len(), 2);
+        assert_eq!(
+            crds[0].metadata.name.as_deref(),
+            Some("flowexecutions.fnf-operator.dev")
+        );
+        assert!(parse_crds("kind: [unclosed").is_err());
+    }
 }

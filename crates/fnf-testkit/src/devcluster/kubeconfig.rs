@@ -50,7 +50,7 @@ pub(crate) fn render_kubeconfig(
         }],
         "current-context": CLUSTER_NAME,
     });
-    serde_yaml::to_string(&document).map_err(|e| DevClusterError::Manifest {
+    serde_saphyr::to_string(&document).map_err(|e| DevClusterError::Manifest {
         context: "rendering a kubeconfig".to_owned(),
         message: e.to_string(),
     })
