@@ -1,4 +1,4 @@
-//! Scaffolding for the fault and bad-input tests, on top of `e2e_support`: an
+//! Scaffolding for the fault and bad-input tests, on top of `e2e`: an
 //! emulator with chosen accounts, operators with short long-polls (in this
 //! process, or the built binary so that it can be SIGKILLed), Secrets, Events,
 //! and call rates measured from the emulator's counters. Never asserts timings

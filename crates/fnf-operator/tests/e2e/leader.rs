@@ -1,0 +1,119 @@
+//! Two operator replicas with leader election: only the Lease holder acts; when
+//! it is SIGKILLed (so it never releases the Lease), the other takes over within
+//! the lease time, and nothing starts twice.
+
+use std::time::{Duration, Instant};
+
+use fnf_operator::controller::LeaderElection;
+use fnf_testkit::e2e::*;
+use fnf_testkit::sandbox::{self, OperatorTask};
+use k8s_openapi::api::coordination::v1::Lease;
+use kube::Api;
+
+const LEASE_SECS: u64 = 6;
+
+fn replica(env: &Env, lease_ns: &str, name: &str) -> OperatorTask {
+    let mut config =
+        sandbox::operator_config(&env.emulator.endpoint(), vec![env.namespace.clone()], 60)
+            .unwrap();
+    config.instance = name.into();
+    config.leader_election = Some(LeaderElection {
+        lease_name: "fnf-operator".into(),
+        lease_namespace: lease_ns.into(),
+        lease_duration_secs: LEASE_SECS,
+    });
+    OperatorTask::start(env.admin.clone(), config)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_standby_takes_over_when_the_leader_dies_and_nothing_starts_twice() {
+    let env = Env::new("e2e-leader").await;
+    let lease_ns = env.cluster.create_namespace("fnf-lease").await.unwrap();
+    // Replica A is the real binary, so it can be SIGKILLed.
+    let mut a = tokio::process::Command::new(env!("CARGO_BIN_EXE_fnf-operator"))
+        .args([
+            "run",
+            "--endpoint",
+            &env.emulator.endpoint(),
+            "--namespaces",
+            &env.namespace,
+        ])
+        .args([
+            "--metrics-addr",
+            "127.0.0.1:0",
+            "--leader-election",
+            "true",
+            "--instance",
+            "replica-a",
+        ])
+        .args([
+            "--lease-namespace",
+            &lease_ns,
+            "--lease-duration-seconds",
+            &LEASE_SECS.to_string(),
+        ])
+        .env("KUBECONFIG", env.cluster.kubeconfig_path())
+        .envs(sandbox::sandbox_credentials_env())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let leases: Api<Lease> = Api::namespaced(env.admin.clone(), &lease_ns);
+    let holder = || async {
+        leases
+            .get_opt("fnf-operator")
+            .await
+            .unwrap()
+            .and_then(|l| l.spec)
+            .and_then(|s| s.holder_identity)
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while holder().await.as_deref() != Some("replica-a") {
+        assert!(Instant::now() < deadline, "replica-a never led");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let b = replica(&env, &lease_ns, "replica-b");
+
+    env.create("ha", serde_json::json!({"flowName": "long"}))
+        .await;
+    env.wait_for("ha", Duration::from_secs(30), |fe| {
+        phase(fe) == Some("Running")
+    })
+    .await;
+    assert!(!b.metrics.is_leader(), "only one replica leads");
+    assert!(
+        b.metrics
+            .render()
+            .contains("fnf_operator_reconciles_total 0"),
+        "the standby does nothing"
+    );
+
+    // The leader dies without releasing the Lease.
+    a.start_kill().unwrap(); // SIGKILL
+    a.wait().await.unwrap();
+    let killed = Instant::now();
+    while !b.metrics.is_leader() {
+        assert!(
+            killed.elapsed() < Duration::from_secs(LEASE_SECS * 4),
+            "replica-b never took over"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let takeover = killed.elapsed();
+    eprintln!(
+        "takeover after {:.1}s (lease {LEASE_SECS}s)",
+        takeover.as_secs_f64()
+    );
+
+    env.patch_spec("ha", serde_json::json!({"stop": true}))
+        .await
+        .unwrap();
+    let fe = env.wait_for("ha", Duration::from_secs(30), completed).await;
+    assert_eq!(phase(&fe), Some("Stopped"));
+    assert_eq!(
+        env.emulator
+            .counters()
+            .executions_created("long", &format!("{}_ha", env.namespace)),
+        1
+    );
+    b.stop().await.unwrap();
+}
