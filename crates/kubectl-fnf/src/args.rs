@@ -57,10 +57,9 @@ pub enum Command {
     Rerun(NameArgs),
     /// List the current run and the last finished ones (status.runs), newest first.
     Runs(NameArgs),
-    /// Wait until the current spec's run has completed (or succeeded). Unlike
-    /// `kubectl wait --for=condition=Completed`, never accepts a condition the
-    /// operator wrote for an earlier generation of the spec. Exit 0 when met, 1 when
-    /// it cannot be (--for succeeded and the run failed), 2 on timeout.
+    /// Wait until the current spec's run has completed (or succeeded): a condition
+    /// the operator wrote for an earlier generation of the spec never counts. Exit 0
+    /// when met, 1 when it cannot be (--for succeeded and the run failed), 2 on timeout.
     Wait(WaitArgs),
 }
 

@@ -566,18 +566,33 @@ async fn wait_returns_only_on_conditions_of_the_current_generation() {
         .unwrap();
     assert_eq!(fe.metadata.generation, Some(2));
 
-    // Plain `kubectl wait` is fooled by the old run's condition.
-    env.kubectl(&[
-        "wait",
-        "fe/w",
-        "-n",
-        &ns,
-        "--for=condition=Completed",
-        "--timeout=5s",
-    ])
-    .await;
+    // kubectl wait skips a condition whose observedGeneration is older than
+    // the object's generation, so it is not fooled by the old run (the
+    // README's form relies on this)...
+    let kubectl_wait = |timeout: &'static str| {
+        let ns = ns.clone();
+        let cluster = env.cluster;
+        async move {
+            cluster
+                .kubectl([
+                    "wait",
+                    "fe/w",
+                    "-n",
+                    ns.as_str(),
+                    "--for=condition=Completed",
+                    timeout,
+                ])
+                .await
+                .unwrap()
+        }
+    };
+    let out = kubectl_wait("--timeout=3s").await;
+    assert!(
+        !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("timed out"),
+        "{out:?}"
+    );
 
-    // `kubectl fnf wait` is not: it times out with exit code 2...
+    // ...nor is `kubectl fnf wait`: it times out with exit code 2...
     let out = plugin(
         &env,
         EnvKey::None,
@@ -617,6 +632,8 @@ async fn wait_returns_only_on_conditions_of_the_current_generation() {
     let out = waiting.wait_with_output().await.unwrap();
     assert!(out.status.success(), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stdout).contains("condition met"));
+    let out = kubectl_wait("--timeout=60s").await;
+    assert!(out.status.success(), "{out:?}");
 
     // --for succeeded: a failed run ends the wait with exit 1, the reason and message.
     let stderr = failure_of(
