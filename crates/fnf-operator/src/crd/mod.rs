@@ -6,8 +6,10 @@
 //! - `spec`, `run_spec`: what the user declares; `status`: what the operator reports.
 //! - `schema`: schema pieces and admission rules the derive cannot express.
 //! - `execution_name`, `run_identity`: pure naming of executions and runs.
+//! - `input_sources`: pure, the input a run sends (inputFrom applied).
 
 mod execution_name;
+mod input_sources;
 mod run_identity;
 mod run_spec;
 mod schema;
@@ -18,6 +20,7 @@ pub use execution_name::{
     FNF_NAME_MAX_CHARS, default_execution_name, is_valid_fnf_name, legacy_default_execution_name,
     namespace_prefix, run_execution_name,
 };
+pub use input_sources::{InputSourceError, SourceData, referenced_sources, resolved_input};
 pub use run_identity::{RUN_IDENTITY_HEX_CHARS, RunIdentity};
 pub use run_spec::{
     InputFieldSource, InputSourceKind, ObjectKeyRef, RETRY_BACKOFF_MAX_SECS, RETRY_LIMIT_MAX,
