@@ -3,6 +3,7 @@
 //! Pure: parsing only.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -51,6 +52,74 @@ pub enum Command {
     /// from the cloud (DescribeExecution) when the status holds only its first bytes
     /// (status.outputTruncated).
     Output(OutputArgs),
+    /// Run the flow again with the same input: set spec.runKey to the current time
+    /// (runPolicy OnChange only; the way `kubectl rollout restart` restarts a Deployment).
+    Rerun(NameArgs),
+    /// List the current run and the last finished ones (status.runs), newest first.
+    Runs(NameArgs),
+    /// Wait until the current spec's run has completed (or succeeded): a condition
+    /// the operator wrote for an earlier generation of the spec never counts. Exit 0
+    /// when met, 1 when it cannot be (--for succeeded and the run failed), 2 on timeout.
+    Wait(WaitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct NameArgs {
+    /// The FlowExecution's name.
+    pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    /// The FlowExecution's name.
+    pub name: String,
+    /// What to wait for: `completed` (the run ended, however) or `succeeded`.
+    #[arg(long = "for", value_enum, default_value_t = WaitFor::Completed)]
+    pub for_: WaitFor,
+    /// How long to wait: e.g. `90s`, `10m`, `1h30m`, or plain seconds.
+    #[arg(long, default_value = "10m", value_parser = parse_duration)]
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WaitFor {
+    /// Completed=True for the current generation.
+    Completed,
+    /// Succeeded=True for the current generation; a failed run ends the wait with exit 1.
+    Succeeded,
+}
+
+/// `90`, `90s`, `10m`, `1h30m`, `1.5h`: kubectl's duration forms, in hours,
+/// minutes and seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    if let Ok(secs) = text.parse::<u64>() {
+        return Ok(Duration::from_secs(secs));
+    }
+    let mut total = 0.0_f64;
+    let mut number = String::new();
+    for c in text.chars() {
+        match c {
+            '0'..='9' | '.' => number.push(c),
+            'h' | 'm' | 's' => {
+                let value: f64 = number
+                    .parse()
+                    .map_err(|_| format!("{text:?} is not a duration like 90s, 10m or 1h30m"))?;
+                number.clear();
+                total += value
+                    * match c {
+                        'h' => 3600.0,
+                        'm' => 60.0,
+                        _ => 1.0,
+                    };
+            }
+            _ => return Err(format!("{text:?} is not a duration like 90s, 10m or 1h30m")),
+        }
+    }
+    if !number.is_empty() || text.is_empty() {
+        return Err(format!("{text:?} is not a duration like 90s, 10m or 1h30m"));
+    }
+    Duration::try_from_secs_f64(total).map_err(|err| format!("{text:?}: {err}"))
 }
 
 #[derive(Debug, Args)]
@@ -126,8 +195,37 @@ mod tests {
                 assert_eq!(args.format, HistoryFormat::Json);
                 assert_eq!(args.page_size, HISTORY_PAGE_MAX_EVENTS);
             }
-            Command::Output(_) => panic!("parsed as output"),
+            other => panic!("parsed as {other:?}"),
         }
+    }
+
+    #[test]
+    fn wait_takes_kubectl_durations_and_defaults_to_completed_in_ten_minutes() {
+        let cli = Cli::try_parse_from(["kubectl-fnf", "wait", "run"]).unwrap();
+        match cli.command {
+            Command::Wait(args) => {
+                assert_eq!(args.for_, WaitFor::Completed);
+                assert_eq!(args.timeout, Duration::from_secs(600));
+            }
+            other => panic!("parsed as {other:?}"),
+        }
+        for (text, secs) in [
+            ("90", 90),
+            ("90s", 90),
+            ("10m", 600),
+            ("1h30m", 5400),
+            ("1.5m", 90),
+        ] {
+            assert_eq!(
+                parse_duration(text),
+                Ok(Duration::from_secs(secs)),
+                "{text}"
+            );
+        }
+        for bad in ["", "ten", "5d", "m", "10m5", "1..5s", "-1s"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+        assert!(Cli::try_parse_from(["kubectl-fnf", "wait", "run", "--for", "ready"]).is_err());
     }
 
     #[test]

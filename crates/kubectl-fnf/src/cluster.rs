@@ -1,11 +1,13 @@
-//! The plugin's reads from Kubernetes: the kubeconfig, the FlowExecution, and
-//! the credentials Secret it names.
+//! The plugin's calls to Kubernetes: the kubeconfig, the FlowExecution, the
+//! credentials Secret it names, and `rerun`'s one write.
 //!
-//! Reads only: must never write to the cluster, and never put a Secret's
-//! value anywhere but the returned credentials.
+//! The only write is `set_run_key` (spec.runKey, as field manager
+//! `kubectl-fnf`). Must never put a Secret's value anywhere but the returned
+//! credentials.
 
 use k8s_openapi::api::core::v1::Secret;
 use kube::Api;
+use kube::api::{Patch, PatchParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 
 use super::args::KubeArgs;
@@ -60,6 +62,22 @@ impl Cluster {
             .map_err(|err| flow_execution_error(err, &self.namespace, name))
     }
 
+    /// Applies `rerun`'s merge patch (only spec.runKey) to FlowExecution `name`.
+    pub async fn set_run_key(
+        &self,
+        name: &str,
+        patch: &serde_json::Value,
+    ) -> Result<FlowExecution, PluginError> {
+        let api: Api<FlowExecution> = Api::namespaced(self.client.clone(), &self.namespace);
+        let params = PatchParams {
+            field_manager: Some(FIELD_MANAGER.to_string()),
+            ..PatchParams::default()
+        };
+        api.patch(name, &params, &Patch::Merge(patch))
+            .await
+            .map_err(|err| flow_execution_error(err, &self.namespace, name))
+    }
+
     /// The key in Secret `name`, in the namespace of the FlowExecution.
     pub async fn secret_credentials(&self, name: &str) -> Result<Credentials, PluginError> {
         let api: Api<Secret> = Api::namespaced(self.client.clone(), &self.namespace);
@@ -82,6 +100,9 @@ impl Cluster {
         resolve::secret_credentials(&self.namespace, name, &secret.data.unwrap_or_default())
     }
 }
+
+/// Who `rerun`'s write is attributed to in managedFields.
+pub const FIELD_MANAGER: &str = "kubectl-fnf";
 
 /// A 404 naming the object means no such FlowExecution; a 404 naming nothing
 /// means the apiserver does not know the resource type at all.

@@ -100,6 +100,34 @@ pub enum PluginError {
         execution_name: String,
     },
 
+    #[error(
+        "FlowExecution {namespace}/{name} cannot be rerun: {why}; create a new FlowExecution to run again"
+    )]
+    RerunRefused {
+        namespace: String,
+        name: String,
+        why: &'static str,
+    },
+
+    #[error("FlowExecution {namespace}/{name} completed without success: {reason}: {message}")]
+    RunFailed {
+        namespace: String,
+        name: String,
+        reason: String,
+        message: String,
+    },
+
+    #[error(
+        "timed out after {timeout_secs}s waiting for FlowExecution {namespace}/{name} to be {wanted} at generation {generation}"
+    )]
+    WaitTimedOut {
+        namespace: String,
+        name: String,
+        wanted: &'static str,
+        generation: i64,
+        timeout_secs: u64,
+    },
+
     #[error("cannot write the result: {0}")]
     Write(String),
 }
@@ -123,7 +151,19 @@ impl PluginError {
             PluginError::NoOutput { .. } | PluginError::NoCloudOutput { .. } => {
                 "OutputNotAvailable"
             }
+            PluginError::RerunRefused { .. } => "RerunRefused",
+            PluginError::RunFailed { .. } => "RunFailed",
+            PluginError::WaitTimedOut { .. } => "WaitTimedOut",
             PluginError::Write(_) => "WriteFailed",
+        }
+    }
+
+    /// The process's exit code: 2 when a wait ran out of time (so a script
+    /// tells "not yet" from "failed"), 1 for everything else.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            PluginError::WaitTimedOut { .. } => 2,
+            _ => 1,
         }
     }
 }

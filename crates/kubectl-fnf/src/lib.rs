@@ -1,13 +1,15 @@
 //! `kubectl fnf`: a kubectl plugin that shows what `kubectl get` cannot, an
-//! execution's event history (from the cloud) and its whole Output (from the
+//! execution's event history (from the cloud), its whole Output (from the
 //! FlowExecution's status, or from the cloud when the status holds only its
-//! first bytes).
+//! first bytes) and its runs; waits for the current spec's run; and asks for
+//! a rerun.
 //!
-//! Read-only: must never change the cluster or an execution (the fnf actions
-//! it calls are GetExecutionHistory and DescribeExecution), and never print a key.
+//! Must never change an execution (the fnf actions it calls are
+//! GetExecutionHistory and DescribeExecution) and never print a key. Its one
+//! write to the cluster is `rerun`'s new spec.runKey: the operator does the run.
 //!
-//! - `args`: the command line. `resolve`, `render`, `ordered_json`: pure.
-//! - `cluster`: reads from Kubernetes. `history`: reads from the cloud.
+//! - `args`: the command line. `resolve`, `render`, `runs`, `ordered_json`: pure.
+//! - `cluster`: talks to Kubernetes. `history`: reads from the cloud.
 
 pub mod args;
 pub mod cluster;
@@ -16,11 +18,14 @@ pub mod history;
 pub mod ordered_json;
 pub mod render;
 pub mod resolve;
+pub mod runs;
 
 pub use args::Cli;
 pub use error::PluginError;
 
-use args::{Command, HistoryArgs, HistoryFormat, OutputArgs};
+use std::time::Duration;
+
+use args::{Command, HistoryArgs, HistoryFormat, NameArgs, OutputArgs, WaitArgs, WaitFor};
 use cluster::Cluster;
 
 use fnf_client::{CredentialProvider, FnfError};
@@ -32,6 +37,68 @@ pub async fn run(cli: &Cli) -> Result<String, PluginError> {
     match &cli.command {
         Command::History(args) => history(&cluster, args).await,
         Command::Output(args) => output(&cluster, args).await,
+        Command::Rerun(args) => rerun(&cluster, args).await,
+        Command::Runs(args) => {
+            let fe = cluster.flow_execution(&args.name).await?;
+            Ok(runs::runs_table(&fe))
+        }
+        Command::Wait(args) => wait(&cluster, args).await,
+    }
+}
+
+async fn rerun(cluster: &Cluster, args: &NameArgs) -> Result<String, PluginError> {
+    let fe = cluster.flow_execution(&args.name).await?;
+    runs::check_rerun(&fe)?;
+    let run_key = jiff::Timestamp::now().to_string();
+    cluster
+        .set_run_key(&args.name, &runs::rerun_patch(&run_key))
+        .await?;
+    Ok(format!(
+        "flowexecution.fnf-operator.dev/{} rerun requested (spec.runKey: {run_key})\n",
+        args.name
+    ))
+}
+
+/// How often `wait` reads the object: a get per second is nothing to the
+/// apiserver, and a run takes seconds at least.
+const WAIT_POLL_INTERVAL: Duration = Duration::from_secs(1);
+
+async fn wait(cluster: &Cluster, args: &WaitArgs) -> Result<String, PluginError> {
+    let deadline = tokio::time::Instant::now() + args.timeout;
+    loop {
+        let fe = cluster.flow_execution(&args.name).await?;
+        match runs::wait_verdict(&fe, args.for_) {
+            runs::WaitVerdict::Met => {
+                return Ok(format!(
+                    "flowexecution.fnf-operator.dev/{} condition met\n",
+                    args.name
+                ));
+            }
+            runs::WaitVerdict::Failed { reason, message } => {
+                let (namespace, name) = resolve::object_key(&fe);
+                return Err(PluginError::RunFailed {
+                    namespace,
+                    name,
+                    reason,
+                    message,
+                });
+            }
+            runs::WaitVerdict::Waiting => {}
+        }
+        if tokio::time::Instant::now() + WAIT_POLL_INTERVAL > deadline {
+            let (namespace, name) = resolve::object_key(&fe);
+            return Err(PluginError::WaitTimedOut {
+                namespace,
+                name,
+                wanted: match args.for_ {
+                    WaitFor::Completed => "Completed",
+                    WaitFor::Succeeded => "Succeeded",
+                },
+                generation: fe.metadata.generation.unwrap_or_default(),
+                timeout_secs: args.timeout.as_secs(),
+            });
+        }
+        tokio::time::sleep(WAIT_POLL_INTERVAL).await;
     }
 }
 

@@ -1,6 +1,7 @@
 //! `kubectl fnf` end to end: the built plugin binary (and the real kubectl
 //! finding it on PATH) against the real kube-apiserver, the emulator and the
-//! operator that ran the execution.
+//! operator that ran the execution (or, for `runs` and `wait`, a status
+//! written the way the operator writes it).
 // Test code: a failed unwrap is a failed test. (clippy.toml allows it in #[test]
 // functions only, not in the helpers beside them.)
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -15,7 +16,7 @@ use fnf_operator::controller::view::STATUS_OUTPUT_MAX_BYTES;
 use fnf_testkit::e2e::*;
 use fnf_testkit::sandbox::{SANDBOX_ACCESS_KEY_ID, SANDBOX_ACCESS_KEY_SECRET, sandbox_credentials};
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
-use kube::api::{Api, PostParams};
+use kube::api::{Api, Patch, PatchParams, PostParams};
 
 const RUN_TIMEOUT: Duration = Duration::from_secs(60);
 const PLUGIN: &str = env!("CARGO_BIN_EXE_kubectl-fnf");
@@ -399,4 +400,271 @@ async fn an_output_over_the_status_cap_is_cut_marked_and_whole_in_the_configmap_
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     operator.stop().await.unwrap();
+}
+
+/// Writes `status` through the status subresource, as the operator would.
+async fn write_status(env: &Env, name: &str, status: serde_json::Value) {
+    env.api
+        .patch_status(
+            name,
+            &PatchParams::default(),
+            &Patch::Merge(serde_json::json!({ "status": status })),
+        )
+        .await
+        .unwrap();
+}
+
+fn condition(type_: &str, status: &str, reason: &str, generation: i64) -> serde_json::Value {
+    serde_json::json!({
+        "type": type_, "status": status, "reason": reason,
+        "message": format!("{reason} at generation {generation}"),
+        "lastTransitionTime": "2026-01-01T00:00:00Z", "observedGeneration": generation,
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rerun_sets_a_new_run_key_as_kubectl_fnf_and_refuses_objects_that_run_once() {
+    let env = Env::new("e2e-plugin-rerun").await;
+    let ns = env.namespace.as_str();
+    env.create(
+        "again",
+        serde_json::json!({"flowName": "quick", "input": {"a": 1}}),
+    )
+    .await;
+
+    let mut keys = Vec::new();
+    for _ in 0..2 {
+        let said = stdout_of(&plugin(&env, EnvKey::None, &["rerun", "again", "-n", ns]).await);
+        assert!(said.contains("rerun requested"), "{said}");
+        let fe = env.api.get("again").await.unwrap();
+        let key = fe.spec.run_key.clone().expect("runKey set");
+        assert!(said.contains(&key), "{said}");
+        assert_eq!(
+            fe.spec.input,
+            Some(serde_json::from_value(serde_json::json!({"a": 1})).unwrap())
+        );
+        let managers: Vec<String> = fe
+            .metadata
+            .managed_fields
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|m| m.manager)
+            .collect();
+        assert!(managers.iter().any(|m| m == "kubectl-fnf"), "{managers:?}");
+        keys.push(key);
+    }
+    assert_ne!(keys[0], keys[1], "each rerun is a new runKey");
+
+    env.create(
+        "once",
+        serde_json::json!({"flowName": "quick", "runPolicy": "Once"}),
+    )
+    .await;
+    let stderr = failure_of(&plugin(&env, EnvKey::None, &["rerun", "once", "-n", ns]).await);
+    assert!(stderr.contains("runPolicy is Once"), "{stderr}");
+    env.create(
+        "named",
+        serde_json::json!({"flowName": "quick", "executionName": format!("{ns}_named")}),
+    )
+    .await;
+    let stderr = failure_of(&plugin(&env, EnvKey::None, &["rerun", "named", "-n", ns]).await);
+    assert!(
+        stderr.contains("spec.executionName names exactly one run"),
+        "{stderr}"
+    );
+    for name in ["once", "named"] {
+        assert_eq!(env.api.get(name).await.unwrap().spec.run_key, None);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_prints_the_current_run_then_the_recorded_history() {
+    let env = Env::new("e2e-plugin-runs").await;
+    let ns = env.namespace.as_str();
+    env.create("history", serde_json::json!({"flowName": "quick"}))
+        .await;
+    write_status(
+        &env,
+        "history",
+        serde_json::json!({
+            "executionName": format!("{ns}_history_R222222222222_A2"), "attempt": 2,
+            "runIdentity": "222222222222", "phase": "Running",
+            "startedTime": "2026-01-01T00:05:00Z",
+            "runs": [
+                {"executionName": format!("{ns}_history_R222222222222"), "phase": "Failed",
+                 "attempt": 1, "runIdentity": "222222222222",
+                 "startedTime": "2026-01-01T00:03:00Z", "stoppedTime": "2026-01-01T00:04:00Z"},
+                {"executionName": format!("{ns}_history_R111111111111"), "phase": "Succeeded",
+                 "startedTime": "2026-01-01T00:00:00Z", "stoppedTime": "2026-01-01T00:01:00Z"},
+            ],
+        }),
+    )
+    .await;
+    let table = stdout_of(&plugin(&env, EnvKey::None, &["runs", "history", "-n", ns]).await);
+    println!("{table}");
+    let rows: Vec<Vec<&str>> = table
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        rows[0],
+        ["EXECUTION", "ATTEMPT", "PHASE", "STARTED", "FINISHED"]
+    );
+    let execution_history = format!("{ns}_history_R222222222222_A2");
+    assert_eq!(
+        rows[1],
+        [
+            execution_history.as_str(),
+            "2",
+            "Running",
+            "2026-01-01T00:05:00Z",
+            "<none>"
+        ]
+    );
+    assert_eq!(
+        rows[2][..3],
+        [
+            format!("{ns}_history_R222222222222").as_str(),
+            "1",
+            "Failed"
+        ]
+    );
+    assert_eq!(
+        rows[3][..3],
+        [
+            format!("{ns}_history_R111111111111").as_str(),
+            "1",
+            "Succeeded"
+        ]
+    );
+    assert_eq!(rows.len(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wait_returns_only_on_conditions_of_the_current_generation() {
+    let env = Env::new("e2e-plugin-wait").await;
+    let ns = env.namespace.to_string();
+    env.create(
+        "w",
+        serde_json::json!({"flowName": "quick", "input": {"v": 1}}),
+    )
+    .await;
+    let done = |generation: i64, succeeded: &str, reason: &str| {
+        serde_json::json!({
+            "observedGeneration": generation,
+            "conditions": [
+                condition("Succeeded", succeeded, reason, generation),
+                condition("Completed", "True", reason, generation),
+            ],
+        })
+    };
+    write_status(&env, "w", done(1, "True", "Succeeded")).await;
+    // The previous declaration's run is Completed; a new one is applied.
+    let fe = env
+        .patch_spec("w", serde_json::json!({"input": {"v": 2}}))
+        .await
+        .unwrap();
+    assert_eq!(fe.metadata.generation, Some(2));
+
+    // kubectl wait skips a condition whose observedGeneration is older than
+    // the object's generation, so it is not fooled by the old run (the
+    // README's form relies on this)...
+    let kubectl_wait = |timeout: &'static str| {
+        let ns = ns.clone();
+        let cluster = env.cluster;
+        async move {
+            cluster
+                .kubectl([
+                    "wait",
+                    "fe/w",
+                    "-n",
+                    ns.as_str(),
+                    "--for=condition=Completed",
+                    timeout,
+                ])
+                .await
+                .unwrap()
+        }
+    };
+    let out = kubectl_wait("--timeout=3s").await;
+    assert!(
+        !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("timed out"),
+        "{out:?}"
+    );
+
+    // ...nor is `kubectl fnf wait`: it times out with exit code 2...
+    let out = plugin(
+        &env,
+        EnvKey::None,
+        &["wait", "w", "-n", &ns, "--timeout", "2s"],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("timed out") && stderr.contains("generation 2"),
+        "{stderr}"
+    );
+
+    // ...and returns once the current generation's run has completed.
+    let mut waiting = tokio::process::Command::new(PLUGIN)
+        .args([
+            "wait",
+            "w",
+            "-n",
+            &ns,
+            "--for",
+            "completed",
+            "--timeout",
+            "5m",
+        ])
+        .env_clear()
+        .env("KUBECONFIG", env.cluster.kubeconfig_path())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(
+        waiting.try_wait().unwrap().is_none(),
+        "still waiting on the old run"
+    );
+    write_status(&env, "w", done(2, "False", "Failed")).await;
+    let out = waiting.wait_with_output().await.unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("condition met"));
+    let out = kubectl_wait("--timeout=60s").await;
+    assert!(out.status.success(), "{out:?}");
+
+    // --for succeeded: a failed run ends the wait with exit 1, the reason and message.
+    let stderr = failure_of(
+        &plugin(
+            &env,
+            EnvKey::None,
+            &["wait", "w", "-n", &ns, "--for", "succeeded"],
+        )
+        .await,
+    );
+    assert!(
+        stderr.contains("completed without success: Failed: Failed at generation 2"),
+        "{stderr}"
+    );
+    write_status(&env, "w", done(2, "True", "Succeeded")).await;
+    let said = stdout_of(
+        &plugin(
+            &env,
+            EnvKey::None,
+            &[
+                "wait",
+                "w",
+                "-n",
+                &ns,
+                "--for",
+                "succeeded",
+                "--timeout",
+                "1m",
+            ],
+        )
+        .await,
+    );
+    assert!(said.contains("condition met"), "{said}");
 }

@@ -17,6 +17,19 @@
 //! another object's plain name. Two hashed names are equal only if their first
 //! 110 characters and 64 bits of SHA-256 both are.
 //!
+//! **Run names** (`runPolicy: OnChange`): [`run_execution_name`] appends
+//! `_R{identity}` (12 lowercase hex digits), then `_A{n}` for attempts n >= 2,
+//! to the plain form; when that passes 128 characters, the plain form is cut
+//! and hash-suffixed as above, only shorter, leaving room for the marker.
+//! Injectivity: Kubernetes namespaces and names are lowercase and hex digits
+//! are lowercase, so no default name (plain, hashed or legacy) has an
+//! uppercase letter, and a run name's first one is its marker's `R`: a run
+//! name never equals a default name. Within run names, everything before that
+//! `R` (less its `_`) is the base, the 12 hex digits after it the identity,
+//! and an `_A` with decimal digits (no leading zero, never 1) the attempt; so
+//! (base, identity, attempt) reads back from the name, and the base is as
+//! injective in (namespace, name) as the default name is, for a given cut.
+//!
 //! Names built before this rule (`_` instead of `__`, cut to 111) could collide
 //! with a plain name; [`legacy_default_execution_name`] recognises them so an
 //! object that recorded one keeps it and nothing starts twice.
@@ -37,6 +50,38 @@ pub fn default_execution_name(namespace: &str, name: &str) -> String {
     format!(
         "{}{HASH_MARKER}{}",
         &full[..keep],
+        hash_suffix(namespace, name)
+    )
+}
+
+/// Marks a run name's identity: its `R` is a run name's first uppercase letter.
+const RUN_MARKER: &str = "_R";
+/// Marks a run name's attempt (2 and up).
+const ATTEMPT_MARKER: &str = "_A";
+
+/// The execution name of attempt `attempt` (1 is the first; below 2 means the
+/// first) of the run with
+/// `identity` of FlowExecution `namespace/name`: deterministic, a valid fnf
+/// name, and never any other object's (or run's, or attempt's) name.
+pub fn run_execution_name(
+    namespace: &str,
+    name: &str,
+    identity: &super::RunIdentity,
+    attempt: i32,
+) -> String {
+    let mut suffix = format!("{RUN_MARKER}{identity}");
+    if attempt >= 2 {
+        suffix.push_str(&format!("{ATTEMPT_MARKER}{attempt}"));
+    }
+    let full = plain_form(namespace, name);
+    let budget = FNF_NAME_MAX_CHARS.saturating_sub(suffix.len());
+    if full.len() <= budget {
+        return format!("{full}{suffix}");
+    }
+    let keep = budget.saturating_sub(HASH_MARKER.len() + HASH_SUFFIX_HEX_CHARS);
+    format!(
+        "{}{HASH_MARKER}{}{suffix}",
+        full.get(..keep).unwrap_or_default(),
         hash_suffix(namespace, name)
     )
 }

@@ -216,3 +216,86 @@ proptest! {
         }
     }
 }
+
+mod run_names {
+    use super::*;
+    use crate::crd::RunIdentity;
+    use std::collections::HashSet;
+
+    fn identity(seed: &str) -> RunIdentity {
+        RunIdentity::of(seed, None, &serde_json::Map::new(), None, &[])
+    }
+
+    #[test]
+    fn a_run_name_is_the_default_name_plus_the_identity_and_the_attempt() {
+        let id = identity("etl");
+        assert_eq!(
+            run_execution_name("team-a", "nightly.run", &id, 1),
+            format!("team-a_nightly_run_R{id}")
+        );
+        assert_eq!(
+            run_execution_name("team-a", "nightly.run", &id, 3),
+            format!("team-a_nightly_run_R{id}_A3")
+        );
+    }
+
+    #[test]
+    fn long_run_names_are_cut_to_128_valid_characters_and_stay_distinct() {
+        let id = identity("etl");
+        let long = "a".repeat(253);
+        let mut seen = HashSet::new();
+        for attempt in 1..=101 {
+            let name = run_execution_name("ns", &long, &id, attempt);
+            assert!(name.len() <= FNF_NAME_MAX_CHARS, "{name}");
+            assert!(is_valid_fnf_name(&name), "{name}");
+            assert!(seen.insert(name));
+        }
+        let other = run_execution_name("ns", &format!("{}b", "a".repeat(252)), &id, 1);
+        assert!(!seen.contains(&other));
+    }
+
+    /// Decodes a run name back into (base, identity, attempt): the proof that
+    /// the encoding is injective, executed.
+    fn decode(run_name: &str) -> (String, String, i32) {
+        let (base, rest) = run_name.split_once('R').unwrap();
+        let base = base.strip_suffix('_').unwrap().to_string();
+        let (identity, attempt) = match rest.split_once("_A") {
+            Some((identity, attempt)) => (identity.to_string(), attempt.parse().unwrap()),
+            None => (rest.to_string(), 1),
+        };
+        (base, identity, attempt)
+    }
+
+    fn k8s_name() -> impl Strategy<Value = String> {
+        "[a-z0-9]([a-z0-9.-]{0,40}[a-z0-9])?"
+            .prop_filter("a DNS subdomain", |n| is_dns_subdomain(n))
+    }
+
+    proptest! {
+        #[test]
+        fn run_names_decode_to_their_parts_and_never_equal_a_default_name(
+            namespace in "[a-z]([a-z0-9-]{0,20}[a-z0-9])?",
+            name in k8s_name(),
+            seed in "[a-z]{1,8}",
+            attempt in 1..=101i32,
+        ) {
+            let id = identity(&seed);
+            let run_name = run_execution_name(&namespace, &name, &id, attempt);
+            prop_assert!(is_valid_fnf_name(&run_name));
+            // The first uppercase letter is the marker's R.
+            let first_upper = run_name.find(|c: char| c.is_ascii_uppercase()).unwrap();
+            prop_assert_eq!(&run_name[first_upper - 1..=first_upper], "_R");
+            let (base, decoded_id, decoded_attempt) = decode(&run_name);
+            prop_assert_eq!(base, default_execution_name(&namespace, &name));
+            prop_assert_eq!(decoded_id, id.to_string());
+            prop_assert_eq!(decoded_attempt, attempt);
+            // No default name has an uppercase letter.
+            for default in [
+                default_execution_name(&namespace, &name),
+                legacy_default_execution_name(&namespace, &name),
+            ] {
+                prop_assert!(!default.chars().any(|c| c.is_ascii_uppercase()));
+            }
+        }
+    }
+}

@@ -1,5 +1,5 @@
 //! Hand-written schema pieces the derive cannot express: fnf's naming rule,
-//! a free-form JSON object, and the CEL rules that make identity immutable.
+//! a free-form JSON object, and the CEL admission rules on the spec.
 
 use schemars::{Schema, SchemaGenerator, json_schema};
 use serde_json::{Value, json};
@@ -31,8 +31,27 @@ pub fn input(_: &mut SchemaGenerator) -> Schema {
     })
 }
 
-/// Identity fields are immutable: changing them would silently point the object
-/// at another execution, so the apiserver refuses the change with the fix.
+/// Whether the old object's effective `runPolicy` is `Once` (see
+/// [`super::FlowExecution::run_policy`]); `NEW_RUNS_ONCE` the same of the new.
+const OLD_RUNS_ONCE: &str =
+    "(has(oldSelf.runPolicy) ? oldSelf.runPolicy == 'Once' : has(oldSelf.executionName))";
+const NEW_RUNS_ONCE: &str =
+    "(has(self.runPolicy) ? self.runPolicy == 'Once' : has(self.executionName))";
+
+/// The admission rules on the spec.
+///
+/// - The run's declaration (flowName, qualifier, input, inputFrom, runKey) is
+///   immutable only when the old object runs `Once`: there, changing it would
+///   silently point the object at another execution. Under `OnChange` a new
+///   declaration is a new run with a name of its own.
+/// - executionName, mode and region are immutable always: they say which
+///   cloud object the FlowExecution is, not what it runs.
+/// - The effective runPolicy is immutable: switching would re-name (Once to
+///   OnChange: the run gets an identity suffix and starts again) or freeze the
+///   object's runs; writing the default explicitly is no change.
+/// - An explicit executionName names exactly one run, so `OnChange` with it
+///   is refused (also on create; the other rules read `oldSelf`, so only
+///   updates run them).
 pub fn spec_rules() -> Value {
     let immutable = |field: &str| {
         json!({
@@ -44,21 +63,47 @@ pub fn spec_rules() -> Value {
             ),
         })
     };
+    let immutable_when_once = |field: &str| {
+        let mut rule = immutable(field);
+        rule["rule"] = json!(format!(
+            "!{OLD_RUNS_ONCE} || ({})",
+            rule["rule"].as_str().unwrap_or_default()
+        ));
+        rule
+    };
     json!([
         {
-            "rule": "self.flowName == oldSelf.flowName",
+            "rule": format!("!{OLD_RUNS_ONCE} || self.flowName == oldSelf.flowName"),
             "message": "spec.flowName is immutable: create a new FlowExecution to run another flow",
         },
         immutable("executionName"),
-        immutable("input"),
+        immutable_when_once("input"),
+        immutable_when_once("inputFrom"),
+        immutable_when_once("runKey"),
         immutable("mode"),
-        immutable("qualifier"),
+        immutable_when_once("qualifier"),
         immutable("region"),
+        {
+            "rule": format!("{NEW_RUNS_ONCE} == {OLD_RUNS_ONCE}"),
+            "message": "spec.runPolicy cannot change between Once and OnChange (it decides which runs the object stands for): create a new FlowExecution with the new policy",
+        },
+        {
+            "rule": "!(has(self.runPolicy) && self.runPolicy == 'OnChange' && has(self.executionName))",
+            "message": "spec.runPolicy OnChange cannot go with spec.executionName: an explicit name names exactly one run, and each new declaration needs a new execution name; remove spec.executionName (the operator then names each run) or use runPolicy Once",
+        },
         {
             "rule": "!has(oldSelf.stop) || !oldSelf.stop || (has(self.stop) && self.stop)",
             "message": "spec.stop cannot be set back to false: a stopped execution stays stopped; create a new FlowExecution to run again",
         },
     ])
+}
+
+/// Each `spec.inputFrom` entry reads exactly one object.
+pub fn input_field_source_rules() -> Value {
+    json!([{
+        "rule": "has(self.configMapKeyRef) != has(self.secretKeyRef)",
+        "message": "each spec.inputFrom entry needs exactly one of configMapKeyRef and secretKeyRef",
+    }])
 }
 
 /// Exactly one of `configMap` and `secret`.
@@ -85,9 +130,10 @@ pub const INPUT_DEPTH_POLICY_NAME: &str = "flowexecutions.fnf-operator.dev-input
 /// would need both `items` and `additionalProperties` at every level, 2^100
 /// nodes. The policy sees the object as plain JSON. CEL has no recursion, and
 /// nesting 100 macros is past its parser's depth limit, so each variable holds
-/// the objects and arrays one level further down than the previous one. Only
-/// CREATE is checked: the CRD makes the input immutable, and an object made
-/// before the policy must stay updatable (finalizers) and deletable.
+/// the objects and arrays one level further down than the previous one.
+/// CREATE is checked, and an UPDATE only when it changes the input (which
+/// `runPolicy: OnChange` allows): an object made before the policy must stay
+/// updatable (finalizers) and deletable.
 pub fn input_depth_policy() -> [Value; 2] {
     let mut variables = vec![json!({
         "name": "l1",
@@ -111,9 +157,13 @@ pub fn input_depth_policy() -> [Value; 2] {
             "matchConstraints": {"resourceRules": [{
                 "apiGroups": ["fnf-operator.dev"],
                 "apiVersions": ["*"],
-                "operations": ["CREATE"],
+                "operations": ["CREATE", "UPDATE"],
                 "resources": ["flowexecutions"],
             }]},
+            "matchConditions": [{
+                "name": "input-is-new",
+                "expression": "request.operation == 'CREATE' || (has(object.spec.input) && (!has(oldObject.spec.input) || object.spec.input != oldObject.spec.input))",
+            }],
             "variables": variables,
             "validations": [{
                 "expression": format!("size(variables.l{}) == 0", INPUT_MAX_DEPTH + 1),

@@ -1,10 +1,12 @@
 //! Argo CD's health check and Flux's kstatus agree with the conditions table on
 //! FlowExecutions the real operator wrote: Running, Succeeded, Failed, Stopped,
-//! a refused spec, and a new object the operator has not reached yet.
+//! a refused spec, and a new object the operator has not reached yet; and the
+//! apiserver admits edits by `spec.runPolicy` as documented.
 
 use std::time::Duration;
 
 use fnf_emulator::ExecutionMode;
+use fnf_operator::crd::FlowExecution;
 use fnf_testkit::e2e::*;
 use fnf_testkit::gitops::{argo_health, kstatus};
 
@@ -94,4 +96,120 @@ async fn gitops_health_matches_the_conditions_table_on_objects_the_operator_wrot
         ("Degraded".into(), "Failed".into())
     );
     operator.stop().await.unwrap();
+}
+
+/// The admission rules of `spec.runPolicy`, applied by the real apiserver
+/// (which also proves the CEL rules fit its cost limits).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_policy_admission_allows_edits_on_change_and_refuses_them_once() {
+    let env = Env::new("e2e-run-policy").await;
+    let refusal = |err: kube::Error| err.to_string();
+
+    // OnChange (the default): the declaration may be edited.
+    env.create(
+        "on-change",
+        serde_json::json!({"flowName": "quick", "input": {"greeting": "v1"}}),
+    )
+    .await;
+    for change in [
+        serde_json::json!({"input": {"greeting": "v2"}}),
+        serde_json::json!({"flowName": "long", "qualifier": "LATEST"}),
+        serde_json::json!({"runKey": "again"}),
+        serde_json::json!({"inputFrom": [{"field": "region", "configMapKeyRef": {"name": "settings", "key": "region"}}]}),
+        // Writing the default explicitly is no change of policy.
+        serde_json::json!({"runPolicy": "OnChange"}),
+    ] {
+        env.patch_spec("on-change", change.clone())
+            .await
+            .unwrap_or_else(|err| panic!("{change} refused: {err}"));
+    }
+    // What the execution is stays fixed, and so does the policy.
+    for (change, field) in [
+        (serde_json::json!({"mode": "Observe"}), "spec.mode"),
+        (serde_json::json!({"region": "cn-beijing"}), "spec.region"),
+        (serde_json::json!({"runPolicy": "Once"}), "spec.runPolicy"),
+    ] {
+        let err = refusal(env.patch_spec("on-change", change).await.unwrap_err());
+        assert!(err.contains(field), "{err}");
+    }
+
+    // Once: today's immutability, with today's messages.
+    env.create(
+        "once",
+        serde_json::json!({"flowName": "quick", "runPolicy": "Once", "input": {"a": 1}}),
+    )
+    .await;
+    for change in [
+        serde_json::json!({"flowName": "other"}),
+        serde_json::json!({"input": {"a": 2}}),
+        serde_json::json!({"qualifier": "v2"}),
+        serde_json::json!({"runKey": "again"}),
+        serde_json::json!({"runPolicy": "OnChange"}),
+    ] {
+        let key = change.as_object().unwrap().keys().next().unwrap().clone();
+        let err = refusal(env.patch_spec("once", change).await.unwrap_err());
+        assert!(err.contains(&format!("spec.{key}")), "{err}");
+        assert!(err.contains("create a new FlowExecution"), "{err}");
+    }
+    let err = refusal(
+        env.patch_spec("once", serde_json::json!({"input": {"a": 2}}))
+            .await
+            .unwrap_err(),
+    );
+    assert!(
+        err.contains("spec.input is immutable: create a new FlowExecution (a new name, or a new spec.executionName) to run again"),
+        "{err}"
+    );
+
+    // An explicit executionName: Once unless said otherwise, and never OnChange.
+    let ns = env.namespace.clone();
+    env.create(
+        "named",
+        serde_json::json!({"flowName": "quick", "executionName": format!("{ns}_named"), "input": {"a": 1}}),
+    )
+    .await;
+    let err = refusal(
+        env.patch_spec("named", serde_json::json!({"input": {"a": 2}}))
+            .await
+            .unwrap_err(),
+    );
+    assert!(err.contains("spec.input is immutable"), "{err}");
+    env.patch_spec("named", serde_json::json!({"runPolicy": "Once"}))
+        .await
+        .expect("the effective policy written out is no change");
+    let both: FlowExecution = serde_json::from_value(serde_json::json!({
+        "apiVersion": "fnf-operator.dev/v1alpha1", "kind": "FlowExecution",
+        "metadata": {"name": "both"},
+        "spec": {"flowName": "quick", "executionName": format!("{ns}_both"), "runPolicy": "OnChange"},
+    }))
+    .unwrap();
+    let err = refusal(
+        env.api
+            .create(&kube::api::PostParams::default(), &both)
+            .await
+            .unwrap_err(),
+    );
+    assert!(
+        err.contains("OnChange cannot go with spec.executionName")
+            && err.contains("names exactly one run"),
+        "{err}"
+    );
+
+    // Each inputFrom entry names exactly one source.
+    let neither: FlowExecution = serde_json::from_value(serde_json::json!({
+        "apiVersion": "fnf-operator.dev/v1alpha1", "kind": "FlowExecution",
+        "metadata": {"name": "neither"},
+        "spec": {"flowName": "quick", "inputFrom": [{"field": "x"}]},
+    }))
+    .unwrap();
+    let err = refusal(
+        env.api
+            .create(&kube::api::PostParams::default(), &neither)
+            .await
+            .unwrap_err(),
+    );
+    assert!(
+        err.contains("exactly one of configMapKeyRef and secretKeyRef"),
+        "{err}"
+    );
 }

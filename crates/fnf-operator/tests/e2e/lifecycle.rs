@@ -398,9 +398,10 @@ async fn the_apiserver_refuses_bad_specs_and_identity_changes_with_the_field_nam
         .expect_err("input must be an object");
     assert!(err.contains("spec.input"), "{err}");
 
+    // runPolicy Once: the declaration is immutable (OnChange lets it change).
     env.create(
         "fixed",
-        serde_json::json!({"flowName": "quick", "input": {"a": 1}}),
+        serde_json::json!({"flowName": "quick", "runPolicy": "Once", "input": {"a": 1}}),
     )
     .await;
     for change in [

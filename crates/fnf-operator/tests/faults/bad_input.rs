@@ -451,6 +451,38 @@ async fn admission_refuses_an_input_deeper_than_the_documented_limit() {
     )
     .await;
     assert!(at_limit.status.success(), "{at_limit:?}");
+    // runPolicy OnChange lets the input change: an update that deepens it is
+    // refused too, and one that leaves it alone (a label) is not checked.
+    let deepen = serde_json::json!({"spec": {"input": nested_input(limit + 1)}}).to_string();
+    let out = env
+        .cluster
+        .kubectl([
+            "patch",
+            "fe",
+            "at-limit",
+            "-n",
+            env.namespace.as_str(),
+            "--type",
+            "merge",
+            "-p",
+            deepen.as_str(),
+        ])
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains("spec.input"),
+        "{stderr}"
+    );
+    env.kubectl(&[
+        "label",
+        "fe",
+        "at-limit",
+        "-n",
+        env.namespace.as_str(),
+        "touched=yes",
+    ])
+    .await;
     // And an ordinary input passes the policy.
     env.create(
         "plain",

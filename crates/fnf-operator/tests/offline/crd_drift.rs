@@ -154,3 +154,22 @@ fn the_readme_lists_every_metric_under_the_name_it_is_served_as() {
         assert!(unknown.is_empty(), "documented but not served: {unknown:?}");
     }
 }
+
+/// A schema default for runPolicy would be written into every object, and
+/// `Once` for objects with an explicit executionName could no longer follow.
+#[test]
+fn run_policy_has_no_schema_default_and_run_history_is_capped() {
+    let crd = serde_json::to_value(fnf_operator::crd::crd()).unwrap();
+    let schema = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"];
+    let run_policy = &schema["spec"]["properties"]["runPolicy"];
+    assert_eq!(run_policy["enum"], serde_json::json!(["OnChange", "Once"]));
+    assert!(run_policy.get("default").is_none(), "{run_policy}");
+    assert_eq!(
+        schema["spec"]["properties"]["whileRunning"]["default"],
+        "Wait"
+    );
+    assert_eq!(
+        schema["status"]["properties"]["runs"]["maxItems"],
+        fnf_operator::crd::RUNS_MAX
+    );
+}

@@ -42,7 +42,7 @@ async fn main() -> ExitCode {
         }
         Err(err) => {
             eprintln!("error: {err}");
-            ExitCode::FAILURE
+            ExitCode::from(err.exit_code())
         }
     }
 }
