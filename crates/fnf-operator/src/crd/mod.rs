@@ -145,7 +145,7 @@ pub const POLICY_PATHS: [&str; 2] = [
 /// YAML as committed. serde-saphyr would fold a one-line string longer than
 /// 80 characters over several lines; CEL rules and messages read, diff and
 /// grep better whole. Multi-line descriptions stay literal blocks.
-fn committed_yaml<T: Serialize>(value: &T) -> Result<String, serde_saphyr::SerializeError> {
+fn committed_yaml<T: serde::Serialize>(value: &T) -> Result<String, serde_saphyr::SerializeError> {
     serde_saphyr::to_string_with_options(
         value,
         serde_saphyr::ser_options! { folded_wrap_chars: usize::MAX },
