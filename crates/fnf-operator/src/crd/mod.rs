@@ -18,6 +18,9 @@ use serde::{Deserialize, Serialize};
 
 pub const GROUP: &str = "fnf-operator.dev";
 pub const FINALIZER: &str = "fnf-operator.dev/stop-execution";
+/// The field manager of every write the operator makes (status, finalizer,
+/// `spec.outputTo` objects, its Lease).
+pub const FIELD_MANAGER: &str = "fnf-operator";
 
 /// Start an execution of `flowName`, or observe one started elsewhere, and mirror
 /// what the cloud says about it.
