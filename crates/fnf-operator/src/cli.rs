@@ -1,15 +1,35 @@
-//! Command-line and environment configuration of `fnf-operator run`, turned
-//! into the controller's settings. Bad values are refused here, at start-up,
-//! with the flag named.
+//! The `fnf-operator` command line (`run` and `call`), and the configuration
+//! of `run` from flags and environment, turned into the controller's
+//! settings. Bad values are refused here, at start-up, with the flag named.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::call::{CallArgs, SignatureArg};
 use crate::config::{LeaderElection, OperatorConfig, operator_quotas};
 use crate::decide::view::{DecideSettings, STATUS_OUTPUT_MAX_BYTES};
 use crate::metrics::Metrics;
 use crate::watch::key::PollStrategy;
-use fnf_client::{CredentialProvider, Endpoint, FnfError, Rate, SignatureVersion};
+use fnf_client::{CredentialProvider, Endpoint, FnfError, Rate};
+
+/// The `fnf-operator` command line.
+#[derive(Debug, clap::Parser)]
+#[command(
+    version,
+    about = "Runs Alibaba Cloud Serverless Workflow (fnf) executions from FlowExecution resources"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Run the controller (in a cluster, or against the kubeconfig's cluster).
+    Run(RunArgs),
+    /// Send one fnf action with the operator's credential chain and print the answer.
+    Call(CallArgs),
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum PollStrategyArg {
@@ -18,26 +38,6 @@ pub enum PollStrategyArg {
     /// DescribeExecution without wait every --poll-interval: the peer controllers'
     /// way, kept as a baseline for the benchmark.
     Interval,
-}
-
-/// `--signature` as clap reads it. [`SignatureVersion`] itself lives in the
-/// clap-free `fnf-client`, so the names and help of its values are here.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum SignatureArg {
-    /// HMAC-SHA1 RPC signature 1.0, what the official SDKs send by default.
-    #[default]
-    Rpc,
-    /// ACS3-HMAC-SHA256.
-    V3,
-}
-
-impl From<SignatureArg> for SignatureVersion {
-    fn from(arg: SignatureArg) -> Self {
-        match arg {
-            SignatureArg::Rpc => SignatureVersion::Rpc,
-            SignatureArg::V3 => SignatureVersion::V3,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -1,6 +1,7 @@
 //! What happens after an execution ended: read its failure detail, hand its
-//! Output on (and keep what the status holds of it bounded), and clean the
-//! object up when its TTL has passed, also after a final refusal. Pure.
+//! Output on to `spec.outputTo` (what the status holds of it is `output`'s),
+//! and clean the object up when its TTL has passed, also after a final
+//! refusal; and when a live one must be stopped. Pure.
 
 use std::time::Duration;
 

@@ -17,7 +17,9 @@
 //! each taken alone. None is held across an `.await`, none is taken while
 //! another is held, and a closure given to `CloudViews::update` (run under
 //! the tracker's lock) takes no lock and never blocks. Tasks are spawned and
-//! aborted under the tracker's lock, never awaited there.
+//! aborted under the tracker's lock, never awaited there. The one nesting:
+//! the planner reads the account's quota buckets (`fnf_client`'s registry,
+//! which takes no lock of ours) while holding its own lock.
 
 pub mod key;
 pub mod planner;
