@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::Parser;
 
 use super::BenchError;
-use fnf_operator::controller::PollStrategy;
+use fnf_operator::PollStrategy;
 
 /// The long-poll's wait, the API's maximum.
 pub const LONG_POLL_WAIT_SECS: u32 = 60;

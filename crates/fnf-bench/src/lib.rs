@@ -129,8 +129,9 @@ pub async fn run(args: BenchArgs, command: String) -> Result<Vec<ScenarioResult>
 
 fn document(results: &[ScenarioResult], ctx: &RunContext) -> String {
     let capacity = long_poll_capacity();
-    let slots = fnf_operator::controller::planner::slot_capacity(
-        capacity / f64::from(args::LONG_POLL_WAIT_SECS) * fnf_operator::cli::OPERATOR_QUOTA_SHARE,
+    let slots = fnf_operator::slot_capacity(
+        capacity / f64::from(args::LONG_POLL_WAIT_SECS)
+            * fnf_operator::config::OPERATOR_QUOTA_SHARE,
         args::LONG_POLL_WAIT_SECS,
         1.0,
     );

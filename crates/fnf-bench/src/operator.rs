@@ -79,7 +79,7 @@ impl OperatorProcess {
                 "RUST_LOG",
                 // The operator's own log level for a closer look at one run.
                 std::env::var(OPERATOR_LOG_ENV).unwrap_or_else(|_| {
-                    "warn,fnf_operator::controller=error,kube_client=off".into()
+                    "warn,fnf_operator::reconcile=error,fnf_operator::watch=error,fnf_operator::run=error,kube_client=off".into()
                 }),
             )
             .stdin(Stdio::null())

@@ -8,6 +8,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::backoff::{Backoff, Jitter};
 use super::credentials::CredentialProvider;
 use super::endpoint::Endpoint;
 use super::error::{FnfError, api_error_from_body};
@@ -65,12 +66,7 @@ impl RetryPolicy {
 
     /// A random delay in `[0, min(max_delay, base_delay * 2^(attempt-1))]`.
     pub fn backoff(&self, attempt: u32) -> Duration {
-        let exponent = attempt.saturating_sub(1).min(30);
-        let ceiling = self
-            .base_delay
-            .saturating_mul(1u32 << exponent)
-            .min(self.max_delay);
-        ceiling.mul_f64(rand::random::<f64>())
+        Backoff::new(self.base_delay, self.max_delay).delay(attempt.saturating_sub(1), Jitter::Full)
     }
 }
 

@@ -6,20 +6,24 @@
 #![doc = include_str!("../README.md")]
 
 pub mod actions;
+pub mod backoff;
 pub mod client;
 pub mod credentials;
 pub mod endpoint;
 pub mod error;
+pub mod error_code;
 pub mod model;
 pub mod quota;
 pub mod request;
 pub mod rrsa;
 pub mod sign;
 
+pub use backoff::{Backoff, Jitter};
 pub use client::{CallObserver, Client, ClientConfig, RetryPolicy, SignatureVersion};
 pub use credentials::{CredentialProvider, Credentials};
 pub use endpoint::Endpoint;
 pub use error::FnfError;
+pub use error_code::ErrorCode;
 pub use model::{
     Execution, ExecutionsPage, Flow, HistoryEvent, HistoryPage, ListExecutions, StartExecution,
 };

@@ -3,9 +3,28 @@
 //!
 //! Must never print credentials; it only returns what the cloud answered.
 
-use fnf_client::{Client, ClientConfig, CredentialProvider, Endpoint, FnfError};
+use fnf_client::{Client, ClientConfig, CredentialProvider, Endpoint, FnfError, SignatureVersion};
 
-use crate::cli::SignatureArg;
+/// `--signature` as clap reads it. [`SignatureVersion`] itself lives in the
+/// clap-free `fnf-client`, so the names and help of its values are here
+/// (`run --signature` reads it too).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum SignatureArg {
+    /// HMAC-SHA1 RPC signature 1.0, what the official SDKs send by default.
+    #[default]
+    Rpc,
+    /// ACS3-HMAC-SHA256.
+    V3,
+}
+
+impl From<SignatureArg> for SignatureVersion {
+    fn from(arg: SignatureArg) -> Self {
+        match arg {
+            SignatureArg::Rpc => SignatureVersion::Rpc,
+            SignatureArg::V3 => SignatureVersion::V3,
+        }
+    }
+}
 
 /// Arguments of `fnf-operator call`.
 #[derive(Debug, Clone, clap::Args)]

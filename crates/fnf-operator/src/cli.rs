@@ -1,17 +1,35 @@
-//! Command-line and environment configuration of `fnf-operator run`, turned
-//! into the controller's settings. Bad values are refused here, at start-up,
-//! with the flag named.
+//! The `fnf-operator` command line (`run` and `call`), and the configuration
+//! of `run` from flags and environment, turned into the controller's
+//! settings. Bad values are refused here, at start-up, with the flag named.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use crate::controller::{
-    CloudSettings, DecideSettings, LeaderElection, OperatorConfig, PollStrategy,
-};
-use fnf_client::{
-    CredentialProvider, Endpoint, FnfError, QuotaConfig, QuotaRegistry, Rate, RetryPolicy,
-    SignatureVersion, client::default_http_client,
-};
+use crate::call::{CallArgs, SignatureArg};
+use crate::config::{LeaderElection, OperatorConfig, operator_quotas};
+use crate::decide::view::{DecideSettings, STATUS_OUTPUT_MAX_BYTES};
+use crate::metrics::Metrics;
+use crate::watch::key::PollStrategy;
+use fnf_client::{CredentialProvider, Endpoint, FnfError, Rate};
+
+/// The `fnf-operator` command line.
+#[derive(Debug, clap::Parser)]
+#[command(
+    version,
+    about = "Runs Alibaba Cloud Serverless Workflow (fnf) executions from FlowExecution resources"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Run the controller (in a cluster, or against the kubeconfig's cluster).
+    Run(RunArgs),
+    /// Send one fnf action with the operator's credential chain and print the answer.
+    Call(CallArgs),
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum PollStrategyArg {
@@ -20,26 +38,6 @@ pub enum PollStrategyArg {
     /// DescribeExecution without wait every --poll-interval: the peer controllers'
     /// way, kept as a baseline for the benchmark.
     Interval,
-}
-
-/// `--signature` as clap reads it. [`SignatureVersion`] itself lives in the
-/// clap-free `fnf-client`, so the names and help of its values are here.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum SignatureArg {
-    /// HMAC-SHA1 RPC signature 1.0, what the official SDKs send by default.
-    #[default]
-    Rpc,
-    /// ACS3-HMAC-SHA256.
-    V3,
-}
-
-impl From<SignatureArg> for SignatureVersion {
-    fn from(arg: SignatureArg) -> Self {
-        match arg {
-            SignatureArg::Rpc => SignatureVersion::Rpc,
-            SignatureArg::V3 => SignatureVersion::V3,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -114,7 +112,7 @@ pub struct RunArgs {
     /// `kubectl fnf output` get it whole). At most 512 KiB keeps every object
     /// under etcd's 1.5 MiB.
     #[arg(long, env = "FNF_STATUS_OUTPUT_MAX_BYTES",
-          default_value_t = crate::controller::view::STATUS_OUTPUT_MAX_BYTES as u64,
+          default_value_t = STATUS_OUTPUT_MAX_BYTES as u64,
           value_parser = clap::value_parser!(u64).range(1024..=512 * 1024))]
     pub status_output_max_bytes: u64,
     /// Namespaces whose FlowExecutions may use execution names outside their
@@ -132,17 +130,6 @@ pub struct RunArgs {
     /// This replica's name in the Lease and in Events (default: the host name).
     #[arg(long, env = "POD_NAME")]
     pub instance: Option<String>,
-}
-
-/// The share of each documented quota the operator uses by default. Requests
-/// the operator spaces evenly can still reach the cloud bunched (network and
-/// scheduling jitter), and the cloud counts with its own clock: the rest is
-/// headroom so that the operator itself never draws a ResourceThrottled.
-pub const OPERATOR_QUOTA_SHARE: f64 = 0.9;
-
-/// The documented quotas with the operator's headroom.
-pub fn operator_quotas() -> QuotaConfig {
-    QuotaConfig::fnf_defaults().with_headroom(OPERATOR_QUOTA_SHARE)
 }
 
 /// `10s`, `500ms`, `2m` or plain seconds.
@@ -220,32 +207,22 @@ impl RunArgs {
                 None
             }
         };
-        let instance = self.instance.clone().unwrap_or_else(|| {
-            std::fs::read_to_string("/etc/hostname")
-                .map(|h| h.trim().to_string())
-                .unwrap_or_else(|_| format!("fnf-operator-{}", std::process::id()))
-        });
-        Ok(OperatorConfig {
-            namespaces: self
-                .namespaces
-                .iter()
-                .filter(|n| !n.is_empty())
-                .cloned()
-                .collect(),
-            concurrency: self.concurrency,
-            follow_steps: self.follow_steps,
-            poll: match self.poll_strategy {
+        let builder = OperatorConfig::builder(&self.region)
+            .namespaces(&self.namespaces)
+            .concurrency(self.concurrency)
+            .follow_steps(self.follow_steps)
+            .poll(match self.poll_strategy {
                 PollStrategyArg::LongPoll => PollStrategy::LongPoll {
                     wait_time_secs: self.wait_time_seconds,
                 },
                 PollStrategyArg::Interval => PollStrategy::Interval {
                     period: self.poll_interval,
                 },
-            },
-            decide: DecideSettings {
+            })
+            .decide(DecideSettings {
                 flow_missing_grace: Duration::from_secs(self.flow_missing_grace_seconds),
                 status_output_max_bytes: usize::try_from(self.status_output_max_bytes)
-                    .unwrap_or(crate::controller::view::STATUS_OUTPUT_MAX_BYTES),
+                    .unwrap_or(STATUS_OUTPUT_MAX_BYTES),
                 allow_foreign_execution_names: self
                     .allow_foreign_execution_names
                     .iter()
@@ -253,25 +230,22 @@ impl RunArgs {
                     .cloned()
                     .collect(),
                 ..DecideSettings::default()
-            },
-            cloud: CloudSettings {
-                default_region: self.region.clone(),
-                endpoint_override,
-                signature: self.signature.into(),
-                retry: RetryPolicy::default(),
-                quotas: QuotaRegistry::new(quotas),
-                http: default_http_client()?,
-                default_credentials,
-                observer: None,
-                secret_credentials: self.secret_credentials,
-            },
-            leader_election: self.leader_election.then(|| LeaderElection {
+            })
+            .endpoint_override(endpoint_override)
+            .signature(self.signature.into())
+            .quotas(quotas)
+            .default_credentials(default_credentials)
+            .secret_credentials(self.secret_credentials)
+            .leader_election(self.leader_election.then(|| LeaderElection {
                 lease_name: self.lease_name.clone(),
                 lease_namespace: self.lease_namespace.clone(),
                 lease_duration_secs: self.lease_duration_seconds,
-            }),
-            instance,
-        })
+            }));
+        match &self.instance {
+            Some(instance) => builder.instance(instance.clone()),
+            None => builder,
+        }
+        .build()
     }
 }
 
@@ -298,10 +272,10 @@ pub fn init_logging_with_default(format: LogFormat, default_filter: &str) {
 pub async fn run_operator(args: RunArgs) -> anyhow::Result<()> {
     let config = args.operator_config()?;
     let kube = kube::Client::try_default().await?;
-    let metrics = crate::controller::Metrics::new();
+    let metrics = Metrics::new();
     let server = tokio::spawn(metrics.clone().serve(args.metrics_addr));
     tracing::info!(metrics_addr = %args.metrics_addr, namespaces = ?config.namespaces, "fnf-operator starting");
-    let outcome = crate::controller::run(kube, config, metrics, shutdown_signal()).await;
+    let outcome = crate::run::run(kube, config, metrics, shutdown_signal()).await;
     server.abort();
     outcome?;
     tracing::info!("fnf-operator stopped");

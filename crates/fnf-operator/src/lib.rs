@@ -2,12 +2,36 @@
 //! Kubernetes `FlowExecution` resources and mirrors what the cloud says into
 //! their status. This crate is what the image builds.
 //!
-//! Layout is the architecture: `crd` (the resource types), `controller` (a pure
-//! decision plus a thin I/O layer), `cli` (the `run` command's flags and start-up)
-//! and `call` (the `call` command). The cloud client is the `fnf-client` crate,
-//! the only code that talks to the cloud.
+//! Layout is the architecture:
+//! - `crd`: the resource types, `FINALIZER`, `FIELD_MANAGER`, the CRD generator.
+//! - `decide`: the pure decision (no I/O, clock, tokio or Kubernetes API):
+//!   status, conditions, Events and the next step.
+//! - `reconcile`: the thin layer that carries a decision out (cloud calls,
+//!   status and finalizer writes, Events, deletion).
+//! - `watch`: what keeps the cloud's word current (tracker, polls, sweeps,
+//!   planner, history) and the watches that wake reconciles.
+//! - `config` (one builder for the CLI and the test kit), `run` (the
+//!   wiring: watches, leader Lease, shutdown), `metrics`, `cli` (`run`) and
+//!   `call` (`call`).
+//!
+//! Only what other crates use is public; the rest is private so the compiler
+//! reports dead code. The cloud client is the `fnf-client` crate, the only
+//! code that talks to the cloud.
 
 pub mod call;
 pub mod cli;
-pub mod controller;
+pub mod config;
 pub mod crd;
+mod decide;
+mod metrics;
+mod reconcile;
+mod run;
+mod watch;
+
+pub use config::{CloudSettings, LeaderElection, OperatorConfig, OperatorConfigBuilder};
+pub use decide::view::{DecideSettings, STATUS_OUTPUT_MAX_BYTES};
+pub use metrics::Metrics;
+pub use run::{RunError, run};
+pub use watch::key::PollStrategy;
+pub use watch::planner::slot_capacity;
+pub use watch::watched::Watched;

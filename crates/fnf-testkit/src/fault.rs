@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::sandbox::{self, OperatorTask, SANDBOX_ACCESS_KEY_ID, SANDBOX_ACCESS_KEY_SECRET};
 use fnf_emulator::{self as emulator, Account, Counters, EmulatorConfig, ExecutionMode};
-use fnf_operator::controller::OperatorConfig;
+use fnf_operator::OperatorConfig;
 use fnf_operator::crd::{Condition, FlowExecution};
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;

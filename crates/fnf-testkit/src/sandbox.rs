@@ -7,14 +7,9 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use fnf_client::{
-    CredentialProvider, Credentials, Endpoint, FnfError, QuotaRegistry, RetryPolicy,
-    SignatureVersion, client::default_http_client,
-};
+use fnf_client::{CredentialProvider, Credentials, Endpoint, FnfError};
 use fnf_emulator::{self as emulator, Account, EmulatorConfig, EmulatorError, RunningEmulator};
-use fnf_operator::controller::{
-    self, CloudSettings, DecideSettings, Metrics, OperatorConfig, PollStrategy, RunError,
-};
+use fnf_operator::{DecideSettings, Metrics, OperatorConfig, PollStrategy, RunError};
 
 /// The key pair the sandbox's emulator accepts and its operator uses.
 pub const SANDBOX_ACCESS_KEY_ID: &str = "LTAI5tSandboxKey01";
@@ -61,31 +56,20 @@ pub fn operator_config(
     namespaces: Vec<String>,
     wait_time_secs: u32,
 ) -> Result<OperatorConfig, FnfError> {
-    Ok(OperatorConfig {
-        namespaces,
-        concurrency: 16,
-        poll: PollStrategy::LongPoll { wait_time_secs },
-        follow_steps: true,
-        decide: DecideSettings {
+    OperatorConfig::builder("cn-hangzhou")
+        .namespaces(&namespaces)
+        .poll(PollStrategy::LongPoll { wait_time_secs })
+        .decide(DecideSettings {
             flow_missing_grace: Duration::from_secs(20),
             ..DecideSettings::default()
-        },
-        cloud: CloudSettings {
-            default_region: "cn-hangzhou".into(),
-            endpoint_override: Some(Endpoint::from_url(emulator_endpoint)?),
-            signature: SignatureVersion::Rpc,
-            retry: RetryPolicy::default(),
-            quotas: QuotaRegistry::new(fnf_operator::cli::operator_quotas()),
-            http: default_http_client()?,
-            default_credentials: Some(
-                CredentialProvider::static_credentials(sandbox_credentials()),
-            ),
-            observer: None,
-            secret_credentials: true,
-        },
-        leader_election: None,
-        instance: format!("sandbox-{}", std::process::id()),
-    })
+        })
+        .endpoint_override(Some(Endpoint::from_url(emulator_endpoint)?))
+        .default_credentials(Some(CredentialProvider::static_credentials(
+            sandbox_credentials(),
+        )))
+        .secret_credentials(true)
+        .instance(format!("sandbox-{}", std::process::id()))
+        .build()
 }
 
 /// The operator running in this process until stopped.
@@ -102,7 +86,7 @@ impl OperatorTask {
         let shutdown = async move {
             let _ = stopped.wait_for(|s| *s).await;
         };
-        let handle = tokio::spawn(controller::run(kube, config, metrics.clone(), shutdown));
+        let handle = tokio::spawn(fnf_operator::run(kube, config, metrics.clone(), shutdown));
         Self {
             stop,
             handle,

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use fnf_client::{Client, ClientConfig, CredentialProvider, Endpoint};
 use fnf_emulator::ExecutionMode;
-use fnf_operator::controller::view::STATUS_OUTPUT_MAX_BYTES;
+use fnf_operator::STATUS_OUTPUT_MAX_BYTES;
 use fnf_testkit::e2e::*;
 use fnf_testkit::sandbox::{SANDBOX_ACCESS_KEY_ID, SANDBOX_ACCESS_KEY_SECRET, sandbox_credentials};
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};

@@ -25,7 +25,7 @@ async fn main() -> anyhow::Result<()> {
     // reconciles are counted in the results instead); RUST_LOG overrides.
     fnf_operator::cli::init_logging_with_default(
         fnf_operator::cli::LogFormat::Text,
-        "warn,fnf_operator::controller=error,fnf_bench=info,kube_client=off",
+        "warn,fnf_operator::reconcile=error,fnf_operator::watch=error,fnf_operator::run=error,fnf_bench=info,kube_client=off",
     );
     let command = std::iter::once("cargo run --release --bin fnf-bench --".to_string())
         .chain(std::env::args().skip(1))

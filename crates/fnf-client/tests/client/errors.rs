@@ -142,7 +142,7 @@ async fn an_unreachable_endpoint_is_a_retryable_transport_error_without_secrets(
 
 /// The README's table of cloud codes, as (code, reason, retryable, throttling).
 fn readme_code_table() -> Vec<(String, String, bool, bool)> {
-    let readme = include_str!("../README.md");
+    let readme = include_str!("../../README.md");
     let cell = |text: &str| text.trim().trim_matches('`').to_string();
     let yes = |text: &str| text.trim().starts_with("yes");
     readme

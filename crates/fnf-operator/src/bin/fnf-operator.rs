@@ -1,26 +1,8 @@
 //! fnf-operator: `run` the controller, or `call` one fnf action by hand.
 
-use clap::{Parser, Subcommand};
-use fnf_operator::call::{CallArgs, run_call};
-use fnf_operator::cli::{LogFormat, RunArgs, init_logging, run_operator};
-
-#[derive(Parser)]
-#[command(
-    version,
-    about = "Runs Alibaba Cloud Serverless Workflow (fnf) executions from FlowExecution resources"
-)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Run the controller (in a cluster, or against the kubeconfig's cluster).
-    Run(RunArgs),
-    /// Send one fnf action with the operator's credential chain and print the answer.
-    Call(CallArgs),
-}
+use clap::Parser;
+use fnf_operator::call::run_call;
+use fnf_operator::cli::{Cli, Command, LogFormat, init_logging, run_operator};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

@@ -37,6 +37,9 @@ pub use status::{
 
 pub const GROUP: &str = "fnf-operator.dev";
 pub const FINALIZER: &str = "fnf-operator.dev/stop-execution";
+/// The field manager of every write the operator makes (status, finalizer,
+/// `spec.outputTo` objects, its Lease).
+pub const FIELD_MANAGER: &str = "fnf-operator";
 impl FlowExecution {
     /// The execution name this object stands for: the explicit one, else the
     /// deterministic default. An object whose status recorded the default as

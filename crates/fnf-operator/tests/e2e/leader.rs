@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use fnf_operator::controller::LeaderElection;
+use fnf_operator::LeaderElection;
 use fnf_testkit::e2e::*;
 use fnf_testkit::sandbox::{self, OperatorTask};
 use k8s_openapi::api::coordination::v1::Lease;

@@ -281,7 +281,7 @@ async fn kubectl_create(env: &Env, name: &str, spec: serde_json::Value) -> std::
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_object_nested_past_the_decoders_limit_does_not_stop_the_others() {
-    use fnf_operator::controller::watched::Watched;
+    use fnf_operator::Watched;
     let env = Env::new("deep").await;
     // The apiserver takes it (the admission policy is not installed here, as
     // in a cluster that had objects before it): serde_json's limit is 128.

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use fnf_operator::controller::Metrics;
+use fnf_operator::Metrics;
 
 #[test]
 fn committed_crds_match_the_rust_types() {

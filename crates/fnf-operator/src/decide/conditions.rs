@@ -1,0 +1,150 @@
+//! The one place that builds conditions: from where the execution stands to the
+//! condition set every consumer reads (`kubectl wait`, kstatus/Flux, Argo CD).
+//! Pure.
+
+use jiff::Timestamp;
+
+use crate::crd::{Condition, condition_type as ct};
+
+/// Where an execution stands, as far as conditions are concerned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Standing {
+    /// Not started yet, Starting, Running, or a status the operator does not know.
+    InProgress {
+        reason: String,
+        message: String,
+    },
+    Succeeded {
+        message: String,
+    },
+    /// Failed, TimedOut or Stopped: `reason` is the cloud's status.
+    Ended {
+        reason: String,
+        message: String,
+    },
+    /// The cloud (or the operator, before any call) refused the spec.
+    /// `final_` when it cannot recover without a new object.
+    Refused {
+        reason: String,
+        message: String,
+        final_: bool,
+    },
+}
+
+/// The reason of `CloudReachable=True` (a condition's, never an Event's).
+pub const REACHABLE: &str = "Reachable";
+
+/// `CloudReachable`: only cloud trouble changes it, and it changes nothing else.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reachability {
+    pub reachable: bool,
+    pub reason: String,
+    pub message: String,
+}
+
+struct Wanted {
+    type_: &'static str,
+    status: &'static str,
+    reason: String,
+    message: String,
+}
+
+fn wanted(standing: &Standing) -> Vec<Wanted> {
+    let w = |type_, status, reason: &str, message: &str| Wanted {
+        type_,
+        status,
+        reason: reason.to_string(),
+        message: message.to_string(),
+    };
+    match standing {
+        Standing::InProgress { reason, message } => vec![
+            w(ct::SUCCEEDED, "Unknown", reason, message),
+            w(ct::COMPLETED, "False", reason, message),
+            w(ct::READY, "False", reason, message),
+            w(ct::RECONCILING, "True", reason, message),
+        ],
+        Standing::Succeeded { message } => vec![
+            w(ct::SUCCEEDED, "True", "Succeeded", message),
+            w(ct::COMPLETED, "True", "Succeeded", message),
+            w(ct::READY, "True", "Succeeded", message),
+        ],
+        Standing::Ended { reason, message } => vec![
+            w(ct::SUCCEEDED, "False", reason, message),
+            w(ct::COMPLETED, "True", reason, message),
+            w(ct::READY, "False", reason, message),
+            w(ct::STALLED, "True", reason, message),
+        ],
+        Standing::Refused {
+            reason,
+            message,
+            final_,
+        } => vec![
+            w(ct::SUCCEEDED, "False", reason, message),
+            w(
+                ct::COMPLETED,
+                if *final_ { "True" } else { "False" },
+                reason,
+                message,
+            ),
+            w(ct::READY, "False", reason, message),
+            w(ct::STALLED, "True", reason, message),
+        ],
+    }
+}
+
+/// The full condition list for `standing`, keeping each old condition's
+/// `lastTransitionTime` unless its status changed, so a rewrite with the same
+/// meaning is not a change.
+pub fn build(
+    old: &[Condition],
+    standing: &Standing,
+    reachability: Option<&Reachability>,
+    generation: Option<i64>,
+    now: Timestamp,
+) -> Vec<Condition> {
+    let mut list = wanted(standing);
+    match reachability {
+        Some(r) => list.push(Wanted {
+            type_: ct::CLOUD_REACHABLE,
+            status: if r.reachable { "True" } else { "False" },
+            reason: r.reason.clone(),
+            message: r.message.clone(),
+        }),
+        None => {
+            if let Some(kept) = old.iter().find(|c| c.type_ == ct::CLOUD_REACHABLE) {
+                list.push(Wanted {
+                    type_: ct::CLOUD_REACHABLE,
+                    status: if kept.status == "True" {
+                        "True"
+                    } else {
+                        "False"
+                    },
+                    reason: kept.reason.clone(),
+                    message: kept.message.clone(),
+                });
+            }
+        }
+    }
+    list.into_iter()
+        .map(|w| {
+            let previous = old.iter().find(|c| c.type_ == w.type_);
+            let last_transition_time = match previous {
+                Some(p) if p.status == w.status => p.last_transition_time.clone(),
+                _ => kubernetes_time(now),
+            };
+            Condition {
+                type_: w.type_.to_string(),
+                status: w.status.to_string(),
+                reason: w.reason,
+                message: w.message,
+                last_transition_time,
+                observed_generation: generation,
+            }
+        })
+        .collect()
+}
+
+/// Kubernetes' wire format for times: RFC 3339 in UTC, whole seconds.
+pub fn kubernetes_time(t: Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}

@@ -1,0 +1,388 @@
+//! Wiring: watches FlowExecutions (all namespaces or a list), feeds the
+//! tracker's wake-ups back into the controller, holds the leader Lease, and
+//! shuts down cleanly (releasing the Lease) when asked.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use kube::runtime::controller::{Action, Config as ControllerConfig, Controller};
+use kube::runtime::reflector::{self, ObjectRef};
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Api, Resource};
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::UnboundedReceiverStream;
+
+use crate::config::OperatorConfig;
+use crate::crd::{FIELD_MANAGER, FlowExecution};
+use crate::metrics::Metrics;
+use crate::reconcile::context::Context;
+use crate::reconcile::error::ReconcileError;
+use crate::reconcile::{reconcile, unreadable};
+use crate::watch::key::{PollStrategy, TrackKey};
+use crate::watch::readiness::WatchHealth;
+use crate::watch::secrets;
+use crate::watch::tracker::Tracker;
+use crate::watch::watched::Watched;
+use fnf_client::{Backoff, Jitter};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("leader election: {0}")]
+    Lease(#[from] kube_lease_manager::LeaseManagerError),
+    #[error("lost the leader Lease; exiting so that only one replica acts")]
+    LostLease,
+}
+
+impl RunError {
+    pub fn reason(&self) -> &'static str {
+        match self {
+            RunError::Lease(_) => "LeaseError",
+            RunError::LostLease => "LostLease",
+        }
+    }
+}
+
+const HOUSEKEEPING_PERIOD: Duration = Duration::from_secs(5);
+/// After a failed reconcile: doubling from a second, at most five minutes.
+const ERROR_BACKOFF: Backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(300));
+/// After SIGTERM, how long in-flight reconciles may take before the operator
+/// exits anyway: within the pod's grace period (30 s by default), with room
+/// for releasing the Lease.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Runs until `shutdown` resolves (or the Lease is lost).
+pub async fn run(
+    kube: kube::Client,
+    config: OperatorConfig,
+    metrics: Metrics,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), RunError> {
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    });
+
+    // Ready means able to serve, not leading: a replica waiting for the Lease must
+    // still count as ready, or a rolling update would wait on it forever.
+    metrics.set_ready(true);
+    let lease = match &config.leader_election {
+        Some(le) => {
+            let manager =
+                kube_lease_manager::LeaseManagerBuilder::new(kube.clone(), &le.lease_name)
+                    .with_namespace(&le.lease_namespace)
+                    .with_identity(&config.instance)
+                    .with_duration(le.lease_duration_secs)
+                    .with_grace(le.lease_duration_secs.div_ceil(3).max(1))
+                    .with_field_manager(FIELD_MANAGER)
+                    .build()
+                    .await?;
+            let (mut leader, task) = manager.watch().await;
+            tracing::info!(lease = %le.lease_name, identity = %config.instance, "waiting to become leader");
+            let mut stop = stop_rx.clone();
+            loop {
+                if *leader.borrow_and_update() {
+                    break;
+                }
+                tokio::select! {
+                    changed = leader.changed() => if changed.is_err() { return Err(RunError::LostLease) },
+                    _ = stop.changed() => { drop(leader); let _ = task.await; return Ok(()) }
+                }
+            }
+            tracing::info!(identity = %config.instance, "became leader");
+            metrics.set_leader(true);
+            Some((leader, task))
+        }
+        None => {
+            metrics.set_leader(true);
+            None
+        }
+    };
+
+    let controllers = controllers(kube, config, metrics.clone(), stop_rx.clone());
+    let result = match lease {
+        Some((mut leader, task)) => {
+            let outcome = tokio::select! {
+                _ = controllers => Ok(()),
+                _ = async { while leader.changed().await.is_ok() { if !*leader.borrow() { break } } } => Err(RunError::LostLease),
+            };
+            drop(leader);
+            // Dropping the receiver makes the manager release the Lease.
+            let _ = task.await;
+            outcome
+        }
+        None => {
+            controllers.await;
+            Ok(())
+        }
+    };
+    metrics.set_leader(false);
+    metrics.set_ready(false);
+    result
+}
+
+async fn controllers(
+    kube: kube::Client,
+    config: OperatorConfig,
+    metrics: Metrics,
+    stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let (tracker, woken) = Tracker::new(metrics.clone());
+    let mut config = config;
+    config.cloud.observer = Some(metrics.call_observer());
+    let ctx = Arc::new(Context::new(kube.clone(), &config, tracker, metrics));
+
+    // Each object is decoded on its own (see `watched`): one that cannot be
+    // read is reported on itself instead of failing the list of all the others.
+    let apis: Vec<(Option<String>, Api<Watched>)> = if config.namespaces.is_empty() {
+        vec![(None, Api::all(kube.clone()))]
+    } else {
+        config
+            .namespaces
+            .iter()
+            .map(|ns| (Some(ns.clone()), Api::namespaced(kube.clone(), ns)))
+            .collect()
+    };
+    // One wake-up stream per controller: route each by namespace.
+    let mut routes: HashMap<Option<String>, mpsc::UnboundedSender<ObjectRef<Watched>>> =
+        HashMap::new();
+    let mut runs = Vec::new();
+    let mut stores = Vec::new();
+    for (ns, api) in apis {
+        let (tx, rx) = mpsc::unbounded_channel();
+        routes.insert(ns, tx);
+        let mut stop = stop.clone();
+        // The cache keeps every FlowExecution; managedFields are most of an
+        // object's bytes and nothing here reads them (`Watched` never decodes them).
+        let (reader, writer) = reflector::store();
+        let mut health = WatchHealth::new(&ctx.metrics);
+        let objects = watcher(api, watcher::Config::default().any_semantic())
+            .default_backoff()
+            .inspect(move |event| match event {
+                Ok(watcher::Event::InitDone) => health.listed(),
+                Err(watcher::Error::InitialListFailed(_)) => health.list_failed(),
+                _ => {}
+            })
+            .reflect(writer)
+            .applied_objects();
+        stores.push(reader.clone());
+        let controller = Controller::for_stream(objects, reader)
+            .with_config(ControllerConfig::default().concurrency(config.concurrency))
+            .reconcile_on(UnboundedReceiverStream::new(rx))
+            .graceful_shutdown_on(async move {
+                let _ = stop.wait_for(|s| *s).await;
+            })
+            .run(reconcile_measured, error_policy, ctx.clone())
+            .for_each({
+                let metrics = ctx.metrics.clone();
+                move |result| {
+                    use kube::runtime::controller::Error;
+                    match &result {
+                        // Counted by reconcile_measured.
+                        Ok(_) | Err(Error::ReconcilerFailed(..)) => {}
+                        // A wake-up or requeue for an object deleted meanwhile:
+                        // the normal end of every deletion, not a problem.
+                        Err(err @ Error::ObjectNotFound(..)) => {
+                            tracing::debug!(error = %err, "wake-up for a deleted object");
+                        }
+                        // Watch and queue errors (e.g. RBAC denying a watch).
+                        Err(err) => {
+                            tracing::warn!(error = %err, "controller stream error");
+                            metrics.controller_error();
+                        }
+                    }
+                    futures::future::ready(())
+                }
+            });
+        runs.push(controller);
+    }
+    tokio::spawn(route_wakeups(woken, routes));
+    // Only where Secrets may be used (the chart then grants reading them).
+    let secret_watch = config.cloud.secret_credentials.then(|| {
+        tokio::spawn(secrets::wake_on_change(
+            kube.clone(),
+            config.namespaces.clone(),
+            stores.clone(),
+            ctx.tracker.clone(),
+            ctx.metrics.clone(),
+        ))
+    });
+    let gauge_ctx = ctx.clone();
+    let gauge = tokio::spawn(async move {
+        // Keys enter the tracker only through reconciles, which read the
+        // cache: a tracked key missing from every cache was deleted.
+        loop {
+            tokio::time::sleep(HOUSEKEEPING_PERIOD).await;
+            // An object deleted without our finalizer (Orphan, Observe, or one
+            // still waiting to start) is never reconciled again: forget it here.
+            let mut kept = gauge_ctx.tracker.keys();
+            kept.extend(gauge_ctx.start_gate.waiting());
+            for key in kept {
+                if !alive_in(&stores, &key) {
+                    gauge_ctx.forget(&key);
+                }
+            }
+            let (held, swept) = gauge_ctx.tracker.plan_counts();
+            let polls = match gauge_ctx.poll {
+                PollStrategy::LongPoll { .. } => held,
+                PollStrategy::Interval { .. } => gauge_ctx.tracker.polls_in_flight(),
+            };
+            let gauge = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+            gauge_ctx.metrics.long_polls_in_flight.set(gauge(polls));
+            gauge_ctx.metrics.swept_executions.set(gauge(swept));
+            gauge_ctx
+                .metrics
+                .starts_waiting
+                .set(gauge(gauge_ctx.start_gate.waiting_count()));
+            gauge_ctx
+                .metrics
+                .set_step_data_age(gauge_ctx.tracker.oldest_step_data());
+            let mut phases = std::collections::BTreeMap::<String, i64>::new();
+            for store in &stores {
+                for fe in store.state() {
+                    let phase = fe
+                        .status()
+                        .and_then(|s| s.phase.clone())
+                        .unwrap_or_else(|| crate::crd::phase::PENDING.to_string());
+                    *phases.entry(phase).or_default() += 1;
+                }
+            }
+            gauge_ctx.metrics.set_executions(&phases);
+        }
+    });
+    let mut stopping = stop.clone();
+    tokio::select! {
+        _ = futures::future::join_all(runs) => {}
+        _ = async {
+            if stopping.wait_for(|s| *s).await.is_err() {
+                // No one can ask for a stop any more: only the controllers end this.
+                std::future::pending::<()>().await;
+            }
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } => tracing::warn!(grace_secs = SHUTDOWN_GRACE.as_secs(), "reconciles still running at shutdown; exiting anyway"),
+    }
+    gauge.abort();
+    if let Some(watch) = secret_watch {
+        watch.abort();
+    }
+    ctx.tracker.abort_all();
+}
+
+/// Whether the object of `key` (this very instance: same uid) is in a cache.
+fn alive_in(stores: &[reflector::Store<Watched>], key: &TrackKey) -> bool {
+    let object = ObjectRef::<Watched>::new(&key.name).within(&key.namespace);
+    stores.iter().any(|store| {
+        store
+            .get(&object)
+            .is_some_and(|fe| fe.meta().uid.as_deref() == Some(key.uid.as_str()))
+    })
+}
+
+async fn route_wakeups(
+    mut woken: mpsc::UnboundedReceiver<ObjectRef<FlowExecution>>,
+    routes: HashMap<Option<String>, mpsc::UnboundedSender<ObjectRef<Watched>>>,
+) {
+    while let Some(obj) = woken.recv().await {
+        let route = routes.get(&None).or_else(|| routes.get(&obj.namespace));
+        if let Some(tx) = route {
+            let mut watched = ObjectRef::<Watched>::new(&obj.name);
+            watched.namespace = obj.namespace;
+            let _ = tx.send(watched);
+        }
+    }
+}
+
+async fn reconcile_measured(
+    watched: Arc<Watched>,
+    ctx: Arc<Context>,
+) -> Result<Action, ReconcileError> {
+    ctx.metrics.reconciled();
+    let uid = watched.meta().uid.clone().unwrap_or_default();
+    let result = match &watched.object {
+        Ok(fe) => reconcile(fe.clone(), ctx.clone()).await,
+        Err(object) => unreadable::report(&watched, object, &ctx).await,
+    };
+    let result = match result {
+        // Deleted while being reconciled: a normal end, not a failure.
+        Err(err) if deleted_meanwhile(&err, &watched) => {
+            tracing::debug!(
+                namespace = watched.meta().namespace.as_deref().unwrap_or_default(),
+                name = watched.meta().name.as_deref().unwrap_or_default(),
+                "the object was deleted during its reconcile"
+            );
+            Ok(Action::await_change())
+        }
+        other => other,
+    };
+    match &result {
+        Ok(_) => ctx.failures.clear(&uid),
+        Err(err) => ctx.metrics.reconcile_failed(err.reason()),
+    }
+    result
+}
+
+/// Whether `err` is the apiserver saying this very object no longer exists
+/// (not, say, a missing resource type, which is a real problem).
+fn deleted_meanwhile(err: &ReconcileError, watched: &Watched) -> bool {
+    let ReconcileError::Kube(kube::Error::Api(status)) = err else {
+        return false;
+    };
+    status.code == 404
+        && status.details.as_ref().is_some_and(|d| {
+            Some(d.name.as_str()) == watched.meta().name.as_deref()
+                && d.group == Watched::group(&())
+        })
+}
+
+/// Per-object capped exponential back-off: the controller's scheduler keeps one
+/// pending requeue per object, so failures never loop hot.
+fn error_policy(fe: Arc<Watched>, err: &ReconcileError, ctx: Arc<Context>) -> Action {
+    let attempts = ctx
+        .failures
+        .record(fe.meta().uid.as_deref().unwrap_or_default());
+    let jittered = ERROR_BACKOFF.delay(attempts, Jitter::Half);
+    tracing::warn!(
+        namespace = fe.meta().namespace.as_deref().unwrap_or_default(),
+        name = fe.meta().name.as_deref().unwrap_or_default(),
+        reason = err.reason(), error = %err, retry_in_ms = jittered.as_millis() as u64,
+        "reconcile failed"
+    );
+    Action::requeue(jittered)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// The apiserver's answer for a missing custom resource.
+    fn not_found(group: &str, name: &str) -> ReconcileError {
+        let status: kube::core::Status = serde_json::from_value(serde_json::json!({
+            "status": "Failure", "code": 404, "reason": "NotFound",
+            "message": format!("flowexecutions.{group} \"{name}\" not found"),
+            "details": {"name": name, "group": group, "kind": "flowexecutions"},
+        }))
+        .unwrap();
+        ReconcileError::Kube(kube::Error::Api(Box::new(status)))
+    }
+
+    #[test]
+    fn only_this_objects_own_404_counts_as_deleted_meanwhile() {
+        let watched = Watched::decode(
+            r#"{"metadata":{"name":"run","namespace":"ns"},"spec":{"flowName":"f"}}"#,
+        );
+        assert!(deleted_meanwhile(
+            &not_found("fnf-operator.dev", "run"),
+            &watched
+        ));
+        assert!(!deleted_meanwhile(
+            &not_found("fnf-operator.dev", "other"),
+            &watched
+        ));
+        assert!(!deleted_meanwhile(&not_found("", "run"), &watched));
+        assert!(!deleted_meanwhile(&ReconcileError::NotNamespaced, &watched));
+    }
+}

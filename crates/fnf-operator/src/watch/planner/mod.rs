@@ -1,0 +1,405 @@
+//! The poll planner. An account's DescribeExecution quota sustains about
+//! `rate × WaitTimeSeconds` long-polls at once (≈ 256 with the default quota
+//! and headroom). Those *slots* go to the executions most likely to end soon,
+//! the oldest; every other live execution of the account is *swept*: `sweep`
+//! reads ListExecutions pages (100 executions per call) within the
+//! ListExecutions quota (slotted ones too while their long-polls queue for
+//! tokens). A slot freed by an ending goes to the oldest swept
+//! execution. When the cloud throttles anyway (someone else shares the
+//! account), the slots shrink, and grow back once it stops.
+//!
+//! Locks here are never held across an `.await`, and never taken while the
+//! tracker's lock is held (nor the other way round).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::{Notify, oneshot};
+use tokio::task::AbortHandle;
+use tokio::time::Instant;
+
+mod budget;
+
+pub use budget::slot_capacity;
+use budget::{Budget, GRANT_HORIZON, Throttling};
+
+use super::key::{Member, PollTarget, TrackKey};
+use super::sweep::{self, Roster};
+use super::views::CloudViews;
+use fnf_client::Client;
+
+const DESCRIBE: &str = "DescribeExecution";
+enum Role {
+    /// `issued`: its first long-poll has been sent for (it holds a token or
+    /// waits for one).
+    Holder {
+        issued: bool,
+    },
+    Waiting(Option<oneshot::Sender<()>>),
+}
+
+struct MemberState {
+    member: Member,
+    /// Oldest first: (started, ms since the epoch; arrival).
+    order: (i64, u64),
+    role: Role,
+}
+
+struct Account {
+    members: HashMap<TrackKey, MemberState>,
+    waiting: BTreeMap<(i64, u64), TrackKey>,
+    holders: usize,
+    /// Holders granted a slot that have not yet sent their first long-poll.
+    unissued: usize,
+    /// How this account's members are asked (for grants between joins).
+    asker: Option<(Client, u32)>,
+    throttling: Throttling,
+    sweeper: Option<AbortHandle>,
+    news: Arc<Notify>,
+}
+
+impl Account {
+    fn new() -> Self {
+        Self {
+            members: HashMap::new(),
+            waiting: BTreeMap::new(),
+            holders: 0,
+            unissued: 0,
+            asker: None,
+            throttling: Throttling::new(Instant::now()),
+            sweeper: None,
+            news: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Takes a member out of the counts.
+    fn remove(&mut self, key: &TrackKey) {
+        if let Some(state) = self.members.remove(key) {
+            match state.role {
+                Role::Holder { issued } => {
+                    self.holders -= 1;
+                    if !issued {
+                        self.unissued -= 1;
+                    }
+                }
+                Role::Waiting(_) => {
+                    self.waiting.remove(&state.order);
+                }
+            }
+        }
+    }
+
+    /// Grants free slots to the oldest waiting members, no faster than the
+    /// bucket can send their first long-polls: a slot granted before its call
+    /// can go covers nothing, and its abandoned wait would book the bucket.
+    fn fill(&mut self, budget: Budget) {
+        while self.holders < budget.slots && (self.unissued as u64) < budget.tokens {
+            let Some((_, key)) = self.waiting.pop_first() else {
+                return;
+            };
+            if let Some(state) = self.members.get_mut(&key)
+                && let Role::Waiting(grant) = &mut state.role
+            {
+                if let Some(grant) = grant.take() {
+                    // A member whose task already ended leaves through `Drop`.
+                    let _ = grant.send(());
+                }
+                state.role = Role::Holder { issued: false };
+                state.member.holds_slot = true;
+                self.holders += 1;
+                self.unissued += 1;
+            }
+        }
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    accounts: Mutex<HashMap<String, Account>>,
+    arrivals: std::sync::atomic::AtomicU64,
+}
+
+/// Shared by every poll task of the operator; cheap to clone.
+#[derive(Clone, Default)]
+pub struct Planner {
+    inner: Arc<Inner>,
+}
+
+impl Planner {
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, Account>> {
+        // A poisoned lock only means a task panicked mid-update; the counts are
+        // rebuilt as members leave.
+        self.inner
+            .accounts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn budget(account_id: &str, account: &mut Account, client: &Client, wait: u32) -> Budget {
+        let quotas = &client.config().quotas;
+        let Some(rate) = quotas.config().rate_for(DESCRIBE) else {
+            return Budget {
+                slots: usize::MAX,
+                tokens: u64::MAX,
+            };
+        };
+        account.throttling = account
+            .throttling
+            .observe(quotas.penalties(account_id, DESCRIBE), Instant::now());
+        Budget {
+            slots: slot_capacity(rate.per_second, wait, account.throttling.factor),
+            tokens: quotas.available(account_id, DESCRIBE, GRANT_HORIZON),
+        }
+    }
+
+    /// Grants what the account's budget allows now (the sweeper calls this
+    /// between pages, so slots follow the bucket's refill).
+    pub fn refill(&self, account_id: &str) {
+        let mut accounts = self.lock();
+        let Some(account) = accounts.get_mut(account_id) else {
+            return;
+        };
+        if account.waiting.is_empty() {
+            return;
+        }
+        if let Some((client, wait)) = account.asker.clone() {
+            let budget = Self::budget(account_id, account, &client, wait);
+            account.fill(budget);
+        }
+    }
+
+    /// Enters `key` into its account's plan: a slot if one is free, otherwise
+    /// the sweep. Leaving is dropping the returned membership.
+    pub fn join<V: CloudViews>(
+        &self,
+        tracker: &V,
+        key: &TrackKey,
+        target: &PollTarget,
+        wait: u32,
+    ) -> Membership {
+        let started = tracker
+            .execution_read(key)
+            .and_then(|read| read.started_time)
+            .as_deref()
+            .and_then(fnf_client::model::parse_cloud_time)
+            .or(target.recorded_start);
+        let account_id = target.client.credential_provider().account_id();
+        let arrival = self
+            .inner
+            .arrivals
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let order = (started.map_or(i64::MAX, |t| t.as_millisecond()), arrival);
+        let (grant, granted) = oneshot::channel();
+        let mut accounts = self.lock();
+        let account = accounts
+            .entry(account_id.clone())
+            .or_insert_with(Account::new);
+        // A poll restarted for the same object (after a stop) may join before
+        // the old task's membership is dropped: the new one replaces it.
+        account.remove(key);
+        let member = Member {
+            key: key.clone(),
+            client: target.client.clone(),
+            flow_name: target.flow_name.clone(),
+            execution_name: target.execution_name.clone(),
+            holds_slot: false,
+        };
+        account.members.insert(
+            key.clone(),
+            MemberState {
+                member,
+                order,
+                role: Role::Waiting(Some(grant)),
+            },
+        );
+        account.waiting.insert(order, key.clone());
+        account.asker = Some((target.client.clone(), wait));
+        let budget = Self::budget(&account_id, account, &target.client, wait);
+        account.fill(budget);
+        if account
+            .sweeper
+            .as_ref()
+            .is_none_or(AbortHandle::is_finished)
+        {
+            let task = tokio::spawn(sweep::run(
+                tracker.clone(),
+                self.clone(),
+                account_id.clone(),
+                account.news.clone(),
+            ));
+            account.sweeper = Some(task.abort_handle());
+        }
+        account.news.notify_one();
+        Membership {
+            planner: self.clone(),
+            account_id,
+            key: key.clone(),
+            client: target.client.clone(),
+            wait,
+            arrival,
+            granted: Some(granted),
+        }
+    }
+
+    /// The account's members as they stand now (for one sweep round).
+    pub fn members(&self, account_id: &str) -> Vec<Member> {
+        self.lock()
+            .get(account_id)
+            .map(|account| {
+                account
+                    .members
+                    .values()
+                    .map(|state| state.member.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Long-polls in flight and executions swept, over all accounts.
+    pub fn counts(&self) -> (usize, usize) {
+        self.lock().values().fold((0, 0), |(held, swept), account| {
+            (
+                held + account.holders,
+                swept + account.members.len() - account.holders,
+            )
+        })
+    }
+
+    /// Ends every sweeper (the controller is stopping).
+    pub fn abort_all(&self) {
+        for account in self.lock().values_mut() {
+            if let Some(task) = account.sweeper.take() {
+                task.abort();
+            }
+        }
+    }
+
+    fn leave(&self, membership: &Membership) {
+        let Membership {
+            account_id,
+            key,
+            client,
+            wait,
+            arrival,
+            ..
+        } = membership;
+        let mut accounts = self.lock();
+        let Some(account) = accounts.get_mut(account_id) else {
+            return;
+        };
+        // A replaced membership leaves nothing: its successor holds the place.
+        if account
+            .members
+            .get(key)
+            .is_none_or(|s| s.order.1 != *arrival)
+        {
+            return;
+        }
+        account.remove(key);
+        let (client, wait) = (client, *wait);
+        let budget = Self::budget(account_id, account, client, wait);
+        account.fill(budget);
+        if account.members.is_empty() {
+            if let Some(task) = account.sweeper.take() {
+                task.abort();
+            }
+            accounts.remove(account_id);
+        }
+    }
+}
+
+impl Roster for Planner {
+    fn refill(&self, account_id: &str) {
+        Planner::refill(self, account_id);
+    }
+
+    fn members(&self, account_id: &str) -> Vec<Member> {
+        Planner::members(self, account_id)
+    }
+}
+
+/// A poll task's place in the plan; dropping it frees the slot or leaves the sweep.
+pub struct Membership {
+    planner: Planner,
+    account_id: String,
+    key: TrackKey,
+    client: Client,
+    wait: u32,
+    /// Tells this membership from a later one of the same object.
+    arrival: u64,
+    granted: Option<oneshot::Receiver<()>>,
+}
+
+impl Membership {
+    /// Returns once this execution holds a long-poll slot; until then it is swept.
+    pub async fn slot(&mut self) {
+        if let Some(granted) = self.granted.take() {
+            // A dropped sender means the member was granted and re-queued
+            // elsewhere; `keep_slot` sorts that out.
+            let _ = granted.await;
+        }
+    }
+
+    /// Whether this holder may long-poll again; gives the slot back (and
+    /// rejoins the sweep) when throttling has shrunk the capacity below the
+    /// number of holders.
+    pub fn keep_slot(&mut self) -> bool {
+        let mut accounts = self.planner.lock();
+        let Some(account) = accounts.get_mut(&self.account_id) else {
+            return true;
+        };
+        let budget = Planner::budget(&self.account_id, account, &self.client, self.wait);
+        let over = account.holders > budget.slots;
+        let Some(state) = account
+            .members
+            .get_mut(&self.key)
+            .filter(|s| s.order.1 == self.arrival)
+        else {
+            // Replaced: this task is being ended.
+            return true;
+        };
+        match &mut state.role {
+            Role::Holder { issued } if over => {
+                if !*issued {
+                    account.unissued -= 1;
+                }
+                let (grant, granted) = oneshot::channel();
+                state.role = Role::Waiting(Some(grant));
+                state.member.holds_slot = false;
+                let order = state.order;
+                account.holders -= 1;
+                account.waiting.insert(order, self.key.clone());
+                account.news.notify_one();
+                self.granted = Some(granted);
+                false
+            }
+            Role::Holder { issued } => {
+                if !*issued {
+                    *issued = true;
+                    account.unissued -= 1;
+                }
+                // Capacity regained after throttling goes to those waiting.
+                account.fill(budget);
+                true
+            }
+            Role::Waiting(grant) => {
+                // Still queued: make sure there is a grant to wait for.
+                if self.granted.is_none() {
+                    let (sender, granted) = oneshot::channel();
+                    *grant = Some(sender);
+                    self.granted = Some(granted);
+                }
+                false
+            }
+        }
+    }
+}
+
+impl Drop for Membership {
+    fn drop(&mut self) {
+        self.planner.leave(self);
+    }
+}
+
+#[cfg(test)]
+mod tests;

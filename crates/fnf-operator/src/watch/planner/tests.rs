@@ -1,0 +1,106 @@
+use std::time::Duration;
+
+use jiff::Timestamp;
+
+use super::*;
+use crate::metrics::Metrics;
+use crate::watch::key::PollStrategy;
+use crate::watch::tracker::Tracker;
+use fnf_client::{
+    ClientConfig, CredentialProvider, Credentials, Endpoint, QuotaConfig, QuotaRegistry, Rate,
+};
+
+fn target(quotas: &QuotaRegistry, name: &str) -> PollTarget {
+    fnf_client::install_crypto_provider();
+    let endpoint = Endpoint::from_url("http://127.0.0.1:9").unwrap();
+    let mut config = ClientConfig::with_http(endpoint, reqwest::Client::new());
+    config.quotas = quotas.clone();
+    let credentials = CredentialProvider::static_credentials(Credentials {
+        access_key_id: "acct".into(),
+        access_key_secret: "secret".into(),
+        security_token: None,
+    });
+    PollTarget {
+        client: Client::new(config, credentials),
+        flow_name: "flow".into(),
+        execution_name: name.into(),
+        strategy: PollStrategy::LongPoll { wait_time_secs: 1 },
+        recorded_start: Some(Timestamp::from_second(1_000 + name.len() as i64).unwrap()),
+    }
+}
+
+fn key(name: &str) -> TrackKey {
+    TrackKey {
+        namespace: "ns".into(),
+        name: name.into(),
+        uid: name.into(),
+    }
+}
+
+#[tokio::test]
+async fn slots_go_oldest_first_and_shrink_when_the_cloud_throttles() {
+    // 5/s held 1 s: floor(5 × 0.95) = 4 slots; a new bucket can send 6 calls
+    // within the grant horizon.
+    let quotas =
+        QuotaRegistry::new(QuotaConfig::unlimited().with_action(DESCRIBE, Rate::new(10, 5.0)));
+    let (tracker, _woken) = Tracker::new(Metrics::default());
+    let planner = Planner::default();
+    // Longer names started later (see `target`).
+    let names = ["a", "bb", "ccc", "dddd", "eeeee", "ffffff"];
+    let mut members: Vec<Membership> = names
+        .iter()
+        .map(|n| planner.join(&tracker, &key(n), &target(&quotas, n), 1))
+        .collect();
+    assert_eq!(planner.counts(), (4, 2));
+    for held in &mut members[..4] {
+        tokio::time::timeout(Duration::from_secs(1), held.slot())
+            .await
+            .unwrap();
+        assert!(held.keep_slot());
+    }
+    let mut youngest = members.pop().unwrap();
+    let mut next = members.pop().unwrap();
+    // A freed slot goes to the oldest waiting.
+    drop(members.remove(0));
+    tokio::time::timeout(Duration::from_secs(1), next.slot())
+        .await
+        .unwrap();
+    assert!(next.keep_slot());
+    assert_eq!(planner.counts(), (4, 1));
+    assert!(
+        tokio::time::timeout(Duration::from_millis(50), youngest.slot())
+            .await
+            .is_err(),
+        "no fifth slot"
+    );
+
+    // Throttled: floor(4.75 × 0.75) = 3 slots; the next holder to ask gives one back.
+    quotas.penalize("acct", DESCRIBE, Duration::from_millis(1));
+    assert!(!next.keep_slot());
+    assert_eq!(planner.counts(), (3, 2));
+    assert!(members[0].keep_slot());
+
+    drop(members);
+    drop(next);
+    drop(youngest);
+    assert_eq!(planner.counts(), (0, 0));
+}
+
+#[tokio::test]
+async fn a_poll_restarted_before_the_old_one_ended_takes_its_place() {
+    let quotas =
+        QuotaRegistry::new(QuotaConfig::unlimited().with_action(DESCRIBE, Rate::new(10, 5.0)));
+    let (tracker, _woken) = Tracker::new(Metrics::default());
+    let planner = Planner::default();
+    let old = planner.join(&tracker, &key("a"), &target(&quotas, "a"), 1);
+    let new = planner.join(&tracker, &key("a"), &target(&quotas, "a"), 1);
+    assert_eq!(planner.counts(), (1, 0));
+    drop(old);
+    assert_eq!(
+        planner.counts(),
+        (1, 0),
+        "the old one's drop leaves the new one"
+    );
+    drop(new);
+    assert_eq!(planner.counts(), (0, 0));
+}

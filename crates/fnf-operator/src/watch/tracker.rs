@@ -1,0 +1,336 @@
+//! The tracker keeps, per FlowExecution, what the cloud has said (its
+//! `CloudView`) and the long-poll that keeps it current. Long-polls run in their
+//! own tasks so a reconcile never waits on one: a `stop: true` or a deletion is
+//! acted on at once, and each answer that changes something triggers a
+//! reconcile through the channel the controller listens on.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use jiff::Timestamp;
+use kube::runtime::reflector::ObjectRef;
+use tokio::sync::mpsc;
+use tokio::task::AbortHandle;
+
+use super::key::{PollTarget, ReadVia, TrackKey};
+use super::planner::Planner;
+use super::views::CloudViews;
+use super::{poll, steps};
+use crate::crd::{FlowExecution, phase};
+use crate::decide::classify;
+use crate::decide::view::{CloudView, ExecutionRead};
+use crate::metrics::Metrics;
+use fnf_client::model::parse_cloud_time;
+use fnf_client::{Client, Execution};
+
+#[derive(Default)]
+struct Entry {
+    view: CloudView,
+    poll: Option<AbortHandle>,
+    steps: Option<AbortHandle>,
+    /// The client calls for this object use: a new one (changed credentials)
+    /// restarts the poll and the history follower.
+    client: Option<Client>,
+    /// When the history was last read (for the staleness metric).
+    steps_read_at: Option<std::time::Instant>,
+}
+
+#[derive(Clone)]
+pub struct Tracker {
+    entries: Arc<Mutex<HashMap<TrackKey, Entry>>>,
+    wake: mpsc::UnboundedSender<ObjectRef<FlowExecution>>,
+    planner: Planner,
+    metrics: Metrics,
+}
+
+impl Tracker {
+    /// The tracker and the stream of objects whose view changed.
+    pub fn new(metrics: Metrics) -> (Self, mpsc::UnboundedReceiver<ObjectRef<FlowExecution>>) {
+        let (wake, woken) = mpsc::unbounded_channel();
+        (
+            Self {
+                entries: Arc::default(),
+                wake,
+                planner: Planner::default(),
+                metrics,
+            },
+            woken,
+        )
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<TrackKey, Entry>> {
+        // A poisoned lock only means a task panicked mid-update; the map itself
+        // is still a valid cache of cloud answers.
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub fn view(&self, key: &TrackKey) -> CloudView {
+        self.lock()
+            .get(key)
+            .map(|e| e.view.clone())
+            .unwrap_or_default()
+    }
+
+    pub fn update(&self, key: &TrackKey, change: impl FnOnce(&mut CloudView)) {
+        change(&mut self.lock().entry(key.clone()).or_default().view);
+    }
+
+    /// The last read of the execution, if `key` is tracked.
+    pub fn execution_read(&self, key: &TrackKey) -> Option<ExecutionRead> {
+        self.lock()
+            .get(key)
+            .map(|e| e.view.execution.clone().unwrap_or_default())
+    }
+
+    /// Records what the cloud said of a tracked execution (a long-poll's answer
+    /// or a ListExecutions item) and wakes its reconcile when that changed
+    /// anything. Reads race (a list page sent before a long-poll answered may
+    /// arrive after it), so a read never moves the status backwards.
+    pub fn record_read(&self, key: &TrackKey, execution: &Execution, via: ReadVia) {
+        let mut changed = false;
+        let mut ended = false;
+        if let Some(entry) = self.lock().get_mut(key) {
+            let view = &mut entry.view;
+            let adopted = view.execution.as_ref().is_some_and(|r| r.adopted);
+            let read = classify::read(execution, adopted);
+            let known = view.execution.as_ref();
+            let same = known.is_some_and(|old| {
+                old.status == read.status
+                    && old.output == read.output
+                    && old.started_time == read.started_time
+                    && old.stopped_time == read.stopped_time
+            });
+            let behind = known.is_some_and(|old| progress(&read) < progress(old));
+            changed = (!same && !behind) || view.problem.is_some();
+            if !same && !behind {
+                ended = progress(&read) == ENDED && known.is_none_or(|old| progress(old) < ENDED);
+                view.execution = Some(read);
+            }
+            view.problem = None;
+        }
+        if changed {
+            self.wake(key);
+        }
+        if ended {
+            self.observe_ending(execution, via);
+        }
+    }
+
+    /// How long after the cloud's StoppedTime the operator learned of an end:
+    /// the part of the status lag that the read budget decides.
+    fn observe_ending(&self, execution: &Execution, via: ReadVia) {
+        let stopped = execution.stopped_time.as_deref().and_then(parse_cloud_time);
+        if let Some(lag) = stopped.and_then(|t| Timestamp::now().duration_since(t).try_into().ok())
+        {
+            self.metrics.ending_seen(via.label(), lag);
+        }
+    }
+
+    /// Records the client the calls for `key` use now. When it is another one
+    /// (the credentials changed), polls made with the old one are ended, so
+    /// the new keys serve the next call, and `true` is returned.
+    pub fn set_client(&self, key: &TrackKey, client: &Client) -> bool {
+        let mut entries = self.lock();
+        let entry = entries.entry(key.clone()).or_default();
+        if entry.client.as_ref().is_some_and(|c| c.is_same(client)) {
+            return false;
+        }
+        for task in [entry.poll.take(), entry.steps.take()]
+            .into_iter()
+            .flatten()
+        {
+            task.abort();
+        }
+        entry.client = Some(client.clone());
+        true
+    }
+
+    /// Starts a long-poll for `key` unless one is running.
+    pub fn ensure_polling(&self, key: &TrackKey, target: PollTarget) {
+        let mut entries = self.lock();
+        let entry = entries.entry(key.clone()).or_default();
+        if entry.poll.as_ref().is_some_and(|h| !h.is_finished()) {
+            return;
+        }
+        let task = tokio::spawn(poll::watch(
+            self.clone(),
+            self.planner.clone(),
+            key.clone(),
+            target,
+        ));
+        entry.poll = Some(task.abort_handle());
+    }
+
+    /// Starts following the execution's history unless already following.
+    pub fn ensure_following_steps(
+        &self,
+        key: &TrackKey,
+        client: Client,
+        flow: &str,
+        execution: &str,
+    ) {
+        let mut entries = self.lock();
+        let entry = entries.entry(key.clone()).or_default();
+        if entry.steps.is_some() {
+            return;
+        }
+        let task = tokio::spawn(steps::follow(
+            self.clone(),
+            key.clone(),
+            client,
+            flow.to_string(),
+            execution.to_string(),
+        ));
+        entry.steps = Some(task.abort_handle());
+    }
+
+    /// Drops everything known about `key` and ends its polls.
+    pub fn forget(&self, key: &TrackKey) {
+        if let Some(entry) = self.lock().remove(key) {
+            for task in [entry.poll, entry.steps].into_iter().flatten() {
+                task.abort();
+            }
+        }
+    }
+
+    /// Ends the long-poll of `key` but keeps its view.
+    pub fn stop_polling(&self, key: &TrackKey) {
+        if let Some(poll) = self.lock().get_mut(key).and_then(|e| e.poll.take()) {
+            poll.abort();
+        }
+    }
+
+    pub fn steps_read(&self, key: &TrackKey) {
+        if let Some(entry) = self.lock().get_mut(key) {
+            entry.steps_read_at = Some(std::time::Instant::now());
+        }
+    }
+
+    /// The oldest history reading among executions still running and followed.
+    pub fn oldest_step_data(&self) -> Duration {
+        self.lock()
+            .values()
+            .filter(|e| e.steps.is_some() && !e.view.ended())
+            .filter_map(|e| e.steps_read_at.map(|t| t.elapsed()))
+            .max()
+            .unwrap_or_default()
+    }
+
+    /// Long-polls in flight and executions swept.
+    pub fn plan_counts(&self) -> (usize, usize) {
+        self.planner.counts()
+    }
+
+    /// Ends every poll and follower (the controller is stopping).
+    pub fn abort_all(&self) {
+        self.planner.abort_all();
+        for entry in self.lock().values_mut() {
+            for task in [entry.poll.take(), entry.steps.take()]
+                .into_iter()
+                .flatten()
+            {
+                task.abort();
+            }
+        }
+    }
+
+    pub fn keys(&self) -> Vec<TrackKey> {
+        self.lock().keys().cloned().collect()
+    }
+
+    pub fn polls_in_flight(&self) -> usize {
+        self.lock()
+            .values()
+            .filter(|e| e.poll.as_ref().is_some_and(|h| !h.is_finished()))
+            .count()
+    }
+
+    /// Asks the controller to reconcile `key` (its view changed).
+    pub fn wake(&self, key: &TrackKey) {
+        // The receiver lives as long as the controller; once it is gone there
+        // is nobody left to tell.
+        let _ = self.wake.send(key.object_ref());
+    }
+}
+
+impl CloudViews for Tracker {
+    fn view(&self, key: &TrackKey) -> CloudView {
+        Tracker::view(self, key)
+    }
+
+    fn update(&self, key: &TrackKey, change: impl FnOnce(&mut CloudView)) {
+        Tracker::update(self, key, change);
+    }
+
+    fn execution_read(&self, key: &TrackKey) -> Option<ExecutionRead> {
+        Tracker::execution_read(self, key)
+    }
+
+    fn record_read(&self, key: &TrackKey, execution: &Execution, via: ReadVia) {
+        Tracker::record_read(self, key, execution, via);
+    }
+
+    fn steps_read(&self, key: &TrackKey) {
+        Tracker::steps_read(self, key);
+    }
+
+    fn wake(&self, key: &TrackKey) {
+        Tracker::wake(self, key);
+    }
+}
+
+/// How far along a status is: reads are only taken in this order.
+fn progress(read: &ExecutionRead) -> u8 {
+    match read.status.as_deref() {
+        Some(phase::STARTING) | None => 0,
+        Some(status) if phase::is_terminal(status) => ENDED,
+        Some(_) => 1,
+    }
+}
+
+const ENDED: u8 = 2;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn read(status: &str) -> Execution {
+        Execution {
+            name: "e".into(),
+            status: Some(status.into()),
+            started_time: Some("2026-01-01T00:00:00.000Z".into()),
+            stopped_time: (status == "Succeeded").then(|| "2026-01-01T00:00:30.000Z".into()),
+            ..Execution::default()
+        }
+    }
+
+    #[test]
+    fn an_ending_is_timed_once_by_the_read_that_found_it() {
+        let metrics = Metrics::default();
+        let (tracker, _woken) = Tracker::new(metrics.clone());
+        let key = TrackKey {
+            namespace: "ns".into(),
+            name: "n".into(),
+            uid: "u".into(),
+        };
+        tracker.update(&key, |_| {});
+        let count = |via: &str| {
+            let line = format!("fnf_operator_ending_seen_lag_seconds_count{{via=\"{via}\"}} ");
+            metrics
+                .render()
+                .lines()
+                .find_map(|l| l.strip_prefix(line.as_str()).map(str::to_string))
+        };
+        tracker.record_read(&key, &read("Running"), ReadVia::Sweep);
+        assert_eq!(count("sweep"), None, "not ended yet");
+        tracker.record_read(&key, &read("Succeeded"), ReadVia::Sweep);
+        // A long-poll answering the same end afterwards is not a second ending.
+        tracker.record_read(&key, &read("Succeeded"), ReadVia::LongPoll);
+        assert_eq!(count("sweep").as_deref(), Some("1"));
+        assert_eq!(count("long-poll"), None);
+    }
+}
