@@ -395,5 +395,4 @@ pub fn event_name(object: &str, nanos: u128) -> String {
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
-#[path = "events_tests.rs"]
 mod tests;
