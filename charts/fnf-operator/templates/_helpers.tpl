@@ -82,15 +82,28 @@ FlowExecutions may name their own credentials.
 # is its only read), patches metadata to add/remove its finalizer
 # (fnf-operator.dev/stop-execution) so deletion can stop a live execution, and
 # deletes one whose spec.ttlSecondsAfterFinished has passed.
+# A CronFlowExecution's runs are FlowExecutions it creates (create), lists by
+# their label on each schedule time (list), stops under concurrencyPolicy
+# Replace by setting spec.stop (patch) and deletes beyond the history limits.
 - apiGroups: ["fnf-operator.dev"]
   resources: ["flowexecutions"]
-  verbs: ["list", "watch", "patch", "delete"]
+  verbs: ["list", "watch", "patch", "delete", "create"]
 # Status is the operator's only output: phase, output, error and conditions,
 # written with server-side apply on the status subresource.
 - apiGroups: ["fnf-operator.dev"]
   resources: ["flowexecutions/status"]
   verbs: ["patch"]
-# Events record starts, stops, adoptions and cloud errors on the FlowExecution.
+# The CronFlowExecution controller lists and watches them (its cache is its
+# only read of them) and writes their status (active runs, last schedule
+# time, conditions) with server-side apply.
+- apiGroups: ["fnf-operator.dev"]
+  resources: ["cronflowexecutions"]
+  verbs: ["list", "watch"]
+- apiGroups: ["fnf-operator.dev"]
+  resources: ["cronflowexecutions/status"]
+  verbs: ["patch"]
+# Events record starts, stops, adoptions and cloud errors on the FlowExecution,
+# and runs created, skipped, replaced and missed on the CronFlowExecution.
 # Each carries its RequestId, so none repeats and no patch is needed.
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]

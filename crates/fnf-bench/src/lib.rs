@@ -79,6 +79,9 @@ pub async fn run(args: BenchArgs, command: String) -> Result<Vec<ScenarioResult>
     let cluster = DevCluster::start().await?;
     let crd = fnf_testkit::repo_path(fnf_operator::crd::CRD_PATHS[0]);
     cluster.install_crds_from_yaml(&crd).await?;
+    // The operator also runs the CronFlowExecution controller: its kind must exist.
+    let cron_crd = fnf_testkit::repo_path(fnf_operator::crd::CRON_CRD_PATHS[0]);
+    cluster.install_crds_from_yaml(&cron_crd).await?;
 
     let mut results = Vec::new();
     for (i, spec) in scenarios.iter().enumerate() {

@@ -10,6 +10,7 @@
 //!   status and finalizer writes, Events, deletion).
 //! - `watch`: what keeps the cloud's word current (tracker, polls, sweeps,
 //!   planner, history) and the watches that wake reconciles.
+//! - `cron`: the CronFlowExecution controller (schedule, decide, reconcile).
 //! - `config` (one builder for the CLI and the test kit), `run` (the
 //!   wiring: watches, leader Lease, shutdown), `metrics`, `cli` (`run`) and
 //!   `call` (`call`).
@@ -22,6 +23,7 @@ pub mod call;
 pub mod cli;
 pub mod config;
 pub mod crd;
+pub mod cron;
 mod decide;
 mod metrics;
 mod reconcile;

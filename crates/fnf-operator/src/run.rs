@@ -200,6 +200,11 @@ async fn controllers(
         runs.push(controller);
     }
     tokio::spawn(route_wakeups(woken, routes));
+    let crons = tokio::spawn(crate::cron::run_controller(
+        ctx.clone(),
+        config.namespaces.clone(),
+        stop.clone(),
+    ));
     // Only where Secrets may be used (the chart then grants reading them).
     let secret_watch = config.cloud.secret_credentials.then(|| {
         tokio::spawn(secrets::wake_on_change(
@@ -265,6 +270,7 @@ async fn controllers(
         } => tracing::warn!(grace_secs = SHUTDOWN_GRACE.as_secs(), "reconciles still running at shutdown; exiting anyway"),
     }
     gauge.abort();
+    crons.abort();
     if let Some(watch) = secret_watch {
         watch.abort();
     }

@@ -13,6 +13,9 @@ use serde_json::Value;
 pub const HEALTH_LUA: &str = "deploy/argocd/health.lua";
 pub const ARGOCD_CM_SNIPPET: &str = "deploy/argocd/argocd-cm-snippet.yaml";
 pub const ARGOCD_HEALTH_KEY: &str = "resource.customizations.health.fnf-operator.dev_FlowExecution";
+pub const CRON_HEALTH_LUA: &str = "deploy/argocd/cron-health.lua";
+pub const ARGOCD_CRON_HEALTH_KEY: &str =
+    "resource.customizations.health.fnf-operator.dev_CronFlowExecution";
 
 pub use crate::repo_path;
 
@@ -21,7 +24,13 @@ pub use crate::repo_path;
 /// health checks (base and table; no string, os or io), so the script cannot come
 /// to depend on more than Argo CD gives it.
 pub fn argo_health(obj: &Value) -> (String, String) {
-    let script = std::fs::read_to_string(repo_path(HEALTH_LUA)).expect("read health.lua");
+    argo_health_by(HEALTH_LUA, obj)
+}
+
+/// Argo CD's verdict on `obj` by the health check at `script` (a repository
+/// path), in the same Lua 5.1 as [`argo_health`].
+pub fn argo_health_by(script: &str, obj: &Value) -> (String, String) {
+    let script = std::fs::read_to_string(repo_path(script)).expect("read the health check");
     let lua = Lua::new_with(StdLib::TABLE, LuaOptions::new()).expect("start Lua 5.1");
     let lua_obj = to_lua(&lua, obj);
     lua.globals().set("obj", lua_obj).expect("set obj");

@@ -57,6 +57,9 @@ pub enum Command {
     Rerun(NameArgs),
     /// List the current run and the last finished ones (status.runs), newest first.
     Runs(NameArgs),
+    /// Create one run now from a CronFlowExecution's template, the way
+    /// `kubectl create job --from=cronjob/NAME` does: a FlowExecution owned by it.
+    Run(RunArgs),
     /// Wait until the current spec's run has completed (or succeeded): a condition
     /// the operator wrote for an earlier generation of the spec never counts. Exit 0
     /// when met, 1 when it cannot be (--for succeeded and the run failed), 2 on timeout.
@@ -67,6 +70,34 @@ pub enum Command {
 pub struct NameArgs {
     /// The FlowExecution's name.
     pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Where the run comes from: `cronflowexecution/NAME` (or `cfe/NAME`).
+    #[arg(long = "from", value_name = "KIND/NAME", value_parser = parse_from)]
+    pub from: String,
+    /// The new FlowExecution's name. Default: `{NAME}-manual-{unix seconds}`.
+    pub name: Option<String>,
+}
+
+/// The CronFlowExecution's name in `cronflowexecution/NAME`.
+pub fn parse_from(text: &str) -> Result<String, String> {
+    let (kind, name) = text
+        .split_once('/')
+        .ok_or_else(|| format!("{text:?} is not KIND/NAME, e.g. cronflowexecution/nightly"))?;
+    let kind = kind.to_ascii_lowercase();
+    let known = ["cronflowexecution", "cronflowexecutions", "cfe"];
+    let kind = kind.strip_suffix(".fnf-operator.dev").unwrap_or(&kind);
+    if !known.contains(&kind) {
+        return Err(format!(
+            "runs come from a CronFlowExecution: --from=cronflowexecution/NAME, not {text:?}"
+        ));
+    }
+    if name.is_empty() {
+        return Err(format!("{text:?} names no CronFlowExecution"));
+    }
+    Ok(name.to_string())
 }
 
 #[derive(Debug, Args)]

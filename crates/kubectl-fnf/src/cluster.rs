@@ -1,20 +1,20 @@
 //! The plugin's calls to Kubernetes: the kubeconfig, the FlowExecution, the
-//! credentials Secret it names, and `rerun`'s one write.
+//! credentials Secret it names, `rerun`'s write and `run --from`'s create.
 //!
-//! The only write is `set_run_key` (spec.runKey, as field manager
-//! `kubectl-fnf`). Must never put a Secret's value anywhere but the returned
+//! The writes are `set_run_key` (spec.runKey) and `create_flow_execution`,
+//! both as field manager `kubectl-fnf`. Must never put a Secret's value anywhere but the returned
 //! credentials.
 
 use k8s_openapi::api::core::v1::Secret;
 use kube::Api;
-use kube::api::{Patch, PatchParams};
+use kube::api::{Patch, PatchParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 
 use super::args::KubeArgs;
 use super::error::PluginError;
 use super::resolve;
 use fnf_client::Credentials;
-use fnf_operator::crd::FlowExecution;
+use fnf_operator::crd::{CronFlowExecution, FlowExecution};
 
 /// A kube client and the namespace the command works in.
 pub struct Cluster {
@@ -76,6 +76,34 @@ impl Cluster {
         api.patch(name, &params, &Patch::Merge(patch))
             .await
             .map_err(|err| flow_execution_error(err, &self.namespace, name))
+    }
+
+    pub async fn cron_flow_execution(&self, name: &str) -> Result<CronFlowExecution, PluginError> {
+        let api: Api<CronFlowExecution> = Api::namespaced(self.client.clone(), &self.namespace);
+        api.get(name).await.map_err(|err| match err {
+            kube::Error::Api(status) if status.is_not_found() => {
+                PluginError::CronFlowExecutionNotFound {
+                    namespace: self.namespace.clone(),
+                    name: name.to_string(),
+                }
+            }
+            other => PluginError::KubernetesApi(other.to_string()),
+        })
+    }
+
+    /// Creates `run --from`'s FlowExecution (as field manager `kubectl-fnf`).
+    pub async fn create_flow_execution(
+        &self,
+        fe: &FlowExecution,
+    ) -> Result<FlowExecution, PluginError> {
+        let api: Api<FlowExecution> = Api::namespaced(self.client.clone(), &self.namespace);
+        let params = PostParams {
+            field_manager: Some(FIELD_MANAGER.to_string()),
+            ..PostParams::default()
+        };
+        api.create(&params, fe)
+            .await
+            .map_err(|err| PluginError::KubernetesApi(err.to_string()))
     }
 
     /// The key in Secret `name`, in the namespace of the FlowExecution.

@@ -19,6 +19,11 @@ pub enum PluginError {
     FlowExecutionNotFound { namespace: String, name: String },
 
     #[error(
+        "CronFlowExecution {name:?} not found in namespace {namespace:?} (pass -n/--namespace if it lives elsewhere; the CRD is crds/cronflowexecutions.fnf-operator.dev.yaml)"
+    )]
+    CronFlowExecutionNotFound { namespace: String, name: String },
+
+    #[error(
         "the cluster has no FlowExecution resource type: install the CRD (crds/flowexecutions.fnf-operator.dev.yaml) or the fnf-operator chart"
     )]
     CrdNotInstalled,
@@ -138,6 +143,7 @@ impl PluginError {
         match self {
             PluginError::Kubeconfig(_) => "KubeconfigUnavailable",
             PluginError::FlowExecutionNotFound { .. } => "FlowExecutionNotFound",
+            PluginError::CronFlowExecutionNotFound { .. } => "CronFlowExecutionNotFound",
             PluginError::CrdNotInstalled => "CrdNotInstalled",
             PluginError::KubernetesApi(_) => "KubernetesApiError",
             PluginError::SecretNotFound { .. } => "SecretNotFound",

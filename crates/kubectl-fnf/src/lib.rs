@@ -2,11 +2,12 @@
 //! execution's event history (from the cloud), its whole Output (from the
 //! FlowExecution's status, or from the cloud when the status holds only its
 //! first bytes) and its runs; waits for the current spec's run; and asks for
-//! a rerun.
+//! a rerun; creates a run from a CronFlowExecution's template.
 //!
 //! Must never change an execution (the fnf actions it calls are
-//! GetExecutionHistory and DescribeExecution) and never print a key. Its one
-//! write to the cluster is `rerun`'s new spec.runKey: the operator does the run.
+//! GetExecutionHistory and DescribeExecution) and never print a key. Its
+//! writes to the cluster are `rerun`'s new spec.runKey and `run --from`'s new
+//! FlowExecution: the operator does the run.
 //!
 //! - `args`: the command line. `resolve`, `render`, `runs`, `ordered_json`: pure.
 //! - `cluster`: talks to Kubernetes. `history`: reads from the cloud.
@@ -25,7 +26,7 @@ pub use error::PluginError;
 
 use std::time::Duration;
 
-use args::{Command, HistoryArgs, HistoryFormat, NameArgs, OutputArgs, WaitArgs, WaitFor};
+use args::{Command, HistoryArgs, HistoryFormat, NameArgs, OutputArgs, RunArgs, WaitArgs, WaitFor};
 use cluster::Cluster;
 
 use fnf_client::{CredentialProvider, FnfError};
@@ -43,7 +44,24 @@ pub async fn run(cli: &Cli) -> Result<String, PluginError> {
             Ok(runs::runs_table(&fe))
         }
         Command::Wait(args) => wait(&cluster, args).await,
+        Command::Run(args) => run_from_cron(&cluster, args).await,
     }
+}
+
+/// One run now from the CronFlowExecution's template: the same object its
+/// schedule would create, marked manual, with a name of its own.
+async fn run_from_cron(cluster: &Cluster, args: &RunArgs) -> Result<String, PluginError> {
+    let cron = cluster.cron_flow_execution(&args.from).await?;
+    let name = args.name.clone().unwrap_or_else(|| {
+        format!(
+            "{}-manual-{}",
+            args.from,
+            jiff::Timestamp::now().as_second()
+        )
+    });
+    let run = fnf_operator::cron::runs::run_object(&cron, &name, None);
+    cluster.create_flow_execution(&run).await?;
+    Ok(format!("flowexecution.fnf-operator.dev/{name} created\n"))
 }
 
 async fn rerun(cluster: &Cluster, args: &NameArgs) -> Result<String, PluginError> {

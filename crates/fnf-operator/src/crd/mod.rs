@@ -7,7 +7,9 @@
 //! - `schema`: schema pieces and admission rules the derive cannot express.
 //! - `execution_name`, `run_identity`: pure naming of executions and runs.
 //! - `input_sources`: pure, the input a run sends (inputFrom applied).
+//! - `cron`: the `CronFlowExecution` kind (a FlowExecution on a schedule).
 
+mod cron;
 mod execution_name;
 mod input_sources;
 mod run_identity;
@@ -16,6 +18,11 @@ mod schema;
 mod spec;
 mod status;
 
+pub use cron::{
+    CRON_CRD_PATHS, CRON_NAME_MAX_CHARS, ConcurrencyPolicy, CronFlowExecution,
+    CronFlowExecutionSpec, CronFlowExecutionStatus, FlowExecutionTemplate, RunReference,
+    TemplateMetadata, cron_crd, cron_crd_yaml,
+};
 pub use execution_name::{
     FNF_NAME_MAX_CHARS, default_execution_name, is_valid_fnf_name, legacy_default_execution_name,
     namespace_prefix, run_execution_name,

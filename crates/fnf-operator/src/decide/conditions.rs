@@ -125,6 +125,40 @@ pub fn build(
             }
         }
     }
+    materialize(old, list, generation, now)
+}
+
+/// A CronFlowExecution's conditions (kstatus shape): `Ready` with `reason`
+/// and `message`; when the schedule cannot be read (`ready` false) also
+/// `Stalled=True`, which kstatus reads as Failed.
+pub fn for_schedule(
+    old: &[Condition],
+    ready: bool,
+    reason: &str,
+    message: &str,
+    generation: Option<i64>,
+    now: Timestamp,
+) -> Vec<Condition> {
+    let w = |type_, status| Wanted {
+        type_,
+        status,
+        reason: reason.to_string(),
+        message: message.to_string(),
+    };
+    let list = if ready {
+        vec![w(ct::READY, "True")]
+    } else {
+        vec![w(ct::READY, "False"), w(ct::STALLED, "True")]
+    };
+    materialize(old, list, generation, now)
+}
+
+fn materialize(
+    old: &[Condition],
+    list: Vec<Wanted>,
+    generation: Option<i64>,
+    now: Timestamp,
+) -> Vec<Condition> {
     list.into_iter()
         .map(|w| {
             let previous = old.iter().find(|c| c.type_ == w.type_);

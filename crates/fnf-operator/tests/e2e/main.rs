@@ -15,6 +15,7 @@
 
 mod beyond;
 mod chart_apply;
+mod cron;
 mod error_codes;
 mod gitops;
 mod leader;

@@ -1,7 +1,8 @@
 //! The chart's RBAC is all the operator needs and no more: the operator runs as
 //! the chart's ServiceAccount with exactly the rendered Roles and completes a
-//! FlowExecution (start, status, Events, Lease, finalizer, Secret); with any
-//! one verb taken away, it does not.
+//! FlowExecution (start, status, Events, Lease, finalizer, Secret) and a
+//! CronFlowExecution's run (create, status, history deletion); with any one
+//! verb taken away, it does not.
 
 use std::time::{Duration, Instant};
 
@@ -162,6 +163,31 @@ async fn operator_succeeds(env: &Env, release_ns: &str, docs: &[Value], window: 
         ),
     ];
 
+    // A schedule whose current minute is due at once (its status says the last
+    // run was minutes ago): its run is created, succeeds, and with a history
+    // limit of 0 is deleted, all within the window.
+    let crons: Api<fnf_operator::crd::CronFlowExecution> =
+        Api::namespaced(env.admin.clone(), &env.namespace);
+    let cron_name = format!("cron-{release_ns}");
+    let cron: fnf_operator::crd::CronFlowExecution = serde_json::from_value(serde_json::json!({
+        "apiVersion": "fnf-operator.dev/v1alpha1", "kind": "CronFlowExecution",
+        "metadata": {"name": cron_name},
+        "spec": {"schedule": "* * * * *", "successfulRunsHistoryLimit": 0,
+                 "template": {"spec": {"flowName": "quick"}}},
+    }))
+    .unwrap();
+    crons.create(&PostParams::default(), &cron).await.unwrap();
+    let earlier = jiff::Timestamp::now() - jiff::SignedDuration::from_mins(3);
+    crons
+        .patch_status(
+            &cron_name,
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(serde_json::json!({"status": {
+                "lastScheduleTime": earlier.strftime("%Y-%m-%dT%H:%M:00Z").to_string()}})),
+        )
+        .await
+        .unwrap();
+
     let deadline = Instant::now() + window;
     let mut saw_finalizer = false;
     let mut saw_success = false;
@@ -226,14 +252,46 @@ async fn operator_succeeds(env: &Env, release_ns: &str, docs: &[Value], window: 
         .and_then(|l| l.spec)
         .and_then(|s| s.holder_identity)
         .is_some();
+    // The run was created (create), succeeded and was seen to (list, watch
+    // of the schedule, status), and deleted by the history limit (delete).
+    let cron_ran = eventually_cron_done(&crons, &cron_name, &env.api).await;
     // A healthy operator's watch never fails.
     let watch_healthy = operator.metrics.controller_errors() == 0;
     operator.kill();
     // Printed so a failure says which part was missing (captured unless it fails).
     println!(
-        "RBAC of {release_ns}: completed={ok} started_event={has_events} lease={held} finalizer={saw_finalizer} watch_healthy={watch_healthy} succeeded={saw_success}"
+        "RBAC of {release_ns}: completed={ok} started_event={has_events} lease={held} finalizer={saw_finalizer} watch_healthy={watch_healthy} succeeded={saw_success} cron_ran={cron_ran}"
     );
-    ok && has_events && held && saw_finalizer && watch_healthy
+    ok && has_events && held && saw_finalizer && watch_healthy && cron_ran
+}
+
+/// Whether the CronFlowExecution recorded a succeeded run that is gone now:
+/// checked once more a few seconds on, after the FlowExecution part is done.
+async fn eventually_cron_done(
+    crons: &Api<fnf_operator::crd::CronFlowExecution>,
+    name: &str,
+    runs: &Api<fnf_operator::crd::FlowExecution>,
+) -> bool {
+    let label = format!("{}={name}", fnf_operator::cron::runs::CRON_LABEL);
+    for _ in 0..10 {
+        let succeeded = crons
+            .get(name)
+            .await
+            .unwrap()
+            .status
+            .is_some_and(|s| s.last_successful_time.is_some());
+        let left = runs
+            .list(&ListParams::default().labels(&label))
+            .await
+            .unwrap()
+            .items
+            .len();
+        if succeeded && left == 0 {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    false
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,4 +8,5 @@
 mod chart;
 mod cli_call;
 mod crd_drift;
+mod cron_health;
 mod gitops_health;

@@ -49,6 +49,10 @@ async fn main() -> anyhow::Result<()> {
         .install_crds_from_yaml(&root.join(fnf_operator::crd::CRD_PATHS[0]))
         .await
         .context("installing the FlowExecution CRD")?;
+    cluster
+        .install_crds_from_yaml(&root.join(fnf_operator::crd::CRON_CRD_PATHS[0]))
+        .await
+        .context("installing the CronFlowExecution CRD")?;
 
     step("starting the fnf emulator with flow \"hello\" (examples/flow-hello.yaml)");
     let emulator = sandbox::start_emulator().await?;

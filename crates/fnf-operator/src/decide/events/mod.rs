@@ -5,6 +5,8 @@
 //! transitions between the persisted status and the next one, so a repeated
 //! decision with nothing new emits nothing.
 
+pub mod cron;
+
 use super::conditions::Standing;
 use super::output::{full_output, output_target};
 use super::view::{CloudView, ProblemKind};
@@ -66,6 +68,16 @@ pub mod reason {
     /// A refused foreign execution name (also the condition's reason).
     pub const EXECUTION_NAME_NOT_ALLOWED: &str = "ExecutionNameNotAllowed";
     pub const INPUT_TOO_LARGE: &str = "InputTooLarge";
+    // CronFlowExecution (see `cron`).
+    pub const RUN_CREATED: &str = "RunCreated";
+    pub const RUN_SKIPPED: &str = "RunSkipped";
+    pub const RUN_REPLACED: &str = "RunReplaced";
+    pub const RUN_DELETED: &str = "RunDeleted";
+    pub const MISSED_SCHEDULE: &str = "MissedSchedule";
+    pub const TOO_MANY_MISSED_TIMES: &str = "TooManyMissedTimes";
+    /// Also the reasons of the Ready condition of a CronFlowExecution.
+    pub const SCHEDULED: &str = "Scheduled";
+    pub const SUSPENDED: &str = "Suspended";
 }
 
 /// Every reason an Event of the operator's own may carry: the constants of
@@ -105,6 +117,16 @@ pub const REASONS: &[&str] = &[
     "SecretNotFound",
     "SecretUnreadable",
     "SecretKeyMissing",
+    reason::RUN_CREATED,
+    reason::RUN_SKIPPED,
+    reason::RUN_REPLACED,
+    reason::RUN_DELETED,
+    reason::MISSED_SCHEDULE,
+    reason::TOO_MANY_MISSED_TIMES,
+    reason::SCHEDULED,
+    reason::SUSPENDED,
+    "InvalidSchedule",
+    "UnknownTimeZone",
 ];
 
 /// Event reasons that mark a transition of the execution: each happens once.
