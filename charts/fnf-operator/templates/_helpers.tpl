@@ -93,12 +93,13 @@ FlowExecutions may name their own credentials.
 - apiGroups: ["fnf-operator.dev"]
   resources: ["flowexecutions/status"]
   verbs: ["patch"]
-# The CronFlowExecution controller lists and watches them (its cache is its
-# only read of them) and writes their status (active runs, last schedule
-# time, conditions) with server-side apply.
+# The CronFlowExecution controller lists and watches them: its cache is its
+# only read of them.
 - apiGroups: ["fnf-operator.dev"]
   resources: ["cronflowexecutions"]
   verbs: ["list", "watch"]
+# Their status (active runs, last schedule time, conditions) is written with
+# server-side apply on the status subresource.
 - apiGroups: ["fnf-operator.dev"]
   resources: ["cronflowexecutions/status"]
   verbs: ["patch"]
