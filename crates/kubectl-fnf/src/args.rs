@@ -231,6 +231,30 @@ mod tests {
     }
 
     #[test]
+    fn run_from_takes_a_cronflowexecution_by_any_of_its_names() {
+        for from in [
+            "cronflowexecution/nightly",
+            "cfe/nightly",
+            "CronFlowExecutions.fnf-operator.dev/nightly",
+        ] {
+            let cli = Cli::try_parse_from(["kubectl-fnf", "run", "--from", from]).unwrap();
+            match cli.command {
+                Command::Run(args) => {
+                    assert_eq!(args.from, "nightly");
+                    assert_eq!(args.name, None);
+                }
+                other => panic!("parsed as {other:?}"),
+            }
+        }
+        for bad in ["nightly", "cronjob/nightly", "cfe/"] {
+            assert!(
+                Cli::try_parse_from(["kubectl-fnf", "run", "--from", bad]).is_err(),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
     fn wait_takes_kubectl_durations_and_defaults_to_completed_in_ten_minutes() {
         let cli = Cli::try_parse_from(["kubectl-fnf", "wait", "run"]).unwrap();
         match cli.command {

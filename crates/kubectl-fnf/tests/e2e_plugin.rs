@@ -668,3 +668,82 @@ async fn wait_returns_only_on_conditions_of_the_current_generation() {
     );
     assert!(said.contains("condition met"), "{said}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_from_a_cronflowexecution_creates_one_owned_run_now() {
+    let env = Env::new("e2e-plugin-run").await;
+    let ns = env.namespace.as_str();
+    let crons: Api<fnf_operator::crd::CronFlowExecution> = Api::namespaced(env.admin.clone(), ns);
+    let cron: fnf_operator::crd::CronFlowExecution = serde_json::from_value(serde_json::json!({
+        "apiVersion": "fnf-operator.dev/v1alpha1", "kind": "CronFlowExecution",
+        "metadata": {"name": "nightly"},
+        "spec": {"schedule": "@yearly", "template": {
+            "metadata": {"labels": {"team": "data"}},
+            "spec": {"flowName": "quick", "input": {"a": 1}}}},
+    }))
+    .unwrap();
+    let cron = crons.create(&PostParams::default(), &cron).await.unwrap();
+
+    let said = stdout_of(
+        &plugin(
+            &env,
+            EnvKey::None,
+            &["run", "--from=cronflowexecution/nightly", "now", "-n", ns],
+        )
+        .await,
+    );
+    assert_eq!(said, "flowexecution.fnf-operator.dev/now created\n");
+    let run = env.api.get("now").await.unwrap();
+    assert_eq!(run.spec.flow_name, "quick");
+    assert_eq!(
+        run.spec.run_policy,
+        Some(fnf_operator::crd::RunPolicy::Once)
+    );
+    let labels = run.metadata.labels.clone().unwrap();
+    assert_eq!(labels.get("team").map(String::as_str), Some("data"));
+    assert_eq!(
+        labels
+            .get("fnf-operator.dev/cronflowexecution")
+            .map(String::as_str),
+        Some("nightly")
+    );
+    let annotations = run.metadata.annotations.clone().unwrap();
+    assert_eq!(
+        annotations
+            .get("fnf-operator.dev/instantiate")
+            .map(String::as_str),
+        Some("manual")
+    );
+    let owner = &run.metadata.owner_references.clone().unwrap()[0];
+    assert_eq!(
+        (owner.uid.as_str(), owner.controller),
+        (cron.metadata.uid.as_deref().unwrap(), Some(true))
+    );
+
+    // Without a name: {name}-manual-{unix seconds}.
+    let said = stdout_of(
+        &plugin(
+            &env,
+            EnvKey::None,
+            &["run", "--from", "cfe/nightly", "-n", ns],
+        )
+        .await,
+    );
+    assert!(
+        said.starts_with("flowexecution.fnf-operator.dev/nightly-manual-"),
+        "{said}"
+    );
+
+    let stderr = failure_of(
+        &plugin(
+            &env,
+            EnvKey::None,
+            &["run", "--from", "cfe/missing", "-n", ns],
+        )
+        .await,
+    );
+    assert!(
+        stderr.contains("CronFlowExecution \"missing\" not found"),
+        "{stderr}"
+    );
+}

@@ -14,7 +14,10 @@ use jiff::Timestamp;
 
 use super::runs::{RunOutcome, RunView, run_name};
 use super::schedule::{MISSED_TIMES_MAX, Schedule};
-use crate::crd::{ConcurrencyPolicy, CronFlowExecution, CronFlowExecutionStatus, RunReference};
+use crate::crd::{
+    ConcurrencyPolicy, CronFlowExecution, CronFlowExecutionStatus, RunReference,
+    condition_type as ct,
+};
 use crate::decide::conditions::{self, kubernetes_time};
 use crate::decide::events::{EventNote, cron as events, reason};
 
@@ -54,7 +57,7 @@ pub fn decide(cfe: &CronFlowExecution, runs: &[RunView], now: Timestamp) -> Cron
         conditions: Vec::new(),
     };
     decision.delete = beyond_history(cfe, runs, &mut decision.events);
-    let was_ready = old.conditions.iter().find(|c| c.type_ == "Ready");
+    let was_ready = old.conditions.iter().find(|c| c.type_ == ct::READY);
     let said = |reason_: &str, message: &str| {
         was_ready.is_some_and(|c| c.reason == reason_ && c.message == message)
     };

@@ -169,10 +169,7 @@ async fn every_minute_runs_once_at_the_minute_and_each_policy_holds_across_it() 
             .collect::<Vec<_>>()
     );
     assert_eq!(scheduled_at(&runs[0]).as_deref(), Some(boundary.as_str()));
-    let minutes = jiff::Timestamp::strptime("%Y-%m-%dT%H:%M:%SZ", &boundary)
-        .unwrap()
-        .as_second()
-        / 60;
+    let minutes = boundary.parse::<jiff::Timestamp>().unwrap().as_second() / 60;
     assert_eq!(
         runs[0].metadata.name.as_deref(),
         Some(format!("plain-{minutes}").as_str())
