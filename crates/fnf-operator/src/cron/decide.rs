@@ -24,6 +24,9 @@ use crate::decide::events::{EventNote, cron as events, reason};
 /// Past the schedule time, so that a timer firing a little early still finds
 /// the time passed (CronJob adds 100 ms).
 const REQUEUE_SLACK: Duration = Duration::from_millis(200);
+/// The longest wait before looking again: the controller's timer wheel holds
+/// about two years, and a schedule like `0 0 29 2 *` can wait eight.
+pub const REQUEUE_MAX: Duration = Duration::from_secs(24 * 3600);
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewRun {
@@ -154,7 +157,7 @@ pub fn decide(cfe: &CronFlowExecution, runs: &[RunView], now: Timestamp) -> Cron
     );
     decision.requeue_after = next.map(|t| {
         let wait = now.duration_until(t).unsigned_abs();
-        wait + REQUEUE_SLACK
+        (wait + REQUEUE_SLACK).min(REQUEUE_MAX)
     });
     decision.status = status;
     decision

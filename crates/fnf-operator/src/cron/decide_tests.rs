@@ -383,3 +383,19 @@ fn a_daily_run_in_a_zone_is_due_at_its_local_time() {
         at("2026-03-29T01:00:00Z")
     );
 }
+
+#[test]
+fn a_far_next_time_is_looked_at_again_within_a_day() {
+    let leap_day = cron(
+        serde_json::json!({"schedule": "0 0 29 2 *"}),
+        serde_json::json!({"lastScheduleTime": "2096-02-29T00:00:00Z"}),
+    );
+    // The next 29 February after 2096 is in 2104.
+    let d = decide(&leap_day, &[], at("2096-03-01T00:00:00Z"));
+    assert_eq!(d.create, None);
+    assert_eq!(d.requeue_after, Some(REQUEUE_MAX));
+    assert_eq!(
+        d.status.conditions[0].message,
+        "next run at 2104-02-29T00:00:00Z"
+    );
+}
