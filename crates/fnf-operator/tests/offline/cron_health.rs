@@ -124,3 +124,12 @@ fn argo_cd_snippet_installs_exactly_cron_health_lua() {
         "argocd-cm-snippet.yaml drifted from cron-health.lua"
     );
 }
+
+#[test]
+fn the_cron_example_is_a_cronflowexecution_of_the_example_flow() {
+    let text = std::fs::read_to_string(repo_path("examples/cron-nightly.yaml")).expect("example");
+    let cfe: CronFlowExecution = serde_saphyr::from_str(&text).expect("a CronFlowExecution");
+    assert_eq!(cfe.spec.template.spec.flow_name, "hello");
+    assert_eq!(cfe.spec.successful_runs_history_limit, 3);
+    assert_eq!(cfe.spec.failed_runs_history_limit, 1);
+}
