@@ -22,13 +22,38 @@ pub struct Decision {
     pub next: Next,
     /// Whether the object should carry the stop-on-delete finalizer.
     pub wants_finalizer: bool,
+    /// The status begins a new run (`runs::decide_run`): the thin layer drops
+    /// what it knew of the previous run's execution before anything else.
+    pub new_run: bool,
 }
 
+/// What the run planner (`runs`) puts in place of the current run's own
+/// standing and next step: the run is followed as it is, only what it means
+/// for the declaration differs.
+#[derive(Clone, Debug, Default)]
+pub struct Adjust {
+    pub standing: Option<Standing>,
+    pub next: Option<Next>,
+}
+
+/// The decision on the status's current run, as it is (`runPolicy: Once`,
+/// and the current run under `OnChange`).
 pub fn decide(
     fe: &FlowExecution,
     cloud: &CloudView,
     settings: &DecideSettings,
     now: Timestamp,
+) -> Decision {
+    decide_with(fe, cloud, settings, now, Adjust::default())
+}
+
+/// [`decide`], with the standing and the next step the run planner asks for.
+pub fn decide_with(
+    fe: &FlowExecution,
+    cloud: &CloudView,
+    settings: &DecideSettings,
+    now: Timestamp,
+    adjust: Adjust,
 ) -> Decision {
     let old = fe.status.clone().unwrap_or_default();
     let mut status = old.clone();
@@ -68,6 +93,8 @@ pub fn decide(
     };
     let next = live::hold_after_trouble(fe, cloud, next, now);
     let next = finish::after_refusal(fe, &standing, &old, next, now);
+    let standing = adjust.standing.unwrap_or(standing);
+    let next = adjust.next.unwrap_or(next);
     let deleting = fe.metadata.deletion_timestamp.is_some() && cloud.problem.is_some();
     let standing = if deleting && !terminal {
         live::deletion_waits(standing, &target)
@@ -106,6 +133,7 @@ pub fn decide(
         events,
         next,
         wants_finalizer,
+        new_run: false,
     }
 }
 

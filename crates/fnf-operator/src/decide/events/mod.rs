@@ -66,6 +66,12 @@ pub mod reason {
     /// A refused foreign execution name (also the condition's reason).
     pub const EXECUTION_NAME_NOT_ALLOWED: &str = "ExecutionNameNotAllowed";
     pub const INPUT_TOO_LARGE: &str = "InputTooLarge";
+    /// Condition reasons of the run planner (`runs`): a new declaration
+    /// waiting for (or replacing) the previous run, a retry's wait,
+    /// and `spec.suspend` (an unreadable `inputFrom` source gives its own).
+    pub const WAITING_FOR_PREVIOUS_RUN: &str = "WaitingForPreviousRun";
+    pub const RETRY_SCHEDULED: &str = "RetryScheduled";
+    pub const SUSPENDED: &str = "Suspended";
 }
 
 /// Every reason an Event of the operator's own may carry: the constants of
@@ -96,6 +102,12 @@ pub const REASONS: &[&str] = &[
     reason::STEP_FAILED,
     reason::EXECUTION_NAME_NOT_ALLOWED,
     reason::INPUT_TOO_LARGE,
+    reason::WAITING_FOR_PREVIOUS_RUN,
+    reason::RETRY_SCHEDULED,
+    reason::SUSPENDED,
+    "InputSourceNotFound",
+    "InputSourceInvalid",
+    "InputSourceUnreadable",
     "ExecutionNameInUse",
     "InputTooDeep",
     "Undecodable",
