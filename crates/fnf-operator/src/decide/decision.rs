@@ -75,7 +75,14 @@ pub fn decide_with(
     let current_phase = status.phase.clone().unwrap_or_default();
     let terminal = phase::is_terminal(&current_phase);
     let exec = status.execution_name.clone().unwrap_or_default();
-    let target = format!("execution {exec} of flow {}", fe.spec.flow_name);
+    // A retried run's reasons and messages name the attempt.
+    let target = match status.attempt {
+        Some(attempt) if attempt > 1 => format!(
+            "attempt {attempt}, execution {exec} of flow {}",
+            fe.spec.flow_name
+        ),
+        _ => format!("execution {exec} of flow {}", fe.spec.flow_name),
+    };
 
     if let Some(export) = cloud.output_written.as_ref().filter(|w| w.outcome.is_ok()) {
         status.output_written_to = Some(export.target.clone());

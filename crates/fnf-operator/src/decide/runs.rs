@@ -288,12 +288,11 @@ fn begin(
             .collect(),
         ..FlowExecutionStatus::default()
     };
-    let mut next_run = fe.clone();
-    next_run.status = Some(fresh.clone());
     if fe.spec.suspend {
+        // Nothing begun, nothing recorded: the begin happens on release.
         return held(
-            &next_run,
-            fresh,
+            fe,
+            old,
             Standing::Held {
                 reason: reason::SUSPENDED.to_string(),
                 message: "spec.suspend is set: the run starts when it is set to false".to_string(),
@@ -302,6 +301,8 @@ fn begin(
             now,
         );
     }
+    let mut next_run = fe.clone();
+    next_run.status = Some(fresh);
     let mut decision = decide(&next_run, &CloudView::default(), settings, now);
     decision.new_run = true;
     decision

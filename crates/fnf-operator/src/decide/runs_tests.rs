@@ -260,6 +260,10 @@ fn suspend_holds_the_start_without_recording_a_name() {
     );
     assert_eq!(d.next, Next::Done);
     assert_eq!(d.status.execution_name, None);
+    assert_eq!(
+        d.status.run_identity, None,
+        "a begin is recorded only on release"
+    );
     assert_eq!(cond(&d, "Reconciling"), ("False", reason::SUSPENDED));
     assert_eq!(cond(&d, "Completed").0, "False");
 }
