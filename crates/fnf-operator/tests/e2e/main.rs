@@ -22,5 +22,6 @@ mod leader;
 mod lifecycle;
 mod planner;
 mod rbac;
+mod recipes;
 mod runs;
 mod scale_history;
