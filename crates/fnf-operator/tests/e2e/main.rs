@@ -22,6 +22,7 @@ mod leader;
 mod lifecycle;
 mod planner;
 mod rbac;
+mod rbac_input_from;
 mod recipes;
 mod runs;
 mod scale_history;
