@@ -403,6 +403,12 @@ async fn suspend_holds_the_start_until_released() {
         })
         .await;
     assert_eq!(status_of(&held).execution_name, None);
+    // What docs/gitops.md says a suspended object shows.
+    let obj = serde_json::to_value(&held).unwrap();
+    assert_eq!(
+        (argo_health(&obj).0, kstatus(&obj).0),
+        ("Progressing".to_string(), "InProgress".to_string())
+    );
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(created(&env), 0, "nothing starts while suspended");
     env.patch_spec("held", serde_json::json!({"suspend": false}))
