@@ -46,13 +46,11 @@ pub fn decide_run(
     now: Timestamp,
 ) -> Decision {
     let old = fe.status.clone().unwrap_or_default();
-    let Some(input) = input.ready() else {
-        return match input {
-            DeclaredInput::Missing { reason, message } => {
-                held_for_input(fe, cloud, settings, now, reason, message)
-            }
-            DeclaredInput::Ready(_) => decide(fe, cloud, settings, now),
-        };
+    let input = match input {
+        DeclaredInput::Ready(input) => input,
+        DeclaredInput::Missing { reason, message } => {
+            return held_for_input(fe, cloud, settings, now, reason, message);
+        }
     };
     if !fe.runs_on_change() {
         // Once: one run, today's decision; retry still applies to it.
@@ -92,7 +90,7 @@ pub fn decide_run(
         let finished = (!never_ran).then_some(&previous.status);
         return begin(fe, &declared, 1, finished, settings, now);
     }
-    let name = old_name(fe);
+    let target = previous_target(fe);
     let (standing, next) = if !seen {
         // Recorded, never seen: a start may have reached the cloud before a
         // restart. Ask; never start the old name with the new input.
@@ -101,7 +99,7 @@ pub fn decide_run(
             other => other,
         };
         let message = format!(
-            "the declaration changed; looking up {name}, the previous declaration's run, before starting the new one"
+            "the declaration changed; looking up {target}, the previous declaration's run, before starting the new one"
         );
         (waiting(message), next)
     } else if fe.spec.while_running == WhileRunning::Replace {
@@ -118,12 +116,12 @@ pub fn decide_run(
             }
         };
         let message = format!(
-            "the declaration changed; stopping {name}, the previous declaration's run (spec.whileRunning: Replace), then starting the new one"
+            "the declaration changed; stopping {target}, the previous declaration's run (spec.whileRunning: Replace), then starting the new one"
         );
         (waiting(message), next)
     } else {
         let message = format!(
-            "the declaration changed; {name}, the previous declaration's run, is {previous_phase}: the new one starts when it ends (spec.whileRunning: Wait)"
+            "the declaration changed; {target}, the previous declaration's run, is {previous_phase}: the new one starts when it ends (spec.whileRunning: Wait)"
         );
         (waiting(message), previous.next)
     };
@@ -146,7 +144,8 @@ fn waiting(message: String) -> Standing {
     }
 }
 
-fn old_name(fe: &FlowExecution) -> String {
+/// `execution {name} of flow {flow}` of the status's (previous) run.
+fn previous_target(fe: &FlowExecution) -> String {
     format!(
         "execution {} of flow {}",
         fe.resolved_execution_name(),
@@ -179,8 +178,8 @@ fn after_current(
         return decision;
     };
     let next_attempt = attempt.saturating_add(1);
-    // Once has no run identity: its attempts are named like OnChange's would
-    // be only when it has one; without, it is not retried (one name, one run).
+    // Attempts are named after the run's identity; `Once` has none (one
+    // name, so one attempt).
     let Some(identity) = identity else {
         return decision;
     };
