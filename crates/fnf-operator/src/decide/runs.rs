@@ -88,7 +88,7 @@ pub fn decide_run(
     let never_ran = !recorded || foreign || (!seen && missing);
     if never_ran || phase::is_terminal(previous_phase) {
         let finished = (!never_ran).then_some(&previous.status);
-        return begin(fe, &declared, 1, finished, settings, now);
+        return begin(fe, &declared, 1, finished, cloud, settings, now);
     }
     let target = previous_target(fe);
     let (standing, next) = if !seen {
@@ -184,7 +184,15 @@ fn after_current(
         return decision;
     };
     if now >= at {
-        return begin(fe, identity, next_attempt, Some(status), settings, now);
+        return begin(
+            fe,
+            identity,
+            next_attempt,
+            Some(status),
+            cloud,
+            settings,
+            now,
+        );
     }
     let ended_phase = status.phase.clone().unwrap_or_default();
     let detail = match (&status.error, &status.cause) {
@@ -255,6 +263,7 @@ fn begin(
     identity: &RunIdentity,
     attempt: i32,
     finished: Option<&FlowExecutionStatus>,
+    cloud: &CloudView,
     settings: &DecideSettings,
     now: Timestamp,
 ) -> Decision {
@@ -302,7 +311,13 @@ fn begin(
     }
     let mut next_run = fe.clone();
     next_run.status = Some(fresh);
-    let mut decision = decide(&next_run, &CloudView::default(), settings, now);
+    // Nothing the cloud said of the previous run is this one's; a problem
+    // found before any call (no usable credentials) is the object's.
+    let fresh_view = CloudView {
+        problem: cloud.problem.clone().filter(|p| !p.from_call),
+        ..CloudView::default()
+    };
+    let mut decision = decide(&next_run, &fresh_view, settings, now);
     decision.new_run = true;
     decision
 }

@@ -333,3 +333,29 @@ fn once_keeps_the_default_name() {
     assert_eq!(d.status.run_identity, None);
     assert_eq!(d.next, Next::Start);
 }
+
+#[test]
+fn a_new_run_keeps_a_problem_found_before_any_call() {
+    let obj = fe(
+        1,
+        json!({"flowName": "etl", "credentialsSecretRef": {"name": "half"}}),
+        None,
+    );
+    let view = CloudView {
+        problem: Some(CloudProblem {
+            kind: ProblemKind::Credentials,
+            reason: "SecretKeyMissing".into(),
+            message: "Secret team-a/half has no accessKeySecret".into(),
+            request_id: None,
+            since: now(),
+            last_seen: now(),
+            attempts: 1,
+            from_call: false,
+        }),
+        ..Default::default()
+    };
+    let d = decide_run(&obj, &ready(&obj), &view, &DecideSettings::default(), now());
+    assert_ne!(d.next, Next::Start);
+    assert!(!d.wants_finalizer, "nothing can start: nothing to stop");
+    assert_eq!(cond(&d, "Stalled"), ("True", "SecretKeyMissing"));
+}

@@ -103,7 +103,13 @@ impl Tracker {
                 {
                     task.abort();
                 }
-                entry.view = CloudView::default();
+                // A problem found before any call (no usable credentials)
+                // is the object's, not the execution's: it stays.
+                let local = entry.view.problem.take().filter(|p| !p.from_call);
+                entry.view = CloudView {
+                    problem: local,
+                    ..CloudView::default()
+                };
                 entry.steps_read_at = None;
             }
             None => {}
