@@ -348,6 +348,49 @@ mod tests {
     }
 
     #[test]
+    fn a_read_of_another_execution_is_never_taken_for_the_current_runs() {
+        let (tracker, _woken) = Tracker::new(Metrics::default());
+        let key = TrackKey {
+            namespace: "ns".into(),
+            name: "n".into(),
+            uid: "u".into(),
+        };
+        let named = |name: &str, status: &str| Execution {
+            name: name.into(),
+            ..read(status)
+        };
+        tracker.follow_run(&key, "ns_n_Raaaaaaaaaaaa");
+        tracker.record_read(
+            &key,
+            &named("ns_n_Raaaaaaaaaaaa", "Running"),
+            ReadVia::LongPoll,
+        );
+        // The new run begins: what was read of the old one is gone.
+        tracker.follow_run(&key, "ns_n_Rbbbbbbbbbbbb");
+        assert_eq!(tracker.view(&key).execution, None);
+        // A late answer about the old run is dropped.
+        tracker.record_read(
+            &key,
+            &named("ns_n_Raaaaaaaaaaaa", "Succeeded"),
+            ReadVia::Sweep,
+        );
+        assert_eq!(tracker.view(&key).execution, None);
+        tracker.record_read(
+            &key,
+            &named("ns_n_Rbbbbbbbbbbbb", "Running"),
+            ReadVia::Sweep,
+        );
+        assert_eq!(
+            tracker
+                .view(&key)
+                .execution
+                .and_then(|r| r.status)
+                .as_deref(),
+            Some("Running")
+        );
+    }
+
+    #[test]
     fn an_ending_is_timed_once_by_the_read_that_found_it() {
         let metrics = Metrics::default();
         let (tracker, _woken) = Tracker::new(metrics.clone());
