@@ -24,5 +24,6 @@ mod planner;
 mod rbac;
 mod rbac_input_from;
 mod recipes;
+mod run_attempts;
 mod runs;
 mod scale_history;

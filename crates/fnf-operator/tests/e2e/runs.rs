@@ -1,6 +1,7 @@
 //! Runs follow their declaration (`runPolicy: OnChange`, the default), end
 //! to end: edits, re-creates, runKey, Wait and Replace, retries, suspend and
-//! inputFrom, each counted in the emulator's executions.
+//! inputFrom, each counted in the emulator's executions. Retries and
+//! suspend: `run_attempts`.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -13,24 +14,24 @@ use fnf_testkit::fault::{condition_of, stalled_with};
 use fnf_testkit::gitops::{argo_health, kstatus};
 use fnf_testkit::sandbox::sandbox_credentials;
 
-const TIMEOUT: Duration = Duration::from_secs(90);
+pub(crate) const TIMEOUT: Duration = Duration::from_secs(90);
 /// A flow that runs a few seconds: long enough to be live when edited.
 const FLOW_MEDIUM: &str = "Type: StateMachine\nSpecVersion: v1\nName: medium\nStartAt: Pause\nStates:\n  - Type: Wait\n    Name: Pause\n    Seconds: 6\n    Next: Done\n  - Type: Succeed\n    Name: Done\n";
 
-fn created(env: &Env) -> u64 {
+pub(crate) fn created(env: &Env) -> u64 {
     env.emulator.counters().total_created()
 }
 
-fn status_of(fe: &FlowExecution) -> fnf_operator::crd::FlowExecutionStatus {
+pub(crate) fn status_of(fe: &FlowExecution) -> fnf_operator::crd::FlowExecutionStatus {
     fe.status.clone().unwrap_or_default()
 }
 
-fn execution_name(fe: &FlowExecution) -> String {
+pub(crate) fn execution_name(fe: &FlowExecution) -> String {
     status_of(fe).execution_name.unwrap_or_default()
 }
 
 /// Completed=True for the object's current generation.
-fn done_at_generation(fe: &FlowExecution) -> bool {
+pub(crate) fn done_at_generation(fe: &FlowExecution) -> bool {
     completed(fe)
         && status_of(fe).observed_generation == fe.metadata.generation
         && status_of(fe)
@@ -342,84 +343,5 @@ async fn a_new_declaration_waits_for_the_live_run_or_replaces_it() {
         serde_json::json!({"v": 2})
     );
     assert_eq!(created(&env), 4, "two objects, two runs each");
-    operator.stop().await.unwrap();
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn retry_limit_two_makes_exactly_three_executions_even_across_a_crash() {
-    let env = Env::new("e2e-runs-retry").await;
-    let operator = env.start_operator();
-    env.create(
-        "flaky",
-        serde_json::json!({"flowName": "failing", "retry": {"limit": 2, "backoffSeconds": 3}}),
-    )
-    .await;
-    // Between attempts (the first ended, the retry waits): the operator dies.
-    let between = env
-        .wait_for("flaky", TIMEOUT, |fe| {
-            condition_of(fe, "Reconciling").is_some_and(|c| c.reason == "RetryScheduled")
-        })
-        .await;
-    let message = &condition_of(&between, "Reconciling").unwrap().message;
-    assert!(
-        message.contains("attempt 1") && message.contains("attempt 2"),
-        "{message}"
-    );
-    assert_eq!(condition(&between, "Completed"), Some("False"));
-    operator.kill();
-    let operator = env.start_operator();
-    let fe = env
-        .wait_for("flaky", TIMEOUT, |fe| {
-            completed(fe) && status_of(fe).attempt == Some(3)
-        })
-        .await;
-    // A second crash once the last attempt was recorded changes nothing.
-    operator.kill();
-    let operator = env.start_operator();
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let status = status_of(&fe);
-    assert_eq!(created(&env), 3, "exactly three executions");
-    assert_eq!(status.phase.as_deref(), Some("Failed"));
-    assert!(
-        execution_name(&fe).ends_with("_A3"),
-        "{}",
-        execution_name(&fe)
-    );
-    let attempts: Vec<Option<i32>> = status.runs.iter().map(|r| r.attempt).collect();
-    assert_eq!(attempts, [Some(2), Some(1)]);
-    let completed_reason = &condition_of(&fe, "Completed").unwrap().message;
-    assert!(completed_reason.contains("attempt 3"), "{completed_reason}");
-    operator.stop().await.unwrap();
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn suspend_holds_the_start_until_released() {
-    let env = Env::new("e2e-runs-suspend").await;
-    let operator = env.start_operator();
-    env.create(
-        "held",
-        serde_json::json!({"flowName": "quick", "suspend": true}),
-    )
-    .await;
-    let held = env
-        .wait_for("held", TIMEOUT, |fe| {
-            condition_of(fe, "Reconciling")
-                .is_some_and(|c| c.status == "False" && c.reason == "Suspended")
-        })
-        .await;
-    assert_eq!(status_of(&held).execution_name, None);
-    // What docs/gitops.md says a suspended object shows.
-    let obj = serde_json::to_value(&held).unwrap();
-    assert_eq!(
-        (argo_health(&obj).0, kstatus(&obj).0),
-        ("Progressing".to_string(), "InProgress".to_string())
-    );
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(created(&env), 0, "nothing starts while suspended");
-    env.patch_spec("held", serde_json::json!({"suspend": false}))
-        .await
-        .unwrap();
-    env.wait_for("held", TIMEOUT, done_at_generation).await;
-    assert_eq!(created(&env), 1);
     operator.stop().await.unwrap();
 }
