@@ -141,4 +141,21 @@ FlowExecutions may name their own credentials.
   resources: ["secrets"]
   verbs: ["get"]
 {{- end }}
+{{- if .Values.inputFrom.configMaps }}
+# inputFrom.configMaps=true: spec.inputFrom may set input fields from keys of
+# ConfigMaps in the FlowExecution's own namespace; each is read by name when a
+# run is declared. Never listed or watched.
+- apiGroups: [""]
+  resources: ["configmaps"]
+  verbs: ["get"]
+{{- end }}
+{{- if .Values.inputFrom.secrets }}
+# inputFrom.secrets=true: spec.inputFrom may set input fields from keys of
+# Secrets in the FlowExecution's own namespace; each is read by name when a run
+# is declared, and its value goes to StartExecution only. Never listed or
+# watched here (secretCredentials adds the metadata watch that wakes users).
+- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["get"]
+{{- end }}
 {{- end }}

@@ -115,7 +115,8 @@ async fn create_one(
         "apiVersion": "fnf-operator.dev/v1alpha1",
         "kind": "FlowExecution",
         "metadata": {"name": name},
-        "spec": {"flowName": FLOW_NAME, "input": {"wait": wait_secs}},
+        // Once: the bench finds each execution by its default name.
+        "spec": {"flowName": FLOW_NAME, "runPolicy": "Once", "input": {"wait": wait_secs}},
     }))
     .map_err(|e| BenchError::Usage(format!("bench object: {e}")))?;
     let mut attempt = 1;

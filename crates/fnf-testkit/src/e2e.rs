@@ -169,6 +169,39 @@ impl Env {
     }
 }
 
+impl Env {
+    /// The executions of `flow` that the object `name` of this namespace
+    /// started, with how often each was created: its default name (`Once`),
+    /// or its runs' names (`{default}_R…`, `runPolicy: OnChange`). Object
+    /// names hold no `_`, so no other object's names match.
+    pub fn runs_of(&self, flow: &str, name: &str) -> Vec<(String, u64)> {
+        let base = format!("{}_{}", self.namespace, name.replace('.', "_"));
+        let runs = format!("{base}_R");
+        self.emulator
+            .counters()
+            .executions_created
+            .get(flow)
+            .map(|names| {
+                names
+                    .iter()
+                    .filter(|(n, _)| **n == base || n.starts_with(&runs))
+                    .map(|(n, count)| (n.clone(), *count))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The one execution name object `name` started for `flow` (its default
+    /// name while it started none).
+    pub fn run_name(&self, flow: &str, name: &str) -> String {
+        self.runs_of(flow, name)
+            .into_iter()
+            .next()
+            .map(|(n, _)| n)
+            .unwrap_or_else(|| format!("{}_{}", self.namespace, name.replace('.', "_")))
+    }
+}
+
 pub fn condition<'a>(fe: &'a FlowExecution, type_: &str) -> Option<&'a str> {
     fe.status
         .as_ref()?

@@ -48,25 +48,44 @@ pub const FINALIZER: &str = "fnf-operator.dev/stop-execution";
 /// `spec.outputTo` objects, its Lease).
 pub const FIELD_MANAGER: &str = "fnf-operator";
 impl FlowExecution {
-    /// The execution name this object stands for: the explicit one, else the
-    /// deterministic default. An object whose status recorded the default as
-    /// older versions built it keeps that name, so nothing starts twice across
-    /// an upgrade; any other recorded name is ignored (a status can be forged).
+    /// The execution name of the status's current run: the explicit one,
+    /// else the deterministic default; under `runPolicy: OnChange`, the name
+    /// of the run and attempt the status records (`runIdentity`, `attempt`).
+    /// Only ever derived, never read from the status: a forged status can
+    /// point at this object's own names only. An object whose status recorded
+    /// the default (also as older versions built it) keeps that name, so
+    /// nothing starts twice across an upgrade.
     pub fn resolved_execution_name(&self) -> String {
         if let Some(name) = &self.spec.execution_name {
             return name.clone();
         }
         let namespace = self.metadata.namespace.as_deref().unwrap_or("default");
         let name = self.metadata.name.as_deref().unwrap_or_default();
-        let recorded = self
-            .status
-            .as_ref()
-            .and_then(|s| s.execution_name.as_deref());
+        let status = self.status.as_ref();
+        let recorded = status.and_then(|s| s.execution_name.as_deref());
         let legacy = legacy_default_execution_name(namespace, name);
+        let default = default_execution_name(namespace, name);
         match recorded {
-            Some(r) if r == legacy => legacy,
-            _ => default_execution_name(namespace, name),
+            Some(r) if r == legacy => return legacy,
+            Some(r) if r == default => return default,
+            _ => {}
         }
+        let run = status.and_then(|s| {
+            let identity = RunIdentity::parse(s.run_identity.as_deref()?)?;
+            Some((identity, s.attempt.unwrap_or(1)))
+        });
+        match run {
+            Some((identity, attempt)) if self.runs_on_change() => {
+                run_execution_name(namespace, name, &identity, attempt)
+            }
+            _ => default,
+        }
+    }
+
+    /// Whether each declaration runs once (`runPolicy: OnChange` in Start
+    /// mode): Observe mode follows a name someone else chose.
+    pub fn runs_on_change(&self) -> bool {
+        self.run_policy() == RunPolicy::OnChange && self.spec.mode == Mode::Start
     }
 
     /// Whether the execution name carries this object's namespace prefix, as

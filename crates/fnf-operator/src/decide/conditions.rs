@@ -29,6 +29,12 @@ pub enum Standing {
         message: String,
         final_: bool,
     },
+    /// Nothing runs and nothing will until the user acts (`spec.suspend`):
+    /// not in progress (Reconciling=False), not completed, not stalled.
+    Held {
+        reason: String,
+        message: String,
+    },
 }
 
 /// The reason of `CloudReachable=True` (a condition's, never an Event's).
@@ -62,6 +68,12 @@ fn wanted(standing: &Standing) -> Vec<Wanted> {
             w(ct::COMPLETED, "False", reason, message),
             w(ct::READY, "False", reason, message),
             w(ct::RECONCILING, "True", reason, message),
+        ],
+        Standing::Held { reason, message } => vec![
+            w(ct::SUCCEEDED, "Unknown", reason, message),
+            w(ct::COMPLETED, "False", reason, message),
+            w(ct::READY, "False", reason, message),
+            w(ct::RECONCILING, "False", reason, message),
         ],
         Standing::Succeeded { message } => vec![
             w(ct::SUCCEEDED, "True", "Succeeded", message),

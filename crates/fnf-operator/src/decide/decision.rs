@@ -22,13 +22,38 @@ pub struct Decision {
     pub next: Next,
     /// Whether the object should carry the stop-on-delete finalizer.
     pub wants_finalizer: bool,
+    /// The status begins a new run (`runs::decide_run`): the thin layer drops
+    /// what it knew of the previous run's execution before anything else.
+    pub new_run: bool,
 }
 
+/// What the run planner (`runs`) puts in place of the current run's own
+/// standing and next step: the run is followed as it is, only what it means
+/// for the declaration differs.
+#[derive(Clone, Debug, Default)]
+pub struct Adjust {
+    pub standing: Option<Standing>,
+    pub next: Option<Next>,
+}
+
+/// The decision on the status's current run, as it is (`runPolicy: Once`,
+/// and the current run under `OnChange`).
 pub fn decide(
     fe: &FlowExecution,
     cloud: &CloudView,
     settings: &DecideSettings,
     now: Timestamp,
+) -> Decision {
+    decide_with(fe, cloud, settings, now, Adjust::default())
+}
+
+/// [`decide`], with the standing and the next step the run planner asks for.
+pub fn decide_with(
+    fe: &FlowExecution,
+    cloud: &CloudView,
+    settings: &DecideSettings,
+    now: Timestamp,
+    adjust: Adjust,
 ) -> Decision {
     let old = fe.status.clone().unwrap_or_default();
     let mut status = old.clone();
@@ -50,7 +75,14 @@ pub fn decide(
     let current_phase = status.phase.clone().unwrap_or_default();
     let terminal = phase::is_terminal(&current_phase);
     let exec = status.execution_name.clone().unwrap_or_default();
-    let target = format!("execution {exec} of flow {}", fe.spec.flow_name);
+    // A retried run's reasons and messages name the attempt.
+    let target = match status.attempt {
+        Some(attempt) if attempt > 1 => format!(
+            "attempt {attempt}, execution {exec} of flow {}",
+            fe.spec.flow_name
+        ),
+        _ => format!("execution {exec} of flow {}", fe.spec.flow_name),
+    };
 
     if let Some(export) = cloud.output_written.as_ref().filter(|w| w.outcome.is_ok()) {
         status.output_written_to = Some(export.target.clone());
@@ -68,6 +100,8 @@ pub fn decide(
     };
     let next = live::hold_after_trouble(fe, cloud, next, now);
     let next = finish::after_refusal(fe, &standing, &old, next, now);
+    let standing = adjust.standing.unwrap_or(standing);
+    let next = adjust.next.unwrap_or(next);
     let deleting = fe.metadata.deletion_timestamp.is_some() && cloud.problem.is_some();
     let standing = if deleting && !terminal {
         live::deletion_waits(standing, &target)
@@ -106,6 +140,7 @@ pub fn decide(
         events,
         next,
         wants_finalizer,
+        new_run: false,
     }
 }
 

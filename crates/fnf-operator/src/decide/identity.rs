@@ -19,12 +19,20 @@ pub const EXECUTION_NAME_IN_USE: &str = "ExecutionNameInUse";
 const CLOCK_SKEW_ALLOWANCE: Duration = Duration::from_secs(1);
 
 /// Why `found` is not the execution `fe` declares: another flow, or (in Start
-/// mode) another input. Observe mode mirrors a run started elsewhere with any
-/// input, so only the flow is compared there.
-pub fn mismatch(fe: &FlowExecution, found: &Execution) -> Option<String> {
+/// mode) another input than `input`, the one the run sends (`spec.input` with
+/// `spec.inputFrom` applied; `None` while a source of it cannot be read, when
+/// only the flow is compared). Observe mode mirrors a run started elsewhere
+/// with any input, so only the flow is compared there. Never quotes an input.
+pub fn mismatch(
+    fe: &FlowExecution,
+    input: Option<&Map<String, Value>>,
+    found: &Execution,
+) -> Option<String> {
     let name = fe.resolved_execution_name();
     let field = if fe.spec.execution_name.is_some() {
         "spec.executionName"
+    } else if fe.runs_on_change() {
+        "spec.runKey (the run's execution name is derived from it)"
     } else {
         "metadata.name (the default execution name is derived from it)"
     };
@@ -34,7 +42,8 @@ pub fn mismatch(fe: &FlowExecution, found: &Execution) -> Option<String> {
             found.flow_name, fe.spec.flow_name
         ));
     }
-    if fe.spec.mode == Mode::Start && !same_input(fe.spec.input.as_ref(), found.input.as_deref()) {
+    let other_input = input.is_some_and(|i| !same_input(Some(i), found.input.as_deref()));
+    if fe.spec.mode == Mode::Start && other_input {
         return Some(format!(
             "execution {name} of flow {} already exists with a different input, so it is not this FlowExecution's run: nothing of it is mirrored and nothing was started; to run this input, choose another {field} in a new FlowExecution",
             fe.spec.flow_name
@@ -45,10 +54,12 @@ pub fn mismatch(fe: &FlowExecution, found: &Execution) -> Option<String> {
 
 /// Whether `found` leaves out an Input that the declaration has, so that the
 /// input cannot be compared without reading the execution.
-pub fn input_unknown(fe: &FlowExecution, found: &Execution) -> bool {
-    fe.spec.mode == Mode::Start
-        && found.input.is_none()
-        && fe.spec.input.as_ref().is_some_and(|i| !i.is_empty())
+pub fn input_unknown(
+    fe: &FlowExecution,
+    input: Option<&Map<String, Value>>,
+    found: &Execution,
+) -> bool {
+    fe.spec.mode == Mode::Start && found.input.is_none() && input.is_some_and(|i| !i.is_empty())
 }
 
 /// Whether `found` was running before this object existed, so it cannot be
@@ -176,21 +187,55 @@ mod tests {
             json!({"flowName": "etl", "executionName": "team-a_x", "input": {"day": 1}}),
             CREATED,
         );
-        let message = mismatch(&explicit, &found("etl", Some(r#"{"day":2}"#), CREATED)).unwrap();
+        let message = mismatch(
+            &explicit,
+            explicit.spec.input.as_ref(),
+            &found("etl", Some(r#"{"day":2}"#), CREATED),
+        )
+        .unwrap();
         assert!(message.contains("spec.executionName"), "{message}");
         assert!(message.contains("different input"), "{message}");
-        assert!(mismatch(&explicit, &found("etl", Some(r#"{ "day": 1 }"#), CREATED)).is_none());
+        assert!(
+            mismatch(
+                &explicit,
+                explicit.spec.input.as_ref(),
+                &found("etl", Some(r#"{ "day": 1 }"#), CREATED)
+            )
+            .is_none()
+        );
 
-        let default = fe(json!({"flowName": "etl"}), CREATED);
-        let message = mismatch(&default, &found("etl", Some(r#"{"a":1}"#), CREATED)).unwrap();
+        let none = Map::new();
+        let once = fe(json!({"flowName": "etl", "runPolicy": "Once"}), CREATED);
+        let message = mismatch(
+            &once,
+            Some(&none),
+            &found("etl", Some(r#"{"a":1}"#), CREATED),
+        )
+        .unwrap();
         assert!(message.contains("metadata.name"), "{message}");
+        // Under OnChange the name is the run's: another runKey is another name.
+        let on_change = fe(json!({"flowName": "etl"}), CREATED);
+        let message = mismatch(
+            &on_change,
+            Some(&none),
+            &found("etl", Some(r#"{"a":1}"#), CREATED),
+        )
+        .unwrap();
+        assert!(message.contains("spec.runKey"), "{message}");
+        // An input not known yet (a source unread) is not compared.
+        assert!(mismatch(&on_change, None, &found("etl", Some(r#"{"a":1}"#), CREATED)).is_none());
     }
 
     #[test]
     fn another_flow_is_refused_in_both_modes() {
         for mode in ["Start", "Observe"] {
             let obj = fe(json!({"flowName": "etl", "mode": mode}), CREATED);
-            let message = mismatch(&obj, &found("other", None, CREATED)).unwrap();
+            let message = mismatch(
+                &obj,
+                obj.spec.input.as_ref(),
+                &found("other", None, CREATED),
+            )
+            .unwrap();
             assert!(message.contains("belongs to flow other"), "{message}");
         }
     }
@@ -201,7 +246,14 @@ mod tests {
             json!({"flowName": "etl", "mode": "Observe", "input": {"a": 1}}),
             CREATED,
         );
-        assert!(mismatch(&obj, &found("etl", Some(r#"{"b":2}"#), CREATED)).is_none());
+        assert!(
+            mismatch(
+                &obj,
+                obj.spec.input.as_ref(),
+                &found("etl", Some(r#"{"b":2}"#), CREATED)
+            )
+            .is_none()
+        );
     }
 
     #[test]

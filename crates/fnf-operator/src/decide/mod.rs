@@ -15,6 +15,8 @@
 //! - `classify`: the client's words (errors, reads, history) in the
 //!   decision's terms; `view`: what the decision knows of the cloud;
 //!   `clean`: cloud text made safe to show.
+//! - `runs`: which run the status is about (a new declaration, a retry,
+//!   `spec.suspend`), before the current run is decided.
 
 pub mod classify;
 pub mod clean;
@@ -27,6 +29,7 @@ pub mod live;
 pub mod mirror;
 pub mod outcome;
 pub mod output;
+pub mod runs;
 pub mod view;
 
 #[cfg(test)]

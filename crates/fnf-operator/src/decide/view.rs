@@ -169,3 +169,48 @@ pub const INPUT_MAX_BYTES: usize = 32 * 1024;
 /// event size whole while a larger one cannot stall the status write. The
 /// whole Output goes to `spec.outputTo` and `kubectl fnf output`.
 pub const STATUS_OUTPUT_MAX_BYTES: usize = 64 * 1024;
+
+/// The input the current declaration sends: `spec.input` with each
+/// `spec.inputFrom` entry applied by the thin layer, or why a source of it
+/// cannot be read yet. May hold Secret values: its `Debug` prints none.
+#[derive(Clone, PartialEq)]
+pub enum DeclaredInput {
+    Ready(serde_json::Map<String, serde_json::Value>),
+    /// A ConfigMap, Secret or key `spec.inputFrom` names is missing (or its
+    /// value unusable): the reason and a message naming it, never a value.
+    Missing {
+        reason: String,
+        message: String,
+    },
+}
+
+impl DeclaredInput {
+    /// The input of a spec without `inputFrom`.
+    pub fn of_spec(fe: &crate::crd::FlowExecution) -> Self {
+        DeclaredInput::Ready(fe.spec.input.clone().unwrap_or_default())
+    }
+
+    /// The input, once every source of it was read.
+    pub fn ready(&self) -> Option<&serde_json::Map<String, serde_json::Value>> {
+        match self {
+            DeclaredInput::Ready(input) => Some(input),
+            DeclaredInput::Missing { .. } => None,
+        }
+    }
+}
+
+impl std::fmt::Debug for DeclaredInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DeclaredInput::Ready(input) => {
+                let fields: Vec<&String> = input.keys().collect();
+                f.debug_struct("Ready").field("fields", &fields).finish()
+            }
+            DeclaredInput::Missing { reason, message } => f
+                .debug_struct("Missing")
+                .field("reason", reason)
+                .field("message", message)
+                .finish(),
+        }
+    }
+}

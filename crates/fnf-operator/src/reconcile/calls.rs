@@ -6,39 +6,47 @@ use jiff::Timestamp;
 
 use super::context::Context;
 use crate::crd::FlowExecution;
-use crate::decide::view::CloudView;
+use crate::decide::view::{CloudView, DeclaredInput};
 use crate::decide::{classify, events, identity};
 use crate::watch::key::TrackKey;
 use fnf_client::{Client, ErrorCode, FnfError, StartExecution};
 
+/// Starts the current run with `input`, the declaration's resolved input
+/// (the only place a value from a Secret goes).
 pub async fn start(
     client: &Client,
     fe: &FlowExecution,
+    input: &DeclaredInput,
     ctx: &Context,
     key: &TrackKey,
 ) -> Result<(), FnfError> {
+    let Some(declared) = input.ready() else {
+        // The decision holds a start while a source is missing; a stale
+        // decision must not start without it.
+        return Ok(());
+    };
+    // No input and no inputFrom: no Input at all, as before inputFrom.
+    let sends_input = fe.spec.input.is_some() || !declared.is_empty();
     let request = StartExecution {
         flow_name: fe.spec.flow_name.clone(),
         execution_name: fe.resolved_execution_name(),
-        input: fe
-            .spec
-            .input
-            .as_ref()
-            .and_then(|input| serde_json::to_string(input).ok()),
+        input: sends_input
+            .then(|| serde_json::to_string(declared).ok())
+            .flatten(),
         qualifier: fe.spec.qualifier.clone(),
     };
     match client.start_execution(&request).await {
         Ok(started) => {
             // The cloud answers a start of a running name with that execution.
             // An answer without the Input cannot show whose it is: ask.
-            let execution = if identity::input_unknown(fe, &started) {
+            let execution = if identity::input_unknown(fe, Some(declared), &started) {
                 client
                     .describe_execution(&request.flow_name, &request.execution_name, 0)
                     .await?
             } else {
                 started
             };
-            if let Some(why) = identity::mismatch(fe, &execution) {
+            if let Some(why) = identity::mismatch(fe, Some(declared), &execution) {
                 record_name_in_use(ctx, key, why);
                 return Ok(());
             }
@@ -55,7 +63,7 @@ pub async fn start(
             let execution = client
                 .describe_execution(&request.flow_name, &request.execution_name, 0)
                 .await?;
-            if let Some(why) = identity::mismatch(fe, &execution) {
+            if let Some(why) = identity::mismatch(fe, Some(declared), &execution) {
                 record_name_in_use(ctx, key, why);
                 return Ok(());
             }
@@ -77,13 +85,14 @@ pub async fn start(
 pub async fn describe(
     client: &Client,
     fe: &FlowExecution,
+    input: &DeclaredInput,
     ctx: &Context,
     key: &TrackKey,
 ) -> Result<(), FnfError> {
     let found = client
         .describe_execution(&fe.spec.flow_name, &fe.resolved_execution_name(), 0)
         .await?;
-    if let Some(why) = identity::mismatch(fe, &found) {
+    if let Some(why) = identity::mismatch(fe, input.ready(), &found) {
         record_name_in_use(ctx, key, why);
         return Ok(());
     }

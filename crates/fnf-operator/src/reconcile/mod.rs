@@ -11,6 +11,7 @@ pub mod cloud;
 pub mod context;
 pub mod error;
 pub mod finalize;
+pub mod inputs;
 pub mod object;
 pub mod outputs;
 pub mod unreadable;
@@ -25,10 +26,11 @@ use kube::{Api, ResourceExt};
 use self::context::Context;
 use self::error::ReconcileError;
 use crate::crd::FlowExecution;
-use crate::decide::decision::{Decision, decide};
+use crate::decide::decision::Decision;
 use crate::decide::events;
 use crate::decide::outcome::{NO_CLIENT_RECHECK, Next};
-use crate::decide::view::CloudView;
+use crate::decide::runs::decide_run;
+use crate::decide::view::{CloudView, DeclaredInput};
 use crate::watch::key::{PollTarget, TrackKey};
 use crate::watch::start_gate::StartPermit;
 use fnf_client::Client;
@@ -55,14 +57,27 @@ pub async fn reconcile(
         return finalize::finalize(&current, &api, &key, &ctx).await;
     }
     let client = client::current(&ctx, &key, &current).await;
+    let input = inputs::declared_input(&ctx.kube, &current).await;
     let mut start_permit = None;
     let mut failed_before = false;
     for _ in 0..MAX_STEPS {
+        // The view is of the status's current run only.
+        ctx.tracker
+            .follow_run(&key, &current.resolved_execution_name());
         let view = ctx.tracker.view(&key);
-        let decision = decide(&current, &view, &ctx.decide, Timestamp::now());
+        let decision = decide_run(&current, &input, &view, &ctx.decide, Timestamp::now());
         if !admit_start(&ctx, &key, &current, &decision.next, &mut start_permit) {
             // Nothing is written while it waits; the gate wakes it.
             return Ok(Action::requeue(START_TURN_RECHECK));
+        }
+        if let Some(name) = decision
+            .status
+            .execution_name
+            .as_deref()
+            .filter(|_| decision.new_run)
+        {
+            // Nothing the cloud said of the previous run may be read as this one's.
+            ctx.tracker.follow_run(&key, name);
         }
         if !decision.next.defers_write(failed_before) {
             current = write_decision(&api, &ctx, &key, current, &decision).await?;
@@ -73,6 +88,7 @@ pub async fn reconcile(
             key: &key,
             fe: &current,
             view: &view,
+            input: &input,
         };
         match carry_out(&step, client.as_ref(), decision.next).await? {
             Carried::Again { call_failed } => failed_before |= call_failed,
@@ -151,6 +167,8 @@ struct Step<'a> {
     key: &'a TrackKey,
     fe: &'a FlowExecution,
     view: &'a CloudView,
+    /// The declaration's resolved input: may hold Secret values.
+    input: &'a DeclaredInput,
 }
 
 enum Carried {
@@ -189,8 +207,8 @@ async fn carry_out(
         return Ok(Carried::Finished(Action::requeue(NO_CLIENT_RECHECK)));
     };
     let outcome = match next {
-        Next::Start => calls::start(client, fe, ctx, key).await,
-        Next::Describe => calls::describe(client, fe, ctx, key).await,
+        Next::Start => calls::start(client, fe, step.input, ctx, key).await,
+        Next::Describe => calls::describe(client, fe, step.input, ctx, key).await,
         Next::FetchFailure => calls::fetch_failure(client, fe, ctx, key).await,
         Next::Stop { error, cause } => calls::stop(client, fe, (error, &cause), ctx, key).await,
         Next::Watch { recheck_after } => {

@@ -1,4 +1,5 @@
-//! Wakes every FlowExecution that names a Secret when that Secret is created,
+//! Wakes every FlowExecution that names a Secret (its credentials or an
+//! `inputFrom` source) when that Secret is created,
 //! changed or deleted, so a fixed or rotated key serves the next call at once
 //! instead of at the next retry (30 s), and a deleted one stops being used.
 //! Watches Secret metadata only: no Secret data is held here; `cloud` reads a
@@ -73,7 +74,13 @@ fn wake_users(stores: &[Store<Watched>], tracker: &Tracker, namespace: &str, nam
                     .spec
                     .credentials_secret_ref
                     .as_ref()
-                    .is_some_and(|r| r.name == name);
+                    .is_some_and(|r| r.name == name)
+                || fe.spec.input_from.iter().any(|entry| {
+                    entry
+                        .secret_key_ref
+                        .as_ref()
+                        .is_some_and(|r| r.name == name)
+                });
             if names_it {
                 tracker.wake(&TrackKey::of(fe));
             }

@@ -34,6 +34,8 @@ struct Entry {
     client: Option<Client>,
     /// When the history was last read (for the staleness metric).
     steps_read_at: Option<std::time::Instant>,
+    /// The execution the view is of: reads of any other are dropped.
+    run: Option<String>,
 }
 
 #[derive(Clone)]
@@ -85,6 +87,36 @@ impl Tracker {
             .map(|e| e.view.execution.clone().unwrap_or_default())
     }
 
+    /// Ties `key`'s view to the execution `name` (the status's current run).
+    /// When it was of another execution (a new run began), everything known
+    /// of that one is dropped and its poll and history follower end, so no
+    /// read of the previous run is ever taken for the new one's.
+    pub fn follow_run(&self, key: &TrackKey, name: &str) {
+        let mut entries = self.lock();
+        let entry = entries.entry(key.clone()).or_default();
+        match entry.run.as_deref() {
+            Some(run) if run == name => return,
+            Some(_) => {
+                for task in [entry.poll.take(), entry.steps.take()]
+                    .into_iter()
+                    .flatten()
+                {
+                    task.abort();
+                }
+                // A problem found before any call (no usable credentials)
+                // is the object's, not the execution's: it stays.
+                let local = entry.view.problem.take().filter(|p| !p.from_call);
+                entry.view = CloudView {
+                    problem: local,
+                    ..CloudView::default()
+                };
+                entry.steps_read_at = None;
+            }
+            None => {}
+        }
+        entry.run = Some(name.to_string());
+    }
+
     /// Records what the cloud said of a tracked execution (a long-poll's answer
     /// or a ListExecutions item) and wakes its reconcile when that changed
     /// anything. Reads race (a list page sent before a long-poll answered may
@@ -93,6 +125,13 @@ impl Tracker {
         let mut changed = false;
         let mut ended = false;
         if let Some(entry) = self.lock().get_mut(key) {
+            let another_run = entry
+                .run
+                .as_deref()
+                .is_some_and(|run| !execution.name.is_empty() && execution.name != run);
+            if another_run {
+                return;
+            }
             let view = &mut entry.view;
             let adopted = view.execution.as_ref().is_some_and(|r| r.adopted);
             let read = classify::read(execution, adopted);
@@ -306,6 +345,49 @@ mod tests {
             stopped_time: (status == "Succeeded").then(|| "2026-01-01T00:00:30.000Z".into()),
             ..Execution::default()
         }
+    }
+
+    #[test]
+    fn a_read_of_another_execution_is_never_taken_for_the_current_runs() {
+        let (tracker, _woken) = Tracker::new(Metrics::default());
+        let key = TrackKey {
+            namespace: "ns".into(),
+            name: "n".into(),
+            uid: "u".into(),
+        };
+        let named = |name: &str, status: &str| Execution {
+            name: name.into(),
+            ..read(status)
+        };
+        tracker.follow_run(&key, "ns_n_Raaaaaaaaaaaa");
+        tracker.record_read(
+            &key,
+            &named("ns_n_Raaaaaaaaaaaa", "Running"),
+            ReadVia::LongPoll,
+        );
+        // The new run begins: what was read of the old one is gone.
+        tracker.follow_run(&key, "ns_n_Rbbbbbbbbbbbb");
+        assert_eq!(tracker.view(&key).execution, None);
+        // A late answer about the old run is dropped.
+        tracker.record_read(
+            &key,
+            &named("ns_n_Raaaaaaaaaaaa", "Succeeded"),
+            ReadVia::Sweep,
+        );
+        assert_eq!(tracker.view(&key).execution, None);
+        tracker.record_read(
+            &key,
+            &named("ns_n_Rbbbbbbbbbbbb", "Running"),
+            ReadVia::Sweep,
+        );
+        assert_eq!(
+            tracker
+                .view(&key)
+                .execution
+                .and_then(|r| r.status)
+                .as_deref(),
+            Some("Running")
+        );
     }
 
     #[test]

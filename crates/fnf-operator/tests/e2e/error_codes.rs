@@ -41,10 +41,12 @@ async fn each_error_code_on_start_ends_in_its_documented_behaviour() {
             .wait_for(&name, Duration::from_secs(60), completed)
             .await;
         assert_eq!(phase(&fe), Some("Succeeded"), "{code}");
+        // The run's name (runPolicy OnChange): the one the status records.
+        let execution = fe.status.as_ref().unwrap().execution_name.clone().unwrap();
         assert_eq!(
             env.emulator
                 .counters()
-                .executions_created("quick", &format!("{}_{name}", env.namespace)),
+                .executions_created("quick", &execution),
             1,
             "{code}"
         );

@@ -112,7 +112,7 @@ async fn the_standby_takes_over_when_the_leader_dies_and_nothing_starts_twice() 
     assert_eq!(
         env.emulator
             .counters()
-            .executions_created("long", &format!("{}_ha", env.namespace)),
+            .executions_created("long", &fe.status.unwrap().execution_name.unwrap()),
         1
     );
     b.stop().await.unwrap();

@@ -66,7 +66,12 @@ async fn an_applied_flowexecution_starts_once_and_mirrors_the_cloud_until_succee
         })
         .await;
     let status = fe.status.clone().unwrap();
-    let exec_name = format!("{}_run", env.namespace);
+    // The default name under runPolicy OnChange: the object's name, then its
+    // declaration's identity.
+    let exec_name = status.execution_name.clone().unwrap();
+    let identity = status.run_identity.clone().unwrap();
+    assert_eq!(exec_name, format!("{}_run_R{identity}", env.namespace));
+    assert_eq!(identity.len(), 12);
     let cloud = env
         .emulator
         .execution("quick", &exec_name)
@@ -195,18 +200,18 @@ async fn deleting_stops_a_live_execution_orphan_leaves_it_and_a_finished_one_is_
     .await;
     env.create("done", serde_json::json!({"flowName": "quick"}))
         .await;
+    let mut names = Vec::new();
     for name in ["live", "kept"] {
-        env.wait_for(name, RUN_TIMEOUT, |fe| phase(fe) == Some("Running"))
+        let fe = env
+            .wait_for(name, RUN_TIMEOUT, |fe| phase(fe) == Some("Running"))
             .await;
+        names.push(fe.status.unwrap().execution_name.unwrap());
     }
     env.wait_for("done", RUN_TIMEOUT, completed).await;
 
     env.delete("live").await;
     env.wait_gone("live", Duration::from_secs(15)).await;
-    let live = env
-        .emulator
-        .execution("long", &format!("{}_live", env.namespace))
-        .unwrap();
+    let live = env.emulator.execution("long", &names[0]).unwrap();
     assert_eq!(live.status, "Stopped");
 
     // The gauge must first count the orphan-to-be's long-poll, or the final check proves nothing.
@@ -224,10 +229,7 @@ async fn deleting_stops_a_live_execution_orphan_leaves_it_and_a_finished_one_is_
     }
     env.delete("kept").await;
     env.wait_gone("kept", Duration::from_secs(15)).await;
-    let kept = env
-        .emulator
-        .execution("long", &format!("{}_kept", env.namespace))
-        .unwrap();
+    let kept = env.emulator.execution("long", &names[1]).unwrap();
     assert_eq!(kept.status, "Running");
 
     let stops = env.emulator.counters().calls("StopExecution");
@@ -310,13 +312,12 @@ async fn a_recreated_object_adopts_its_execution_and_an_operator_restart_starts_
         .await;
     let fe = env.wait_for("again", RUN_TIMEOUT, completed).await;
     assert_eq!(phase(&fe), Some("Succeeded"));
+    let again = fe.status.clone().unwrap().execution_name.unwrap();
     assert_eq!(fe.status.unwrap().adopted, Some(true));
     let events = env.kubectl(&["get", "events", "-n", &env.namespace]).await;
     assert!(events.contains("Adopted"), "{events}");
     assert_eq!(
-        env.emulator
-            .counters()
-            .executions_created("quick", &format!("{}_again", env.namespace)),
+        env.emulator.counters().executions_created("quick", &again),
         1
     );
 
@@ -330,11 +331,10 @@ async fn a_recreated_object_adopts_its_execution_and_an_operator_restart_starts_
     env.patch_spec("crash", serde_json::json!({"stop": true}))
         .await
         .unwrap();
-    env.wait_for("crash", RUN_TIMEOUT, completed).await;
+    let crash = env.wait_for("crash", RUN_TIMEOUT, completed).await;
+    let crash = crash.status.unwrap().execution_name.unwrap();
     assert_eq!(
-        env.emulator
-            .counters()
-            .executions_created("long", &format!("{}_crash", env.namespace)),
+        env.emulator.counters().executions_created("long", &crash),
         1
     );
     operator.stop().await.unwrap();

@@ -23,17 +23,16 @@ const RUN_SECS: u32 = 9;
 
 fn cloud_phase(env: &Env, flow: &str, fe: &str) -> String {
     env.emulator
-        .execution(flow, &format!("{}_{fe}", env.namespace))
+        .execution(flow, &env.run_name(flow, fe))
         .map(|e| e.status)
         .unwrap_or_default()
 }
 
 fn started_once(env: &Env, flow: &str, fe: &str) {
+    let runs = env.runs_of(flow, fe);
+    assert_eq!(runs.len(), 1, "{fe}: one execution name: {runs:?}");
     assert_eq!(
-        env.emulator
-            .counters()
-            .executions_created(flow, &format!("{}_{fe}", env.namespace)),
-        1,
+        runs[0].1, 1,
         "{fe}: exactly one StartExecution created an execution"
     );
 }

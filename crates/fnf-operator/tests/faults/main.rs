@@ -22,3 +22,4 @@ mod rrsa;
 mod scale;
 mod security;
 mod security_identity;
+mod upgrade;

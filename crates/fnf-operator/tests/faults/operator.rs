@@ -21,8 +21,9 @@ const HELD_CALL: Duration = Duration::from_secs(5);
 /// Well inside `HELD_CALL`: the call has arrived, its answer has not left.
 const CALL_ARRIVED: Duration = Duration::from_secs(2);
 
-fn execution_name(env: &Env, fe: &str) -> String {
-    format!("{}_{fe}", env.namespace)
+/// The run's name `fe` started for `flow` (OnChange: `{namespace}_{fe}_R…`).
+fn execution_name(env: &Env, flow: &str, fe: &str) -> String {
+    env.run_name(flow, fe)
 }
 
 /// Holds every answer: calls already inside their latency are served (the
@@ -58,7 +59,7 @@ async fn sigkill_after_start_execution_before_the_status_write_still_starts_once
     let created = eventually(HELD_CALL * 2, || {
         env.emulator
             .counters()
-            .executions_created("quick", &execution_name(&env, "crash"))
+            .executions_created("quick", &execution_name(&env, "quick", "crash"))
             == 1
     })
     .await;
@@ -88,7 +89,7 @@ async fn sigkill_after_start_execution_before_the_status_write_still_starts_once
     assert_eq!(phase(&fe), Some("Succeeded"));
     let counters = env.emulator.counters();
     assert_eq!(
-        counters.executions_created("quick", &execution_name(&env, "crash")),
+        counters.executions_created("quick", &execution_name(&env, "quick", "crash")),
         1,
         "one start across the crash"
     );
@@ -122,7 +123,7 @@ async fn sigkill_while_a_stop_on_delete_is_in_flight_still_stops_and_releases() 
     hold_answers_of_calls_in_flight(&env).await;
     let stopped_before_kill = eventually(HELD_CALL * 2, || {
         env.emulator
-            .execution("long", &execution_name(&env, "doomed"))
+            .execution("long", &execution_name(&env, "long", "doomed"))
             .is_some_and(|e| e.status == "Stopped")
     })
     .await;
@@ -149,13 +150,13 @@ async fn sigkill_while_a_stop_on_delete_is_in_flight_still_stops_and_releases() 
     );
     let cloud = env
         .emulator
-        .execution("long", &execution_name(&env, "doomed"))
+        .execution("long", &execution_name(&env, "long", "doomed"))
         .unwrap();
     assert_eq!(cloud.status, "Stopped");
     assert_eq!(
         env.emulator
             .counters()
-            .executions_created("long", &execution_name(&env, "doomed")),
+            .executions_created("long", &execution_name(&env, "long", "doomed")),
         1
     );
     operator.terminate().await;
@@ -200,7 +201,7 @@ async fn a_flow_created_after_its_flowexecution_is_waited_for_then_run() {
     assert_eq!(
         env.emulator
             .counters()
-            .executions_created("arriving", &execution_name(&env, "early")),
+            .executions_created("arriving", &execution_name(&env, "arriving", "early")),
         1
     );
     operator.stop().await.unwrap();
@@ -262,7 +263,7 @@ async fn a_secret_created_after_its_flowexecution_is_picked_up_on_the_next_retry
     assert_eq!(
         env.emulator
             .counters()
-            .executions_created("quick", &execution_name(&env, "keyed")),
+            .executions_created("quick", &execution_name(&env, "quick", "keyed")),
         1
     );
     operator.stop().await.unwrap();
@@ -409,7 +410,7 @@ async fn a_deletion_waiting_for_its_secret_says_why_and_goes_on_once_it_is_back(
             .is_empty(),
         "an Event says why the deletion waits"
     );
-    let execution = execution_name(&env, "held");
+    let execution = execution_name(&env, "long", "held");
     assert_eq!(
         env.emulator.execution("long", &execution).unwrap().status,
         "Running",
@@ -482,7 +483,7 @@ async fn new_keys_in_the_secret_serve_the_next_call_of_a_running_execution() {
     assert_eq!(
         env.emulator
             .counters()
-            .executions_created("long", &execution_name(&env, "rotated")),
+            .executions_created("long", &execution_name(&env, "long", "rotated")),
         1
     );
     operator.stop().await.unwrap();

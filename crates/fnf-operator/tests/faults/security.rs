@@ -129,7 +129,7 @@ async fn no_secret_reaches_events_status_or_the_operators_debug_log() {
     env.wait_gone("tenant-deleted", RUN_TIMEOUT).await;
     let cloud = env
         .emulator
-        .execution("long", &format!("{}_tenant-deleted", env.namespace))
+        .execution("long", &env.run_name("long", "tenant-deleted"))
         .unwrap();
     assert_eq!(cloud.status, "Stopped", "the lifecycle really ran");
 

@@ -261,10 +261,17 @@ async fn names_that_collided_get_their_own_executions_and_a_recorded_old_name_is
         .unwrap();
 
     let operator = env.start_operator();
-    env.create(&long, serde_json::json!({"flowName": "quick"}))
-        .await;
-    env.create(&twin, serde_json::json!({"flowName": "quick"}))
-        .await;
+    // Default names are Once's (OnChange appends the run's identity).
+    env.create(
+        &long,
+        serde_json::json!({"flowName": "quick", "runPolicy": "Once"}),
+    )
+    .await;
+    env.create(
+        &twin,
+        serde_json::json!({"flowName": "quick", "runPolicy": "Once"}),
+    )
+    .await;
     let a = env.wait_for(&long, RUN_TIMEOUT, completed).await;
     let b = env.wait_for(&twin, RUN_TIMEOUT, completed).await;
     let (a, b) = (status_of(&a), status_of(&b));

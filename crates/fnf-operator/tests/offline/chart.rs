@@ -286,6 +286,30 @@ fn secret_credentials_add_only_secret_reads_cluster_wide() {
 }
 
 #[test]
+fn input_from_adds_only_gets_of_the_kinds_it_names() {
+    let get_of = |docs: &[Value], resource: &str| {
+        let role = find(docs, "ClusterRole", FULLNAME, None).expect("ClusterRole");
+        rules_of(role)
+            .into_iter()
+            .filter(|r| r.resources == [resource.to_string()])
+            .map(|r| r.verbs)
+            .collect::<Vec<_>>()
+    };
+    let plain = manifests(&["outputExport.configMaps=false"]);
+    assert!(get_of(&plain, "configmaps").is_empty());
+    assert!(get_of(&plain, "secrets").is_empty());
+    let config_maps = manifests(&["outputExport.configMaps=false", "inputFrom.configMaps=true"]);
+    assert_eq!(
+        get_of(&config_maps, "configmaps"),
+        [vec!["get".to_string()]]
+    );
+    assert!(get_of(&config_maps, "secrets").is_empty());
+    let secrets = manifests(&["outputExport.configMaps=false", "inputFrom.secrets=true"]);
+    assert_eq!(get_of(&secrets, "secrets"), [vec!["get".to_string()]]);
+    assert!(get_of(&secrets, "configmaps").is_empty());
+}
+
+#[test]
 fn leader_election_off_renders_no_lease_access_and_recreates_the_pod() {
     let docs = manifests(&["leaderElection.enabled=false"]);
     assert!(all_of(&docs, "Role").is_empty());

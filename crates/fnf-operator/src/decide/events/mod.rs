@@ -77,6 +77,11 @@ pub mod reason {
     pub const TOO_MANY_MISSED_TIMES: &str = "TooManyMissedTimes";
     /// Also the reasons of the Ready condition of a CronFlowExecution.
     pub const SCHEDULED: &str = "Scheduled";
+    /// Condition reasons of the run planner (`runs`): a new declaration
+    /// waiting for (or replacing) the previous run, a retry's wait,
+    /// and `spec.suspend` (an unreadable `inputFrom` source gives its own).
+    pub const WAITING_FOR_PREVIOUS_RUN: &str = "WaitingForPreviousRun";
+    pub const RETRY_SCHEDULED: &str = "RetryScheduled";
     pub const SUSPENDED: &str = "Suspended";
 }
 
@@ -108,6 +113,12 @@ pub const REASONS: &[&str] = &[
     reason::STEP_FAILED,
     reason::EXECUTION_NAME_NOT_ALLOWED,
     reason::INPUT_TOO_LARGE,
+    reason::WAITING_FOR_PREVIOUS_RUN,
+    reason::RETRY_SCHEDULED,
+    reason::SUSPENDED,
+    "InputSourceNotFound",
+    "InputSourceInvalid",
+    "InputSourceUnreadable",
     "ExecutionNameInUse",
     "InputTooDeep",
     "Undecodable",
@@ -124,7 +135,6 @@ pub const REASONS: &[&str] = &[
     reason::MISSED_SCHEDULE,
     reason::TOO_MANY_MISSED_TIMES,
     reason::SCHEDULED,
-    reason::SUSPENDED,
     "InvalidSchedule",
     "UnknownTimeZone",
 ];

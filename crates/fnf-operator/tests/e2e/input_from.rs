@@ -1,0 +1,113 @@
+//! `spec.inputFrom` end to end: a missing source holds the start and names
+//! it, its creation releases the start by itself, the cloud's Input carries
+//! the values, and the Secret's value is found nowhere else: not in any log
+//! line, Event, status, metric or execution name.
+
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::ConfigMap;
+use kube::Api;
+use kube::api::PostParams;
+
+use fnf_testkit::e2e::*;
+use fnf_testkit::fault::{OperatorProcess, condition_of, create_secret, events};
+
+const TIMEOUT: Duration = Duration::from_secs(90);
+const SECRET_VALUE: &str = "pin-4711-never-shown";
+
+fn name_of(fe: &fnf_operator::crd::FlowExecution) -> String {
+    fe.status
+        .as_ref()
+        .and_then(|s| s.execution_name.clone())
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn input_from_a_config_map_and_a_secret_reaches_the_cloud_and_nowhere_else() {
+    // A flow that fails has no Output: one that echoed its input would put
+    // the value there, which the status mirrors as the flow's own data.
+    let env = Env::new("e2e-input-from").await;
+    let settings: ConfigMap = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "settings"},
+        "data": {"region": "eu", "limits": "{\"n\": 3}"},
+    }))
+    .unwrap();
+    Api::<ConfigMap>::namespaced(env.admin.clone(), &env.namespace)
+        .create(&PostParams::default(), &settings)
+        .await
+        .unwrap();
+    let operator = env.start_operator();
+    env.create(
+        "fed",
+        serde_json::json!({"flowName": "failing", "input": {"greeting": "hi"}, "inputFrom": [
+            {"field": "region", "configMapKeyRef": {"name": "settings", "key": "region"}},
+            {"field": "limits", "configMapKeyRef": {"name": "settings", "key": "limits"}, "asJson": true},
+            {"field": "token", "secretKeyRef": {"name": "api", "key": "token"}},
+        ]}),
+    )
+    .await;
+
+    // The Secret does not exist yet: named, held, nothing started.
+    let held = env
+        .wait_for("fed", TIMEOUT, |fe| {
+            condition_of(fe, "Reconciling").is_some_and(|c| c.reason == "InputSourceNotFound")
+        })
+        .await;
+    let message = &condition_of(&held, "Reconciling").unwrap().message;
+    assert!(message.contains("Secret \"api\""), "{message}");
+    assert_eq!(env.emulator.counters().total_created(), 0);
+
+    // It appears: the run starts by itself.
+    create_secret(&env, "api", &[("token", SECRET_VALUE)]).await;
+    let fe = env.wait_for("fed", TIMEOUT, completed).await;
+    let name = name_of(&fe);
+    let cloud = env.emulator.execution("failing", &name).unwrap();
+    let input: serde_json::Value = serde_json::from_str(&cloud.input).unwrap();
+    assert_eq!(
+        input,
+        serde_json::json!({"greeting": "hi", "region": "eu", "limits": {"n": 3}, "token": SECRET_VALUE})
+    );
+    let metrics = operator.metrics.render();
+    operator.stop().await.unwrap();
+
+    // Another run with the built operator, its logs at debug.
+    let process = OperatorProcess::spawn(
+        env!("CARGO_BIN_EXE_fnf-operator"),
+        &env,
+        2,
+        "debug,fnf_operator=trace,fnf_client=trace",
+    );
+    env.patch_spec("fed", serde_json::json!({"runKey": "again"}))
+        .await
+        .unwrap();
+    let again = env
+        .wait_for("fed", TIMEOUT, |fe| completed(fe) && name_of(fe) != name)
+        .await;
+    let log = process.terminate().await;
+    assert!(!log.is_empty(), "the operator logged");
+    assert_eq!(env.emulator.counters().total_created(), 2);
+
+    let status = serde_json::to_string(&again.status).unwrap();
+    let events = serde_json::to_string(&events(&env).await).unwrap();
+    let object = env
+        .kubectl(&["get", "fe", "fed", "-n", &env.namespace, "-o", "yaml"])
+        .await;
+    for (what, text) in [
+        ("a log line", log.as_str()),
+        ("the status", status.as_str()),
+        ("an Event", events.as_str()),
+        ("a metric", metrics.as_str()),
+        ("the object", object.as_str()),
+        ("an execution name", name.as_str()),
+        ("an execution name", name_of(&again).as_str()),
+    ] {
+        assert!(
+            !text.contains(SECRET_VALUE),
+            "the Secret's value is in {what}: {text}"
+        );
+        assert!(
+            !text.contains("4711"),
+            "part of the Secret's value is in {what}"
+        );
+    }
+}
