@@ -10,6 +10,8 @@
 //!   status and finalizer writes, Events, deletion).
 //! - `watch`: what keeps the cloud's word current (tracker, polls, sweeps,
 //!   planner, history) and the watches that wake reconciles.
+//! - `flow`: the `Flow` controller (decide pure, reconcile thin), sharing
+//!   the cloud clients and quota budget of the FlowExecution controller.
 //! - `config` (one builder for the CLI and the test kit), `run` (the
 //!   wiring: watches, leader Lease, shutdown), `metrics`, `cli` (`run`) and
 //!   `call` (`call`).
@@ -23,6 +25,7 @@ pub mod cli;
 pub mod config;
 pub mod crd;
 mod decide;
+mod flow;
 mod metrics;
 mod reconcile;
 mod run;

@@ -17,6 +17,7 @@ use tokio_stream::wrappers::UnboundedReceiverStream;
 
 use crate::config::OperatorConfig;
 use crate::crd::{FIELD_MANAGER, FlowExecution};
+use crate::flow::reconcile::FlowContext;
 use crate::metrics::Metrics;
 use crate::reconcile::context::Context;
 use crate::reconcile::error::ReconcileError;
@@ -133,7 +134,8 @@ async fn controllers(
     let (tracker, woken) = Tracker::new(metrics.clone());
     let mut config = config;
     config.cloud.observer = Some(metrics.call_observer());
-    let ctx = Arc::new(Context::new(kube.clone(), &config, tracker, metrics));
+    let (flows, flow_writer) = crate::flow::store();
+    let ctx = Arc::new(Context::new(kube.clone(), &config, tracker, metrics, flows));
 
     // Each object is decoded on its own (see `watched`): one that cannot be
     // read is reported on itself instead of failing the list of all the others.
@@ -200,6 +202,16 @@ async fn controllers(
         runs.push(controller);
     }
     tokio::spawn(route_wakeups(woken, routes));
+    let flow_controller = tokio::spawn(crate::flow::run(
+        kube.clone(),
+        config.namespaces.clone(),
+        flow_writer,
+        Arc::new(FlowContext::new(
+            ctx.clone(),
+            wake_flow_users(&stores, &ctx),
+        )),
+        stop.clone(),
+    ));
     // Only where Secrets may be used (the chart then grants reading them).
     let secret_watch = config.cloud.secret_credentials.then(|| {
         tokio::spawn(secrets::wake_on_change(
@@ -265,10 +277,33 @@ async fn controllers(
         } => tracing::warn!(grace_secs = SHUTDOWN_GRACE.as_secs(), "reconciles still running at shutdown; exiting anyway"),
     }
     gauge.abort();
+    flow_controller.abort();
     if let Some(watch) = secret_watch {
         watch.abort();
     }
     ctx.tracker.abort_all();
+}
+
+/// Wakes the FlowExecutions of `namespace` that run `flow_name` (their
+/// start waits for the flow's `Flow` to be Ready).
+fn wake_flow_users(
+    stores: &[reflector::Store<Watched>],
+    ctx: &Arc<Context>,
+) -> Box<dyn Fn(&str, &str) + Send + Sync> {
+    let stores = stores.to_vec();
+    let tracker = ctx.tracker.clone();
+    Box::new(move |namespace: &str, flow_name: &str| {
+        for store in &stores {
+            for watched in store.state() {
+                let Ok(fe) = &watched.object else { continue };
+                if fe.metadata.namespace.as_deref() == Some(namespace)
+                    && fe.spec.flow_name == flow_name
+                {
+                    tracker.wake(&TrackKey::of(fe));
+                }
+            }
+        }
+    })
 }
 
 /// Whether the object of `key` (this very instance: same uid) is in a cache.

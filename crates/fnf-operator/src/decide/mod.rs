@@ -22,6 +22,7 @@ pub mod conditions;
 pub mod decision;
 pub mod events;
 pub mod finish;
+pub mod flow_gate;
 pub mod identity;
 pub mod live;
 pub mod mirror;

@@ -5,6 +5,8 @@
 //! transitions between the persisted status and the next one, so a repeated
 //! decision with nothing new emits nothing.
 
+pub mod flow;
+
 use super::conditions::Standing;
 use super::output::{full_output, output_target};
 use super::view::{CloudView, ProblemKind};
@@ -66,6 +68,9 @@ pub mod reason {
     /// A refused foreign execution name (also the condition's reason).
     pub const EXECUTION_NAME_NOT_ALLOWED: &str = "ExecutionNameNotAllowed";
     pub const INPUT_TOO_LARGE: &str = "InputTooLarge";
+    /// The condition reason of an execution whose flow's `Flow` object is not
+    /// Ready yet: it waits without calling the cloud.
+    pub const FLOW_NOT_READY: &str = "FlowNotReady";
 }
 
 /// Every reason an Event of the operator's own may carry: the constants of
@@ -96,6 +101,20 @@ pub const REASONS: &[&str] = &[
     reason::STEP_FAILED,
     reason::EXECUTION_NAME_NOT_ALLOWED,
     reason::INPUT_TOO_LARGE,
+    reason::FLOW_NOT_READY,
+    flow::reason::FLOW_CREATED,
+    flow::reason::FLOW_UPDATED,
+    flow::reason::FLOW_DRIFT_CORRECTED,
+    flow::reason::FLOW_DELETED,
+    flow::reason::FLOW_ADOPTED,
+    flow::reason::UP_TO_DATE,
+    flow::reason::OBSERVED,
+    flow::reason::CREATING,
+    flow::reason::UPDATING,
+    flow::reason::FLOW_NOT_FOUND,
+    flow::reason::EXECUTION_MODE_IMMUTABLE,
+    flow::reason::INVALID_FLOW_NAME,
+    flow::reason::CLOUD_UNREACHABLE,
     "ExecutionNameInUse",
     "InputTooDeep",
     "Undecodable",
