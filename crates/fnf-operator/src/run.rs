@@ -46,6 +46,8 @@ impl RunError {
     }
 }
 
+/// How long the FlowExecution watches wait for the Flow cache at start-up.
+const FLOW_CACHE_WAIT: Duration = Duration::from_secs(30);
 const HOUSEKEEPING_PERIOD: Duration = Duration::from_secs(5);
 /// After a failed reconcile: doubling from a second, at most five minutes.
 const ERROR_BACKOFF: Backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(300));
@@ -265,6 +267,18 @@ async fn controllers(
             gauge_ctx.metrics.set_executions(&phases);
         }
     });
+    // A start waits for its flow's Flow to be Ready: the Flow cache must be
+    // filled before the first FlowExecution is decided on. Without the Flow
+    // CRD (an older install) the cache never fills: go on without it.
+    if tokio::time::timeout(FLOW_CACHE_WAIT, ctx.flows.wait_until_ready())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            wait_secs = FLOW_CACHE_WAIT.as_secs(),
+            "the Flow cache is not filled (is the Flow CRD installed?); FlowExecutions will not wait for Flows"
+        );
+    }
     let mut stopping = stop.clone();
     tokio::select! {
         _ = futures::future::join_all(runs) => {}

@@ -35,11 +35,15 @@ impl Env {
         let cluster = devcluster::shared().await.expect("control plane");
         CRD_INSTALLED
             .get_or_init(|| async {
-                let crd = crate::repo_path(fnf_operator::crd::CRD_PATHS[0]);
-                cluster
-                    .install_crds_from_yaml(&crd)
-                    .await
-                    .expect("install CRD");
+                for path in [
+                    fnf_operator::crd::CRD_PATHS[0],
+                    fnf_operator::crd::FLOW_CRD_PATHS[0],
+                ] {
+                    cluster
+                        .install_crds_from_yaml(&crate::repo_path(path))
+                        .await
+                        .expect("install CRD");
+                }
             })
             .await;
         let namespace = cluster.create_namespace(prefix).await.expect("namespace");

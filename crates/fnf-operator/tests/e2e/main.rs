@@ -16,6 +16,7 @@
 mod beyond;
 mod chart_apply;
 mod error_codes;
+mod flows;
 mod gitops;
 mod leader;
 mod lifecycle;
