@@ -11,6 +11,8 @@ use mlua::{Lua, LuaOptions, StdLib};
 use serde_json::Value;
 
 pub const HEALTH_LUA: &str = "deploy/argocd/health.lua";
+pub const FLOW_HEALTH_LUA: &str = "deploy/argocd/flow-health.lua";
+pub const ARGOCD_FLOW_HEALTH_KEY: &str = "resource.customizations.health.fnf-operator.dev_Flow";
 pub const ARGOCD_CM_SNIPPET: &str = "deploy/argocd/argocd-cm-snippet.yaml";
 pub const ARGOCD_HEALTH_KEY: &str = "resource.customizations.health.fnf-operator.dev_FlowExecution";
 
@@ -21,7 +23,16 @@ pub use crate::repo_path;
 /// health checks (base and table; no string, os or io), so the script cannot come
 /// to depend on more than Argo CD gives it.
 pub fn argo_health(obj: &Value) -> (String, String) {
-    let script = std::fs::read_to_string(repo_path(HEALTH_LUA)).expect("read health.lua");
+    argo_health_of(HEALTH_LUA, obj)
+}
+
+/// Argo CD's verdict on a `Flow` through `deploy/argocd/flow-health.lua`.
+pub fn argo_flow_health(obj: &Value) -> (String, String) {
+    argo_health_of(FLOW_HEALTH_LUA, obj)
+}
+
+fn argo_health_of(script_path: &str, obj: &Value) -> (String, String) {
+    let script = std::fs::read_to_string(repo_path(script_path)).expect("read the health Lua");
     let lua = Lua::new_with(StdLib::TABLE, LuaOptions::new()).expect("start Lua 5.1");
     let lua_obj = to_lua(&lua, obj);
     lua.globals().set("obj", lua_obj).expect("set obj");

@@ -105,6 +105,13 @@ fn watch_rules(secrets: bool) -> Vec<Rule> {
             &[],
         ),
         rule("fnf-operator.dev", "flowexecutions/status", &["patch"], &[]),
+        rule(
+            "fnf-operator.dev",
+            "flows",
+            &["list", "watch", "patch"],
+            &[],
+        ),
+        rule("fnf-operator.dev", "flows/status", &["patch"], &[]),
         rule("events.k8s.io", "events", &["create"], &[]),
         rule("", "configmaps", &["get", "create", "patch", "delete"], &[]),
     ];
@@ -297,7 +304,7 @@ fn every_rbac_rule_has_a_comment_saying_why() {
     let rule_starts: Vec<usize> = (0..lines.len())
         .filter(|&i| lines[i].trim_start().starts_with("- apiGroups:"))
         .collect();
-    assert_eq!(rule_starts.len(), 8, "6 watch rules + 2 lease rules");
+    assert_eq!(rule_starts.len(), 10, "8 watch rules + 2 lease rules");
     for i in rule_starts {
         assert!(
             lines[i - 1].trim_start().starts_with('#'),
