@@ -17,7 +17,7 @@ use tokio_stream::wrappers::UnboundedReceiverStream;
 
 use crate::config::OperatorConfig;
 use crate::crd::{FIELD_MANAGER, FlowExecution};
-use crate::flow::reconcile::FlowContext;
+use crate::flow::reconcile::{FlowContext, WakeFlowUsers};
 use crate::metrics::Metrics;
 use crate::reconcile::context::Context;
 use crate::reconcile::error::ReconcileError;
@@ -300,10 +300,7 @@ async fn controllers(
 
 /// Wakes the FlowExecutions of `namespace` that run `flow_name` (their
 /// start waits for the flow's `Flow` to be Ready).
-fn wake_flow_users(
-    stores: &[reflector::Store<Watched>],
-    ctx: &Arc<Context>,
-) -> Box<dyn Fn(&str, &str) + Send + Sync> {
+fn wake_flow_users(stores: &[reflector::Store<Watched>], ctx: &Arc<Context>) -> WakeFlowUsers {
     let stores = stores.to_vec();
     let tracker = ctx.tracker.clone();
     Box::new(move |namespace: &str, flow_name: &str| {

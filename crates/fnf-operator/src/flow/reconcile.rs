@@ -29,6 +29,9 @@ pub const FLOW_FINALIZER: &str = "fnf-operator.dev/delete-flow";
 /// Read, then at most a write and its answer: the decision needs no more.
 const MAX_STEPS: usize = 3;
 
+/// Wakes the FlowExecutions of a namespace that run a flow: (namespace, flow name).
+pub type WakeFlowUsers = Box<dyn Fn(&str, &str) + Send + Sync>;
+
 /// What the Flow controller shares between reconciles.
 pub struct FlowContext {
     /// The FlowExecution controller's context: its Kubernetes client, the
@@ -38,11 +41,11 @@ pub struct FlowContext {
     refusals: Mutex<HashMap<String, Refusal>>,
     /// Called when a Flow turns Ready: wakes the FlowExecutions waiting on it
     /// (namespace, flow name).
-    pub on_ready: Box<dyn Fn(&str, &str) + Send + Sync>,
+    pub on_ready: WakeFlowUsers,
 }
 
 impl FlowContext {
-    pub fn new(shared: Arc<Context>, on_ready: Box<dyn Fn(&str, &str) + Send + Sync>) -> Self {
+    pub fn new(shared: Arc<Context>, on_ready: WakeFlowUsers) -> Self {
         Self {
             shared,
             refusals: Mutex::default(),
