@@ -211,6 +211,7 @@ async fn controllers(
         Arc::new(FlowContext::new(
             ctx.clone(),
             wake_flow_users(&stores, &ctx),
+            config.flow_resync,
         )),
         stop.clone(),
     ));

@@ -12,7 +12,7 @@ use crate::decide::events::EventNote;
 use crate::decide::events::flow::{self as flow_events, reason};
 
 /// How often a flow is read back (DescribeFlow) to find changes made behind
-/// the operator's back. 200 flows then cost 0.67 DescribeFlow/s, a third of
+/// the operator's back, by default (`--flow-resync-seconds`). 200 flows then cost 0.67 DescribeFlow/s, a third of
 /// the account's 2/s for "other actions", leaving the rest to
 /// ListExecutions, StopExecution and the flows' own writes.
 pub const FLOW_RESYNC: Duration = Duration::from_secs(300);
@@ -86,7 +86,7 @@ pub struct FlowDecision {
     pub next: FlowNext,
 }
 
-pub fn decide(flow: &Flow, view: &FlowView, now: Timestamp) -> FlowDecision {
+pub fn decide(flow: &Flow, view: &FlowView, resync: Duration, now: Timestamp) -> FlowDecision {
     let old = flow.status.clone().unwrap_or_default();
     let mut status = old.clone();
     status.observed_generation = flow.metadata.generation;
@@ -114,7 +114,7 @@ pub fn decide(flow: &Flow, view: &FlowView, now: Timestamp) -> FlowDecision {
                 reason: failure.reason.clone(),
                 message: failure.message.clone(),
             },
-            FlowNext::Recheck(FLOW_RESYNC),
+            FlowNext::Recheck(resync),
         ),
         (Some(name), Ok(CloudRead::Unread)) => (
             Readiness::Progressing {
@@ -125,7 +125,13 @@ pub fn decide(flow: &Flow, view: &FlowView, now: Timestamp) -> FlowDecision {
         ),
         (Some(name), Ok(CloudRead::Missing)) => {
             clear_cloud_fields(&mut status);
-            missing(flow, name, refusal_for(flow, view, now), now)
+            missing(
+                flow,
+                name,
+                refusal_for(flow, view, resync, now),
+                resync,
+                now,
+            )
         }
         (Some(name), Ok(CloudRead::Found(cloud))) => {
             // Found with no record of it, and not right after our own CreateFlow.
@@ -134,7 +140,14 @@ pub fn decide(flow: &Flow, view: &FlowView, now: Timestamp) -> FlowDecision {
                 .is_some_and(|c| c.reason == reason::CREATING);
             adopted = flow.spec.mode == FlowMode::Manage && old.flow_id.is_none() && !creating;
             mirror(&mut status, cloud);
-            found(flow, name, cloud, refusal_for(flow, view, now), now)
+            found(
+                flow,
+                name,
+                cloud,
+                refusal_for(flow, view, resync, now),
+                resync,
+                now,
+            )
         }
     };
     // A keep-as-is (transient) decision leaves the conditions alone.
@@ -170,14 +183,23 @@ fn keep(old: &FlowStatus) -> Readiness {
 /// The refusal of the cloud still standing: made for this generation, and
 /// not older than a resync (a role the cloud could not assume may be fixed
 /// without a spec change).
-fn refusal_for<'a>(flow: &Flow, view: &'a FlowView, now: Timestamp) -> Option<&'a Refusal> {
+fn refusal_for<'a>(
+    flow: &Flow,
+    view: &'a FlowView,
+    resync: Duration,
+    now: Timestamp,
+) -> Option<&'a Refusal> {
     view.refusal.as_ref().filter(|r| {
-        r.generation == flow.metadata.generation
-            && now.duration_since(r.at).unsigned_abs() < FLOW_RESYNC
+        r.generation == flow.metadata.generation && now.duration_since(r.at).unsigned_abs() < resync
     })
 }
 
-fn stalled_by(refusal: &Refusal, flow_name: &str, now: Timestamp) -> (Readiness, FlowNext) {
+fn stalled_by(
+    refusal: &Refusal,
+    flow_name: &str,
+    resync: Duration,
+    now: Timestamp,
+) -> (Readiness, FlowNext) {
     let waited = now.duration_since(refusal.at).unsigned_abs();
     (
         Readiness::Stalled {
@@ -187,11 +209,7 @@ fn stalled_by(refusal: &Refusal, flow_name: &str, now: Timestamp) -> (Readiness,
                 refusal.failure.message
             ),
         },
-        FlowNext::Recheck(
-            FLOW_RESYNC
-                .saturating_sub(waited)
-                .max(Duration::from_secs(1)),
-        ),
+        FlowNext::Recheck(resync.saturating_sub(waited).max(Duration::from_secs(1))),
     )
 }
 
@@ -199,6 +217,7 @@ fn missing(
     flow: &Flow,
     name: &str,
     refusal: Option<&Refusal>,
+    resync: Duration,
     now: Timestamp,
 ) -> (Readiness, FlowNext) {
     match flow.spec.mode {
@@ -212,7 +231,7 @@ fn missing(
             FlowNext::Recheck(OBSERVE_MISSING_RECHECK),
         ),
         FlowMode::Manage => match refusal {
-            Some(r) => stalled_by(r, name, now),
+            Some(r) => stalled_by(r, name, resync, now),
             None => (
                 Readiness::Progressing {
                     reason: reason::CREATING.into(),
@@ -229,6 +248,7 @@ fn found(
     name: &str,
     cloud: &CloudFlow,
     refusal: Option<&Refusal>,
+    resync: Duration,
     now: Timestamp,
 ) -> (Readiness, FlowNext) {
     if flow.spec.mode == FlowMode::Observe {
@@ -237,7 +257,7 @@ fn found(
                 reason: reason::OBSERVED.into(),
                 message: format!("flow {name} exists; mirrored, never written"),
             },
-            FlowNext::Recheck(FLOW_RESYNC),
+            FlowNext::Recheck(resync),
         );
     }
     let wanted_mode = flow.spec.execution_mode.as_str();
@@ -250,7 +270,7 @@ fn found(
                     cloud.execution_mode, cloud.execution_mode
                 ),
             },
-            FlowNext::Recheck(FLOW_RESYNC),
+            FlowNext::Recheck(resync),
         );
     }
     if matches_spec(flow, cloud) {
@@ -259,11 +279,11 @@ fn found(
                 reason: reason::UP_TO_DATE.into(),
                 message: format!("flow {name} holds the declared definition"),
             },
-            FlowNext::Recheck(FLOW_RESYNC),
+            FlowNext::Recheck(resync),
         );
     }
     match refusal {
-        Some(r) => stalled_by(r, name, now),
+        Some(r) => stalled_by(r, name, resync, now),
         None => (
             Readiness::Progressing {
                 reason: reason::UPDATING.into(),

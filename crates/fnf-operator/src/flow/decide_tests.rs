@@ -45,6 +45,7 @@ fn a_missing_managed_flow_is_created() {
     let d = decide(
         &flow(serde_json::json!({"definition": DEF})),
         &view(Ok(CloudRead::Missing)),
+        FLOW_RESYNC,
         now(),
     );
     assert_eq!(d.next, FlowNext::Create);
@@ -58,9 +59,14 @@ fn a_missing_managed_flow_is_created() {
 #[test]
 fn an_observed_flow_is_never_written() {
     let f = flow(serde_json::json!({"definition": DEF, "mode": "Observe"}));
-    let missing = decide(&f, &view(Ok(CloudRead::Missing)), now());
+    let missing = decide(&f, &view(Ok(CloudRead::Missing)), FLOW_RESYNC, now());
     assert_eq!(missing.next, FlowNext::Recheck(OBSERVE_MISSING_RECHECK));
-    let drifted = decide(&f, &view(Ok(CloudRead::Found(cloud("other")))), now());
+    let drifted = decide(
+        &f,
+        &view(Ok(CloudRead::Found(cloud("other")))),
+        FLOW_RESYNC,
+        now(),
+    );
     assert_eq!(drifted.next, FlowNext::Recheck(FLOW_RESYNC));
     assert_eq!(
         condition(&drifted, ct::READY),
@@ -71,11 +77,21 @@ fn an_observed_flow_is_never_written() {
 #[test]
 fn a_flow_that_differs_from_the_spec_is_updated_and_one_that_matches_is_ready() {
     let f = flow(serde_json::json!({"definition": DEF}));
-    let differs = decide(&f, &view(Ok(CloudRead::Found(cloud("old")))), now());
+    let differs = decide(
+        &f,
+        &view(Ok(CloudRead::Found(cloud("old")))),
+        FLOW_RESYNC,
+        now(),
+    );
     assert_eq!(differs.next, FlowNext::Update);
     // Found before any status: an adoption, announced once.
     assert!(differs.events.iter().any(|e| e.reason == "FlowAdopted"));
-    let same = decide(&f, &view(Ok(CloudRead::Found(cloud(DEF)))), now());
+    let same = decide(
+        &f,
+        &view(Ok(CloudRead::Found(cloud(DEF)))),
+        FLOW_RESYNC,
+        now(),
+    );
     assert_eq!(same.next, FlowNext::Recheck(FLOW_RESYNC));
     assert_eq!(
         condition(&same, ct::READY),
@@ -104,7 +120,7 @@ fn a_refused_definition_stalls_with_the_clouds_message_until_the_spec_changes() 
         read: Ok(CloudRead::Found(cloud(DEF))),
         refusal: Some(refusal.clone()),
     };
-    let d = decide(&f, &v, now());
+    let d = decide(&f, &v, FLOW_RESYNC, now());
     assert!(matches!(d.next, FlowNext::Recheck(_)));
     let stalled = d.status.condition(ct::STALLED).unwrap();
     assert_eq!(stalled.reason, "InvalidArgument");
@@ -116,13 +132,21 @@ fn a_refused_definition_stalls_with_the_clouds_message_until_the_spec_changes() 
     // A new generation is tried again.
     let mut fixed = f.clone();
     fixed.metadata.generation = Some(3);
-    assert_eq!(decide(&fixed, &v, now()).next, FlowNext::Update);
+    assert_eq!(
+        decide(&fixed, &v, FLOW_RESYNC, now()).next,
+        FlowNext::Update
+    );
 }
 
 #[test]
 fn a_different_execution_mode_is_stalled_not_updated() {
     let f = flow(serde_json::json!({"definition": DEF, "executionMode": "Express"}));
-    let d = decide(&f, &view(Ok(CloudRead::Found(cloud(DEF)))), now());
+    let d = decide(
+        &f,
+        &view(Ok(CloudRead::Found(cloud(DEF)))),
+        FLOW_RESYNC,
+        now(),
+    );
     assert_eq!(
         condition(&d, ct::STALLED),
         Some(("True".into(), "ExecutionModeImmutable".into()))
@@ -132,7 +156,12 @@ fn a_different_execution_mode_is_stalled_not_updated() {
 #[test]
 fn a_throttled_read_changes_nothing_and_rechecks_soon() {
     let f = flow(serde_json::json!({"definition": DEF}));
-    let ready = decide(&f, &view(Ok(CloudRead::Found(cloud(DEF)))), now());
+    let ready = decide(
+        &f,
+        &view(Ok(CloudRead::Found(cloud(DEF)))),
+        FLOW_RESYNC,
+        now(),
+    );
     let mut f2 = f.clone();
     f2.status = Some(ready.status.clone());
     let d = decide(
@@ -142,6 +171,7 @@ fn a_throttled_read_changes_nothing_and_rechecks_soon() {
             message: "throttled".into(),
             transient: true,
         })),
+        FLOW_RESYNC,
         now(),
     );
     assert_eq!(d.status, ready.status);
@@ -153,7 +183,7 @@ fn a_throttled_read_changes_nothing_and_rechecks_soon() {
 fn a_name_that_is_no_fnf_name_needs_spec_flow_name() {
     let mut f = flow(serde_json::json!({"definition": DEF}));
     f.metadata.name = Some("orders.v2".into());
-    let d = decide(&f, &view(Ok(CloudRead::Unread)), now());
+    let d = decide(&f, &view(Ok(CloudRead::Unread)), FLOW_RESYNC, now());
     assert_eq!(
         condition(&d, ct::STALLED),
         Some(("True".into(), "InvalidFlowName".into()))

@@ -42,14 +42,17 @@ pub struct FlowContext {
     /// Called when a Flow turns Ready: wakes the FlowExecutions waiting on it
     /// (namespace, flow name).
     pub on_ready: WakeFlowUsers,
+    /// How often a flow is read back to find drift.
+    pub resync: std::time::Duration,
 }
 
 impl FlowContext {
-    pub fn new(shared: Arc<Context>, on_ready: WakeFlowUsers) -> Self {
+    pub fn new(shared: Arc<Context>, on_ready: WakeFlowUsers, resync: std::time::Duration) -> Self {
         Self {
             shared,
             refusals: Mutex::default(),
             on_ready,
+            resync,
         }
     }
 
@@ -89,7 +92,7 @@ pub async fn reconcile(flow: Arc<Flow>, ctx: Arc<FlowContext>) -> Result<Action,
             read: read.clone(),
             refusal: ctx.refusals().get(&uid).cloned(),
         };
-        let decision = decide(&current, &view, Timestamp::now());
+        let decision = decide(&current, &view, ctx.resync, Timestamp::now());
         let was_ready = current.is_ready();
         current = write_status(&api, &ctx, current, &decision.status).await?;
         for note in &decision.events {

@@ -213,3 +213,41 @@ async fn orphan_leaves_the_cloud_flow_and_delete_deletes_it() {
     assert!(env.emulator.describe_flow("kept").is_some());
     assert!(env.emulator.describe_flow("removed").is_none());
 }
+
+/// The resync period of the drift test: short, so the test does not wait
+/// the default five minutes.
+const TEST_RESYNC: Duration = Duration::from_secs(5);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_definition_changed_behind_the_operators_back_is_put_back_within_the_resync() {
+    let env = Env::new("e2e-flow-drift").await;
+    let mut config = fnf_testkit::sandbox::operator_config(
+        &env.emulator.endpoint(),
+        vec![env.namespace.clone()],
+        60,
+    )
+    .unwrap();
+    config.flow_resync = TEST_RESYNC;
+    let _operator = fnf_testkit::sandbox::OperatorTask::start(env.admin.clone(), config);
+    apply_flow(&env, "kept", serde_json::json!({"definition": PASS})).await;
+    wait_flow(&env, "kept", "Ready", "UpToDate").await;
+
+    env.emulator
+        .update_flow_definition("kept", PASS_V2)
+        .unwrap();
+    assert_eq!(cloud_definition(&env, "kept").as_deref(), Some(PASS_V2));
+    // Put back by the next resync (no spec change wakes the operator).
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while cloud_definition(&env, "kept").as_deref() != Some(PASS) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the drift was not put back"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let reasons = event_reasons(&env, "kept").await;
+    assert!(
+        reasons.contains(&"FlowDriftCorrected".to_string()),
+        "{reasons:?}"
+    );
+}
