@@ -367,6 +367,7 @@ fn operator_settings_reach_the_pod_as_its_env_vars() {
         "signature=rpc",
         "waitTimeSeconds=20",
         "concurrency=8",
+        "flowResyncSeconds=120",
         "logFormat=text",
         "metrics.port=9090",
         "quotas.StartExecution=10/20",
@@ -382,6 +383,7 @@ fn operator_settings_reach_the_pod_as_its_env_vars() {
         ("FNF_SIGNATURE", "rpc"),
         ("FNF_WAIT_TIME_SECONDS", "20"),
         ("FNF_CONCURRENCY", "8"),
+        ("FNF_FLOW_RESYNC_SECONDS", "120"),
         ("FNF_LOG_FORMAT", "text"),
         ("FNF_METRICS_ADDR", "0.0.0.0:9090"),
         (
@@ -397,6 +399,7 @@ fn operator_settings_reach_the_pod_as_its_env_vars() {
         "FNF_ENDPOINT",
         "FNF_SIGNATURE",
         "FNF_CONCURRENCY",
+        "FNF_FLOW_RESYNC_SECONDS",
         "FNF_QUOTAS",
     ] {
         assert_eq!(
