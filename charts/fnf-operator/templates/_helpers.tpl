@@ -103,8 +103,20 @@ FlowExecutions may name their own credentials.
 - apiGroups: ["fnf-operator.dev"]
   resources: ["cronflowexecutions/status"]
   verbs: ["patch"]
+# The Flow controller lists and watches Flows (its cache also holds a
+# FlowExecution's start until its Flow is Ready) and patches metadata to add or
+# remove its finalizer (fnf-operator.dev/delete-flow, deletionPolicy: Delete).
+- apiGroups: ["fnf-operator.dev"]
+  resources: ["flows"]
+  verbs: ["list", "watch", "patch"]
+# A Flow's status (conditions, flowId, lastModifiedTime, definitionHash),
+# written with server-side apply on the status subresource.
+- apiGroups: ["fnf-operator.dev"]
+  resources: ["flows/status"]
+  verbs: ["patch"]
 # Events record starts, stops, adoptions and cloud errors on the FlowExecution,
-# and runs created, skipped, replaced and missed on the CronFlowExecution.
+# runs created, skipped, replaced and missed on the CronFlowExecution, and flow
+# creations, updates, drift and refusals on the Flow.
 # Each carries its RequestId, so none repeats and no patch is needed.
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]

@@ -44,6 +44,11 @@ pub struct BenchArgs {
     /// FlowExecution creations in flight at once.
     #[arg(long, default_value_t = 16)]
     pub create_concurrency: usize,
+    /// `Flow` objects to keep beside the FlowExecutions of each scenario (each
+    /// a flow of its own the operator creates and then resyncs), to measure the
+    /// flow-management calls and 429s and whether the executions' lag moves.
+    #[arg(long, default_value_t = 0)]
+    pub flows: usize,
     /// Where `benchmarks.md` and `benchmarks-lag.png` are written.
     #[arg(long, default_value = "docs")]
     pub out_dir: PathBuf,

@@ -77,11 +77,16 @@ pub async fn run(args: BenchArgs, command: String) -> Result<Vec<ScenarioResult>
     let machine = measure::machine();
     let ticks_per_sec = measure::clock_ticks_per_sec();
     let cluster = DevCluster::start().await?;
-    let crd = fnf_testkit::repo_path(fnf_operator::crd::CRD_PATHS[0]);
-    cluster.install_crds_from_yaml(&crd).await?;
-    // The operator also runs the CronFlowExecution controller: its kind must exist.
-    let cron_crd = fnf_testkit::repo_path(fnf_operator::crd::CRON_CRD_PATHS[0]);
-    cluster.install_crds_from_yaml(&cron_crd).await?;
+    for path in [
+        fnf_operator::crd::CRD_PATHS[0],
+        fnf_operator::crd::FLOW_CRD_PATHS[0],
+        // The operator also runs the CronFlowExecution controller: its kind must exist.
+        fnf_operator::crd::CRON_CRD_PATHS[0],
+    ] {
+        cluster
+            .install_crds_from_yaml(&fnf_testkit::repo_path(path))
+            .await?;
+    }
 
     let mut results = Vec::new();
     for (i, spec) in scenarios.iter().enumerate() {

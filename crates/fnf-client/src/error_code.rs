@@ -14,6 +14,8 @@ pub enum ErrorCode {
     ExecutionAlreadyExists,
     /// StopExecution of an execution that has already ended.
     ExecutionAlreadyCompleted,
+    /// CreateFlow of a name already used (adopt it instead).
+    FlowAlreadyExists,
     // Credentials the cloud does not know, or that may not do this.
     InvalidAccessKeyId,
     InvalidAccessKeyIdNotFound,
@@ -41,6 +43,7 @@ const CODES: &[(ErrorCode, &str)] = &[
         ErrorCode::ExecutionAlreadyCompleted,
         "ExecutionAlreadyCompleted",
     ),
+    (ErrorCode::FlowAlreadyExists, "FlowAlreadyExists"),
     (ErrorCode::InvalidAccessKeyId, "InvalidAccessKeyID"),
     (
         ErrorCode::InvalidAccessKeyIdNotFound,

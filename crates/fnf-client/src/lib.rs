@@ -12,6 +12,7 @@ pub mod credentials;
 pub mod endpoint;
 pub mod error;
 pub mod error_code;
+pub mod flow_actions;
 pub mod model;
 pub mod quota;
 pub mod request;
@@ -24,6 +25,7 @@ pub use credentials::{CredentialProvider, Credentials};
 pub use endpoint::Endpoint;
 pub use error::FnfError;
 pub use error_code::ErrorCode;
+pub use flow_actions::FlowDeclaration;
 pub use model::{
     Execution, ExecutionsPage, Flow, HistoryEvent, HistoryPage, ListExecutions, StartExecution,
 };

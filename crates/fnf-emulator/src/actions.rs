@@ -9,10 +9,11 @@ use super::config::ExecutionMode;
 use super::credentials::Principal;
 use super::execution_actions;
 use super::service::Service;
-use super::store::NewFlow;
+use super::store::{FlowUpdate, NewFlow};
 
-const SUPPORTED_ACTIONS: [&str; 9] = [
+const SUPPORTED_ACTIONS: [&str; 10] = [
     "CreateFlow",
+    "UpdateFlow",
     "DescribeFlow",
     "ListFlows",
     "DeleteFlow",
@@ -36,6 +37,7 @@ pub async fn dispatch(
     let p = Params(params);
     match action {
         "CreateFlow" => create_flow(service, &p, principal),
+        "UpdateFlow" => update_flow(service, &p, principal),
         "DescribeFlow" => {
             let name = p.flow_name("Name", principal)?;
             service.store.describe_flow(name)
@@ -141,13 +143,60 @@ fn create_flow(
             ApiError::invalid_argument(format!("ExecutionMode '{raw}' is invalid."))
         })?,
     };
+    let role_arn = p.get("RoleArn").unwrap_or_default();
+    if !role_arn.is_empty() && !is_valid_role_arn(role_arn) {
+        return Err(ApiError::invalid_argument(format!(
+            "RoleArn '{role_arn}' is invalid: expected acs:ram::<account id>:role/<role name>."
+        )));
+    }
     service.store.create_flow(NewFlow {
         name,
         definition,
         mode,
         description: p.get("Description").unwrap_or_default(),
-        role_arn: p.get("RoleArn").unwrap_or_default(),
+        role_arn,
     })
+}
+
+fn update_flow(
+    service: &Service,
+    p: &Params<'_>,
+    principal: &Principal,
+) -> Result<Value, ApiError> {
+    let name = p.flow_name("Name", principal)?;
+    if p.get("Type").is_some_and(|t| t != "FDL") {
+        return Err(ApiError::invalid_argument("Type must be FDL."));
+    }
+    let role_arn = p.get("RoleArn");
+    if let Some(role) = role_arn.filter(|r| !is_valid_role_arn(r)) {
+        return Err(ApiError::invalid_argument(format!(
+            "RoleArn '{role}' is invalid: expected acs:ram::<account id>:role/<role name>."
+        )));
+    }
+    service.store.update_flow(FlowUpdate {
+        name,
+        definition: p.get("Definition"),
+        description: p.get("Description"),
+        role_arn,
+    })
+}
+
+/// `acs:ram::{digits}:role/{name}`, the shape of every RAM role ARN: the
+/// cloud refuses a role it cannot assume; the emulator refuses one that
+/// cannot be a role.
+fn is_valid_role_arn(arn: &str) -> bool {
+    let Some(rest) = arn.strip_prefix("acs:ram::") else {
+        return false;
+    };
+    let Some((account, role)) = rest.split_once(":role/") else {
+        return false;
+    };
+    !account.is_empty()
+        && account.chars().all(|c| c.is_ascii_digit())
+        && !role.is_empty()
+        && role
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
 }
 
 /// The most items one page of a listing may hold, and the default.

@@ -156,6 +156,25 @@ impl RunningEmulator {
         create(&self.service, name, definition, mode)
     }
 
+    /// The flow as DescribeFlow answers it (`None` when it does not exist).
+    pub fn describe_flow(&self, name: &str) -> Option<serde_json::Value> {
+        self.service.store.describe_flow(name).ok()
+    }
+
+    /// Changes a flow's definition behind the back of whoever manages it.
+    pub fn update_flow_definition(&self, name: &str, definition: &str) -> Result<(), String> {
+        self.service
+            .store
+            .update_flow(store::FlowUpdate {
+                name,
+                definition: Some(definition),
+                description: None,
+                role_arn: None,
+            })
+            .map(|_| ())
+            .map_err(|e| format!("{e:?}"))
+    }
+
     /// Replaces the OIDC tokens AssumeRoleWithOIDC accepts (a token rotation).
     pub fn set_oidc_tokens(&self, tokens: Vec<String>) {
         if let Ok(mut accepted) = self.service.oidc_tokens.write() {

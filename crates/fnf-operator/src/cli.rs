@@ -104,6 +104,12 @@ pub struct RunArgs {
     /// DescribeExecution=5/50. Unlisted actions keep 90% of the cloud's documented quotas.
     #[arg(long = "quota", env = "FNF_QUOTAS", value_delimiter = ',', value_parser = parse_quota)]
     pub quotas: Vec<(String, Rate)>,
+    /// How often each Flow object's cloud flow is read back (DescribeFlow) to
+    /// find and put back changes made outside the operator. 200 Flows at the
+    /// default cost 0.67 DescribeFlow/s of the account's 2/s.
+    #[arg(long, env = "FNF_FLOW_RESYNC_SECONDS", default_value_t = 300,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub flow_resync_seconds: u64,
     /// How long a missing flow is waited for before the FlowExecution is Stalled.
     #[arg(long, env = "FNF_FLOW_MISSING_GRACE_SECONDS", default_value_t = 120)]
     pub flow_missing_grace_seconds: u64,
@@ -211,6 +217,7 @@ impl RunArgs {
             .namespaces(&self.namespaces)
             .concurrency(self.concurrency)
             .follow_steps(self.follow_steps)
+            .flow_resync(Duration::from_secs(self.flow_resync_seconds))
             .poll(match self.poll_strategy {
                 PollStrategyArg::LongPoll => PollStrategy::LongPoll {
                     wait_time_secs: self.wait_time_seconds,

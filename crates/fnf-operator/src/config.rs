@@ -18,6 +18,8 @@ pub struct OperatorConfig {
     pub poll: PollStrategy,
     pub follow_steps: bool,
     pub decide: DecideSettings,
+    /// How often each `Flow` is read back (DescribeFlow) to find drift.
+    pub flow_resync: std::time::Duration,
     pub cloud: CloudSettings,
     pub leader_election: Option<LeaderElection>,
     pub instance: String,
@@ -75,6 +77,7 @@ pub struct OperatorConfigBuilder {
     poll: PollStrategy,
     follow_steps: bool,
     decide: DecideSettings,
+    flow_resync: std::time::Duration,
     default_region: String,
     endpoint_override: Option<Endpoint>,
     signature: SignatureVersion,
@@ -96,6 +99,7 @@ impl OperatorConfig {
             },
             follow_steps: true,
             decide: DecideSettings::default(),
+            flow_resync: crate::flow::decide::FLOW_RESYNC,
             default_region: default_region.to_string(),
             endpoint_override: None,
             signature: SignatureVersion::Rpc,
@@ -126,6 +130,12 @@ impl OperatorConfigBuilder {
 
     pub fn poll(mut self, poll: PollStrategy) -> Self {
         self.poll = poll;
+        self
+    }
+
+    /// How often each `Flow` is read back to find changes made elsewhere.
+    pub fn flow_resync(mut self, period: std::time::Duration) -> Self {
+        self.flow_resync = period;
         self
     }
 
@@ -185,6 +195,7 @@ impl OperatorConfigBuilder {
             poll: self.poll,
             follow_steps: self.follow_steps,
             decide: self.decide,
+            flow_resync: self.flow_resync,
             cloud: CloudSettings {
                 default_region: self.default_region,
                 endpoint_override: self.endpoint_override,

@@ -11,6 +11,8 @@
 //! - `watch`: what keeps the cloud's word current (tracker, polls, sweeps,
 //!   planner, history) and the watches that wake reconciles.
 //! - `cron`: the CronFlowExecution controller (schedule, decide, reconcile).
+//! - `flow`: the `Flow` controller (decide pure, reconcile thin), sharing
+//!   the cloud clients and quota budget of the FlowExecution controller.
 //! - `config` (one builder for the CLI and the test kit), `run` (the
 //!   wiring: watches, leader Lease, shutdown), `metrics`, `cli` (`run`) and
 //!   `call` (`call`).
@@ -25,6 +27,7 @@ pub mod config;
 pub mod crd;
 pub mod cron;
 mod decide;
+mod flow;
 mod metrics;
 mod reconcile;
 mod run;

@@ -17,6 +17,7 @@ use tokio_stream::wrappers::UnboundedReceiverStream;
 
 use crate::config::OperatorConfig;
 use crate::crd::{FIELD_MANAGER, FlowExecution};
+use crate::flow::reconcile::{FlowContext, WakeFlowUsers};
 use crate::metrics::Metrics;
 use crate::reconcile::context::Context;
 use crate::reconcile::error::ReconcileError;
@@ -45,6 +46,8 @@ impl RunError {
     }
 }
 
+/// How long the FlowExecution watches wait for the Flow cache at start-up.
+const FLOW_CACHE_WAIT: Duration = Duration::from_secs(30);
 const HOUSEKEEPING_PERIOD: Duration = Duration::from_secs(5);
 /// After a failed reconcile: doubling from a second, at most five minutes.
 const ERROR_BACKOFF: Backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(300));
@@ -133,7 +136,8 @@ async fn controllers(
     let (tracker, woken) = Tracker::new(metrics.clone());
     let mut config = config;
     config.cloud.observer = Some(metrics.call_observer());
-    let ctx = Arc::new(Context::new(kube.clone(), &config, tracker, metrics));
+    let (flows, flow_writer) = crate::flow::store();
+    let ctx = Arc::new(Context::new(kube.clone(), &config, tracker, metrics, flows));
 
     // Each object is decoded on its own (see `watched`): one that cannot be
     // read is reported on itself instead of failing the list of all the others.
@@ -205,6 +209,17 @@ async fn controllers(
         config.namespaces.clone(),
         stop.clone(),
     ));
+    let flow_controller = tokio::spawn(crate::flow::run(
+        kube.clone(),
+        config.namespaces.clone(),
+        flow_writer,
+        Arc::new(FlowContext::new(
+            ctx.clone(),
+            wake_flow_users(&stores, &ctx),
+            config.flow_resync,
+        )),
+        stop.clone(),
+    ));
     // Only where Secrets may be used (the chart then grants reading them).
     let secret_watch = config.cloud.secret_credentials.then(|| {
         tokio::spawn(secrets::wake_on_change(
@@ -258,6 +273,18 @@ async fn controllers(
             gauge_ctx.metrics.set_executions(&phases);
         }
     });
+    // A start waits for its flow's Flow to be Ready: the Flow cache must be
+    // filled before the first FlowExecution is decided on. Without the Flow
+    // CRD (an older install) the cache never fills: go on without it.
+    if tokio::time::timeout(FLOW_CACHE_WAIT, ctx.flows.wait_until_ready())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            wait_secs = FLOW_CACHE_WAIT.as_secs(),
+            "the Flow cache is not filled (is the Flow CRD installed?); FlowExecutions will not wait for Flows"
+        );
+    }
     let mut stopping = stop.clone();
     tokio::select! {
         _ = futures::future::join_all(runs) => {}
@@ -271,10 +298,30 @@ async fn controllers(
     }
     gauge.abort();
     crons.abort();
+    flow_controller.abort();
     if let Some(watch) = secret_watch {
         watch.abort();
     }
     ctx.tracker.abort_all();
+}
+
+/// Wakes the FlowExecutions of `namespace` that run `flow_name` (their
+/// start waits for the flow's `Flow` to be Ready).
+fn wake_flow_users(stores: &[reflector::Store<Watched>], ctx: &Arc<Context>) -> WakeFlowUsers {
+    let stores = stores.to_vec();
+    let tracker = ctx.tracker.clone();
+    Box::new(move |namespace: &str, flow_name: &str| {
+        for store in &stores {
+            for watched in store.state() {
+                let Ok(fe) = &watched.object else { continue };
+                if fe.metadata.namespace.as_deref() == Some(namespace)
+                    && fe.spec.flow_name == flow_name
+                {
+                    tracker.wake(&TrackKey::of(fe));
+                }
+            }
+        }
+    })
 }
 
 /// Whether the object of `key` (this very instance: same uid) is in a cache.

@@ -38,6 +38,7 @@ impl Env {
                 for path in [
                     fnf_operator::crd::CRD_PATHS[0],
                     fnf_operator::crd::CRON_CRD_PATHS[0],
+                    fnf_operator::crd::FLOW_CRD_PATHS[0],
                 ] {
                     cluster
                         .install_crds_from_yaml(&crate::repo_path(path))

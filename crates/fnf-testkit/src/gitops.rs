@@ -11,6 +11,8 @@ use mlua::{Lua, LuaOptions, StdLib};
 use serde_json::Value;
 
 pub const HEALTH_LUA: &str = "deploy/argocd/health.lua";
+pub const FLOW_HEALTH_LUA: &str = "deploy/argocd/flow-health.lua";
+pub const ARGOCD_FLOW_HEALTH_KEY: &str = "resource.customizations.health.fnf-operator.dev_Flow";
 pub const ARGOCD_CM_SNIPPET: &str = "deploy/argocd/argocd-cm-snippet.yaml";
 pub const ARGOCD_HEALTH_KEY: &str = "resource.customizations.health.fnf-operator.dev_FlowExecution";
 pub const CRON_HEALTH_LUA: &str = "deploy/argocd/cron-health.lua";
@@ -25,6 +27,11 @@ pub use crate::repo_path;
 /// to depend on more than Argo CD gives it.
 pub fn argo_health(obj: &Value) -> (String, String) {
     argo_health_by(HEALTH_LUA, obj)
+}
+
+/// Argo CD's verdict on a `Flow` through `deploy/argocd/flow-health.lua`.
+pub fn argo_flow_health(obj: &Value) -> (String, String) {
+    argo_health_by(FLOW_HEALTH_LUA, obj)
 }
 
 /// Argo CD's verdict on `obj` by the health check at `script` (a repository

@@ -64,6 +64,21 @@ pub enum Command {
     /// the operator wrote for an earlier generation of the spec never counts. Exit 0
     /// when met, 1 when it cannot be (--for succeeded and the run failed), 2 on timeout.
     Wait(WaitArgs),
+    /// Show how the flow definition in the cloud (DescribeFlow) differs from a `Flow`
+    /// object's spec.definition: `-` lines are the cloud's, `+` lines the spec's.
+    Diff(DiffArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The Flow object's name.
+    pub name: String,
+    /// Region for a Flow without spec.region (the operator's default region).
+    #[arg(long, env = ENV_REGION)]
+    pub region: Option<String>,
+    /// Send requests here instead of the region's public host: a VPC host, or the emulator.
+    #[arg(long, env = ENV_ENDPOINT, value_name = "URL")]
+    pub endpoint: Option<String>,
 }
 
 #[derive(Debug, Args)]

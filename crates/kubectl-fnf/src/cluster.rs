@@ -62,6 +62,15 @@ impl Cluster {
             .map_err(|err| flow_execution_error(err, &self.namespace, name))
     }
 
+    /// The `Flow` object `name` in the namespace.
+    pub async fn flow(&self, name: &str) -> Result<fnf_operator::crd::Flow, PluginError> {
+        let api: Api<fnf_operator::crd::Flow> =
+            Api::namespaced(self.client.clone(), &self.namespace);
+        api.get(name)
+            .await
+            .map_err(|err| PluginError::KubernetesApi(format!("Flow {name:?}: {err}")))
+    }
+
     /// Applies `rerun`'s merge patch (only spec.runKey) to FlowExecution `name`.
     pub async fn set_run_key(
         &self,

@@ -10,10 +10,12 @@
 //! FlowExecution: the operator does the run.
 //!
 //! - `args`: the command line. `resolve`, `render`, `runs`, `ordered_json`: pure.
-//! - `cluster`: talks to Kubernetes. `history`: reads from the cloud.
+//! - `cluster`: talks to Kubernetes. `history`, `diff`: read from the cloud
+//!   (`diff` compares a `Flow`'s definition with the cloud's, DescribeFlow).
 
 pub mod args;
 pub mod cluster;
+pub mod diff;
 pub mod error;
 pub mod history;
 pub mod ordered_json;
@@ -26,7 +28,9 @@ pub use error::PluginError;
 
 use std::time::Duration;
 
-use args::{Command, HistoryArgs, HistoryFormat, NameArgs, OutputArgs, RunArgs, WaitArgs, WaitFor};
+use args::{
+    Command, DiffArgs, HistoryArgs, HistoryFormat, NameArgs, OutputArgs, RunArgs, WaitArgs, WaitFor,
+};
 use cluster::Cluster;
 
 use fnf_client::{CredentialProvider, FnfError};
@@ -45,6 +49,7 @@ pub async fn run(cli: &Cli) -> Result<String, PluginError> {
         }
         Command::Wait(args) => wait(&cluster, args).await,
         Command::Run(args) => run_from_cron(&cluster, args).await,
+        Command::Diff(args) => diff_flow(&cluster, args).await,
     }
 }
 
@@ -160,6 +165,40 @@ async fn output(cluster: &Cluster, args: &OutputArgs) -> Result<String, PluginEr
             })
         }
     }
+}
+
+/// `diff FLOW`: DescribeFlow's definition against the Flow's spec.
+async fn diff_flow(cluster: &Cluster, args: &DiffArgs) -> Result<String, PluginError> {
+    let flow = cluster.flow(&args.name).await?;
+    let name = diff::flow_name(&flow)?;
+    let region = flow
+        .spec
+        .region
+        .clone()
+        .or_else(|| args.region.clone())
+        .filter(|r| !r.trim().is_empty());
+    let endpoint = match args.endpoint.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+        Some(url) => fnf_client::Endpoint::from_url_for_field("--endpoint (FNF_ENDPOINT)", url),
+        None => match &region {
+            Some(region) => fnf_client::Endpoint::from_region(region),
+            None => {
+                return Err(PluginError::InvalidSetting(format!(
+                    "no region for Flow {}: it has no spec.region, so pass --region (or set FNF_REGION), or --endpoint (FNF_ENDPOINT)",
+                    args.name
+                )));
+            }
+        },
+    }
+    .map_err(|err| PluginError::InvalidSetting(err.to_string()))?;
+    let credentials = match &flow.spec.credentials_secret_ref {
+        Some(secret) => {
+            CredentialProvider::static_credentials(cluster.secret_credentials(&secret.name).await?)
+        }
+        None => CredentialProvider::from_environment_chain()
+            .map_err(|err| PluginError::InvalidSetting(format!("no cloud credentials: {err}")))?,
+    };
+    let cloud = diff::cloud_definition(endpoint, region, credentials, &name).await?;
+    Ok(diff::report(&name, cloud.as_deref(), &flow.spec.definition))
 }
 
 /// The Secret named by `spec.credentialsSecretRef`, else this process's

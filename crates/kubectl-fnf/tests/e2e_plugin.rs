@@ -747,3 +747,35 @@ async fn run_from_a_cronflowexecution_creates_one_owned_run_now() {
         "{stderr}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn diff_shows_the_cloud_definition_against_the_flow_spec() {
+    let env = Env::new("plugin-diff").await;
+    let cloud = "Type: StateMachine\nSpecVersion: v1\nStartAt: a\nStates:\n  - Type: Pass\n    Name: a\n    End: true\n";
+    let declared = cloud.replace("Name: a", "Name: a\n    Result: {}");
+    env.emulator
+        .create_flow("diffed", cloud, ExecutionMode::Standard)
+        .unwrap();
+    let flows: Api<fnf_operator::crd::Flow> = Api::namespaced(env.admin.clone(), &env.namespace);
+    for (name, flow_name, definition) in [
+        ("diffed", "diffed", declared.as_str()),
+        ("same", "diffed", cloud),
+        ("absent", "nowhere", cloud),
+    ] {
+        let flow: fnf_operator::crd::Flow = serde_json::from_value(serde_json::json!({
+            "apiVersion": "fnf-operator.dev/v1alpha1", "kind": "Flow",
+            "metadata": {"name": name},
+            "spec": {"flowName": flow_name, "definition": definition, "mode": "Observe"},
+        }))
+        .unwrap();
+        flows.create(&PostParams::default(), &flow).await.unwrap();
+    }
+    let ns = env.namespace.clone();
+    let diff = stdout_of(&plugin(&env, EnvKey::Sandbox, &["diff", "diffed", "-n", &ns]).await);
+    assert!(diff.starts_with("--- cloud\n+++ spec\n"), "{diff}");
+    assert!(diff.contains("+    Result: {}\n"), "{diff}");
+    let same = stdout_of(&plugin(&env, EnvKey::Sandbox, &["diff", "same", "-n", &ns]).await);
+    assert!(same.contains("holds the declared definition"), "{same}");
+    let absent = stdout_of(&plugin(&env, EnvKey::Sandbox, &["diff", "absent", "-n", &ns]).await);
+    assert!(absent.contains("does not exist"), "{absent}");
+}

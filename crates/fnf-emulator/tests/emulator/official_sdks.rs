@@ -1,6 +1,7 @@
 //! The emulator against Alibaba's official Python SDKs (the new
 //! `alibabacloud-fnf20190315`, RPC and V3 signing, and the old
-//! `aliyun-python-sdk-fnf` + core): every action, static keys and STS tokens,
+//! `aliyun-python-sdk-fnf` + core): every action (UpdateFlow with the
+//! definitions the cloud refuses, DeleteFlow and its effect on executions), static keys and STS tokens,
 //! and the credential errors. The SDKs live in a virtualenv outside the repo,
 //! made once under a file lock and reused.
 
@@ -202,6 +203,13 @@ async fn every_action_succeeds_through_both_official_sdks_and_both_signatures_wi
         counters.calls_with_code("StopExecution", "ExecutionAlreadyCompleted"),
         6
     );
+    // Four refused definitions in each of the six runs, and a refused RoleArn
+    // in each of the four runs of the new SDK.
+    assert_eq!(
+        counters.calls_with_code("UpdateFlow", "InvalidArgument"),
+        6 * 4 + 4
+    );
+    assert_eq!(counters.calls_with_code("UpdateFlow", "FlowNotExists"), 6);
     emulator.shutdown().await;
 }
 

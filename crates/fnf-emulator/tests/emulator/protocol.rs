@@ -6,4 +6,5 @@
 mod errors;
 mod executions;
 mod faults;
+mod flows;
 mod listing;

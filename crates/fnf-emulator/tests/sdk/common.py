@@ -35,6 +35,15 @@ def parse_args():
     return p.parse_args()
 
 
+# Definitions the cloud refuses with InvalidArgument, and a word its message names.
+BAD_DEFINITIONS = [
+    ("Type: StateMachine\nSpecVersion: v1\nStates:\n  - Type: Pass\n    Name: a\n    End: true\n", "StartAt"),
+    ("Type: StateMachine\nSpecVersion: v1\nStartAt: a\nStates:\n  - Type: Pass\n    Name: a\n    Next: b\n", "no state is named b"),
+    ("Type: StateMachine\nSpecVersion: v1\nStartAt: a\nStates:\n  - Type: Teleport\n    Name: a\n    End: true\n", "teleport"),
+    ("Type: [unclosed", "YAML"),
+]
+
+
 def check(condition, what):
     if not condition:
         raise AssertionError(what)

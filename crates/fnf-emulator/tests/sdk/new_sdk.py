@@ -7,7 +7,15 @@ from alibabacloud_fnf20190315.client import Client
 from alibabacloud_tea_openapi.utils_models import Config
 from darabonba.runtime import RuntimeOptions
 
-from common import FLOW_DEFINITION, LONG_POLL_SECS, READ_TIMEOUT_SECS, check, parse_args
+from common import BAD_DEFINITIONS, FLOW_DEFINITION, LONG_POLL_SECS, READ_TIMEOUT_SECS, check, parse_args
+
+
+def error_of(call):
+    try:
+        call()
+    except Exception as e:  # the SDK raises its own exception types, all with .code
+        return getattr(e, "code", repr(e)), str(getattr(e, "message", e))
+    return None, ""
 
 
 def error_code(call):
@@ -50,6 +58,24 @@ def main():
     check(described.definition == FLOW_DEFINITION, "DescribeFlow definition")
     listed = client.list_flows_with_options(m.ListFlowsRequest(limit=100), runtime).body
     check(flow in [f.name for f in listed.flows], "ListFlows lists the flow")
+
+    update = lambda **fields: client.update_flow_with_options(m.UpdateFlowRequest(name=flow, **fields), runtime).body
+    updated = update(definition=FLOW_DEFINITION, description="updated")
+    check(updated.description == "updated", f"UpdateFlow answered {updated}")
+    again = client.describe_flow_with_options(m.DescribeFlowRequest(name=flow), runtime).body
+    check(again.description == "updated", "UpdateFlow changed the description")
+    check(again.last_modified_time != described.last_modified_time, "LastModifiedTime moved")
+    check(again.created_time == described.created_time, "CreatedTime kept")
+    for definition, words in BAD_DEFINITIONS:
+        code, message = error_of(lambda: update(definition=definition))
+        check(code == "InvalidArgument" and words.lower() in message.lower(), f"bad definition: {code} {message}")
+    code, _ = error_of(lambda: update(definition=FLOW_DEFINITION, role_arn="not-a-role"))
+    check(code == "InvalidArgument", f"bad RoleArn: {code}")
+    code, _ = error_of(lambda: client.update_flow_with_options(
+        m.UpdateFlowRequest(name=f"{flow}_missing", definition=FLOW_DEFINITION), runtime))
+    check(code == "FlowNotExists", f"UpdateFlow of a missing flow: {code}")
+    kept = client.describe_flow_with_options(m.DescribeFlowRequest(name=flow), runtime).body
+    check(kept.definition == FLOW_DEFINITION, "a refused update changes nothing")
 
     start = lambda name, wait: client.start_execution_with_options(
         m.StartExecutionRequest(flow_name=flow, execution_name=name, input=json.dumps({"wait": wait, "text": "a b+c/d*e~f'g"})),
@@ -97,6 +123,10 @@ def main():
     client.delete_flow_with_options(m.DeleteFlowRequest(name=flow), runtime)
     code = error_code(lambda: client.describe_flow_with_options(m.DescribeFlowRequest(name=flow), runtime))
     check(code == "FlowNotExists", f"after DeleteFlow: {code}")
+    # The cloud no longer answers for a deleted flow's executions.
+    code = error_code(lambda: client.describe_execution_with_options(
+        m.DescribeExecutionRequest(flow_name=flow, execution_name="e1"), runtime))
+    check(code == "FlowNotExists", f"an execution of a deleted flow: {code}")
     print(f"new-sdk ({'V3' if args.v3 else 'RPC'}, {'STS' if args.token else 'AK'}): every action succeeded")
 
 

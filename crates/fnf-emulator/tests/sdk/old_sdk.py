@@ -15,9 +15,10 @@ from aliyunsdkfnf.request.v20190315 import (
     ListFlowsRequest,
     StartExecutionRequest,
     StopExecutionRequest,
+    UpdateFlowRequest,
 )
 
-from common import FLOW_DEFINITION, LONG_POLL_SECS, READ_TIMEOUT_SECS, check, parse_args
+from common import BAD_DEFINITIONS, FLOW_DEFINITION, LONG_POLL_SECS, READ_TIMEOUT_SECS, check, parse_args
 
 
 def main():
@@ -40,6 +41,13 @@ def main():
             getattr(request, f"set_{key}")(value)
         return json.loads(client.do_action_with_exception(request))
 
+    def error_of(request_module, **params):
+        try:
+            call(request_module, **params)
+        except ServerException as e:
+            return e.get_error_code(), e.get_error_msg()
+        return None, ""
+
     def error_code(request_module, **params):
         try:
             call(request_module, **params)
@@ -58,6 +66,16 @@ def main():
     check(created["Name"] == flow, f"CreateFlow answered {created}")
     check(call(DescribeFlowRequest, Name=flow)["Definition"] == FLOW_DEFINITION, "DescribeFlow definition")
     check(flow in [f["Name"] for f in call(ListFlowsRequest, Limit=100)["Flows"]], "ListFlows lists the flow")
+    before = call(DescribeFlowRequest, Name=flow)
+    updated = call(UpdateFlowRequest, Name=flow, Definition=FLOW_DEFINITION, Description="updated")
+    check(updated["Description"] == "updated", f"UpdateFlow answered {updated}")
+    after = call(DescribeFlowRequest, Name=flow)
+    check(after["LastModifiedTime"] != before["LastModifiedTime"], "LastModifiedTime moved")
+    for definition, words in BAD_DEFINITIONS:
+        code, message = error_of(UpdateFlowRequest, Name=flow, Definition=definition)
+        check(code == "InvalidArgument" and words.lower() in message.lower(), f"bad definition: {code} {message}")
+    code, _ = error_of(UpdateFlowRequest, Name=f"{flow}_missing", Definition=FLOW_DEFINITION)
+    check(code == "FlowNotExists", f"UpdateFlow of a missing flow: {code}")
 
     def start(name, wait):
         return call(StartExecutionRequest, FlowName=flow, ExecutionName=name,
@@ -93,6 +111,8 @@ def main():
     check(code == "ExecutionAlreadyExists", f"restart of an ended name: {code}")
     call(DeleteFlowRequest, Name=flow)
     check(error_code(DescribeFlowRequest, Name=flow) == "FlowNotExists", "after DeleteFlow")
+    code = error_code(DescribeExecutionRequest, FlowName=flow, ExecutionName="e1")
+    check(code == "FlowNotExists", f"an execution of a deleted flow: {code}")
     print(f"old-sdk (RPC, {'STS' if args.token else 'AK'}): every action succeeded")
 
 

@@ -194,3 +194,59 @@ fn materialize(
 pub fn kubernetes_time(t: Timestamp) -> String {
     t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
+
+/// Where a resource that is kept in a state (a `Flow`) stands: the kstatus
+/// triple Ready / Reconciling / Stalled, with no Succeeded or Completed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Readiness {
+    /// The cloud holds what the spec declares (or, observed, the flow exists).
+    Ready { reason: String, message: String },
+    /// A call is on its way, or the cloud is being waited for.
+    Progressing { reason: String, message: String },
+    /// The cloud refused, or the spec cannot be carried out as it is.
+    Stalled { reason: String, message: String },
+}
+
+/// The condition list for `readiness`, with the same `lastTransitionTime`
+/// rule as [`build`].
+pub fn build_readiness(
+    old: &[Condition],
+    readiness: &Readiness,
+    generation: Option<i64>,
+    now: Timestamp,
+) -> Vec<Condition> {
+    let w = |type_, status, reason: &str, message: &str| Wanted {
+        type_,
+        status,
+        reason: reason.to_string(),
+        message: message.to_string(),
+    };
+    let list = match readiness {
+        Readiness::Ready { reason, message } => vec![w(ct::READY, "True", reason, message)],
+        Readiness::Progressing { reason, message } => vec![
+            w(ct::READY, "False", reason, message),
+            w(ct::RECONCILING, "True", reason, message),
+        ],
+        Readiness::Stalled { reason, message } => vec![
+            w(ct::READY, "False", reason, message),
+            w(ct::STALLED, "True", reason, message),
+        ],
+    };
+    list.into_iter()
+        .map(|w| {
+            let previous = old.iter().find(|c| c.type_ == w.type_);
+            let last_transition_time = match previous {
+                Some(p) if p.status == w.status => p.last_transition_time.clone(),
+                _ => kubernetes_time(now),
+            };
+            Condition {
+                type_: w.type_.to_string(),
+                status: w.status.to_string(),
+                reason: w.reason,
+                message: w.message,
+                last_transition_time,
+                observed_generation: generation,
+            }
+        })
+        .collect()
+}

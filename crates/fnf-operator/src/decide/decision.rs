@@ -8,6 +8,7 @@ use jiff::Timestamp;
 use super::conditions::{self, Standing};
 use super::events::{self, EventNote, reason};
 use super::finish;
+use super::flow_gate;
 use super::live;
 use super::mirror::{mirror, name_in_use, unmirror};
 use super::outcome::{DeletionStep, Next};
@@ -95,6 +96,8 @@ pub fn decide_with(
         (terminal_standing(&current_phase, &status, &target), next)
     } else if let Some(refusal) = local_refusal(fe, settings) {
         (refusal, Next::Done)
+    } else if let Some(waiting) = flow_gate::waiting_for_flow(fe, cloud, &current_phase) {
+        (waiting, Next::Retry(flow_gate::FLOW_NOT_READY_RECHECK))
     } else {
         live::live(fe, cloud, &old, &status, &target, settings, now)
     };

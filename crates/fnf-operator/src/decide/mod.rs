@@ -10,7 +10,8 @@
 //! - `live` (an execution that has not ended), `finish` (one that has),
 //!   `mirror` (the status from the cloud's read), `output` (what the status
 //!   holds of the Output), `identity` (whose execution a found one is).
-//! - `conditions`: the one place that builds conditions; `events`: the one
+//! - `flow_gate`: a start waits while its flow's `Flow` object is not Ready.
+//! - `conditions`: the one place that builds conditions (also a `Flow`'s); `events`: the one
 //!   place that builds Events, with the list of every reason.
 //! - `classify`: the client's words (errors, reads, history) in the
 //!   decision's terms; `view`: what the decision knows of the cloud;
@@ -24,6 +25,7 @@ pub mod conditions;
 pub mod decision;
 pub mod events;
 pub mod finish;
+pub mod flow_gate;
 pub mod identity;
 pub mod live;
 pub mod mirror;

@@ -84,6 +84,16 @@ pub struct CloudView {
     /// started: a transition announced once is not announced again when a
     /// forged status is corrected.
     pub announced: std::collections::BTreeSet<String>,
+    /// Whether a `Flow` object in the namespace manages the execution's flow,
+    /// and whether it is Ready (`None`: none does). Read from the watch cache.
+    pub flow: Option<FlowReadiness>,
+}
+
+/// The state of the `Flow` object managing an execution's flow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlowReadiness {
+    Ready,
+    NotReady,
 }
 
 /// One attempt to write the Output to the object `spec.outputTo` names.

@@ -1,4 +1,4 @@
-//! Which fnf client serves a FlowExecution: its region (or the operator's) and
+//! Which fnf client serves a FlowExecution (or a Flow): its region (or the operator's) and
 //! its credentials (its own Secret, or the operator's chain). Clients are
 //! cached per endpoint and key so that every resource of one account shares
 //! that account's quota buckets and connection pool.
@@ -11,7 +11,7 @@ use kube::Api;
 use sha2::{Digest, Sha256};
 
 use crate::config::CloudSettings;
-use crate::crd::FlowExecution;
+use crate::crd::{FlowExecution, SecretRef};
 use crate::decide::view::ProblemKind;
 use fnf_client::{Client, ClientConfig, CredentialProvider, Credentials, Endpoint};
 
@@ -43,11 +43,25 @@ impl CloudAccess {
     }
 
     pub async fn client_for(&self, fe: &FlowExecution) -> Result<Client, AccessProblem> {
-        let region = fe
-            .spec
-            .region
-            .clone()
-            .unwrap_or_else(|| self.settings.default_region.clone());
+        let namespace = fe.metadata.namespace.clone().unwrap_or_default();
+        self.client_with(
+            &namespace,
+            fe.spec.region.as_deref(),
+            fe.spec.credentials_secret_ref.as_ref(),
+        )
+        .await
+    }
+
+    /// The client for an object of `namespace` with this region and Secret
+    /// (a `Flow` too): the same cache, so every resource of one account shares
+    /// that account's quota buckets.
+    pub async fn client_with(
+        &self,
+        namespace: &str,
+        region: Option<&str>,
+        secret_ref: Option<&SecretRef>,
+    ) -> Result<Client, AccessProblem> {
+        let region = region.map_or_else(|| self.settings.default_region.clone(), str::to_string);
         let endpoint = match &self.settings.endpoint_override {
             Some(endpoint) => endpoint.clone(),
             None => Endpoint::from_region(&region).map_err(|err| AccessProblem {
@@ -56,9 +70,9 @@ impl CloudAccess {
                 message: format!("spec.region: {err}"),
             })?,
         };
-        let (credentials, identity) = match &fe.spec.credentials_secret_ref {
+        let (credentials, identity) = match secret_ref {
             Some(secret_ref) => {
-                let credentials = self.secret_credentials(fe, &secret_ref.name).await?;
+                let credentials = self.secret_credentials(namespace, &secret_ref.name).await?;
                 // The key includes a digest of the secret so a rotated secret
                 // with the same key id gets a new client.
                 let digest = hex::encode(Sha256::digest(
@@ -105,7 +119,7 @@ impl CloudAccess {
 
     async fn secret_credentials(
         &self,
-        fe: &FlowExecution,
+        namespace: &str,
         name: &str,
     ) -> Result<Credentials, AccessProblem> {
         if !self.settings.secret_credentials {
@@ -117,8 +131,7 @@ impl CloudAccess {
                 ),
             });
         }
-        let namespace = fe.metadata.namespace.clone().unwrap_or_default();
-        let api: Api<Secret> = Api::namespaced(self.kube.clone(), &namespace);
+        let api: Api<Secret> = Api::namespaced(self.kube.clone(), namespace);
         let secret = match api.get_opt(name).await {
             Ok(Some(secret)) => secret,
             Ok(None) => {

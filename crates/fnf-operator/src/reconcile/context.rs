@@ -39,6 +39,8 @@ pub struct Context {
     pub failures: FailureCounts,
     /// Bounds concurrent starts so running executions' news is not held up.
     pub start_gate: Arc<StartGate>,
+    /// The `Flow` objects watched: a start waits for its flow's to be Ready.
+    pub flows: kube::runtime::reflector::Store<crate::crd::Flow>,
 }
 
 /// Consecutive failures per object (by uid). A count is forgotten after a
@@ -80,6 +82,7 @@ impl Context {
         config: &OperatorConfig,
         tracker: Tracker,
         metrics: Metrics,
+        flows: kube::runtime::reflector::Store<crate::crd::Flow>,
     ) -> Self {
         let reporter = Reporter {
             controller: "fnf-operator".into(),
@@ -103,6 +106,7 @@ impl Context {
             written: Mutex::default(),
             failures: FailureCounts::default(),
             start_gate,
+            flows,
         }
     }
 

@@ -64,7 +64,8 @@ pub async fn reconcile(
         // The view is of the status's current run only.
         ctx.tracker
             .follow_run(&key, &current.resolved_execution_name());
-        let view = ctx.tracker.view(&key);
+        let mut view = ctx.tracker.view(&key);
+        view.flow = flow_readiness(&ctx, &current);
         let decision = decide_run(&current, &input, &view, &ctx.decide, Timestamp::now());
         if !admit_start(&ctx, &key, &current, &decision.next, &mut start_permit) {
             // Nothing is written while it waits; the gate wakes it.
@@ -96,6 +97,20 @@ pub async fn reconcile(
         }
     }
     Ok(Action::requeue(STEPS_EXHAUSTED_RECHECK))
+}
+
+/// Whether a `Flow` in the object's namespace manages its flow, from the
+/// watch cache (no cloud call).
+fn flow_readiness(ctx: &Context, fe: &FlowExecution) -> Option<crate::decide::view::FlowReadiness> {
+    use crate::decide::view::FlowReadiness;
+    let namespace = fe.metadata.namespace.as_deref().unwrap_or_default();
+    crate::flow::readiness(&ctx.flows, namespace, &fe.spec.flow_name).map(|ready| {
+        if ready {
+            FlowReadiness::Ready
+        } else {
+            FlowReadiness::NotReady
+        }
+    })
 }
 
 /// Start-gate admission: a start waits for its turn (oldest object first);

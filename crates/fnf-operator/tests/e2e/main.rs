@@ -17,6 +17,7 @@ mod beyond;
 mod chart_apply;
 mod cron;
 mod error_codes;
+mod flows;
 mod gitops;
 mod input_from;
 mod leader;

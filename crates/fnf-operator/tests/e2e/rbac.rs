@@ -15,6 +15,7 @@ use kube::api::{Api, ListParams, PostParams};
 use serde_json::Value;
 
 const RELEASE: &str = "fnf-operator";
+const PASS_DEFINITION: &str = "Type: StateMachine\nSpecVersion: v1\nStartAt: done\nStates:\n  - Type: Pass\n    Name: done\n    End: true\n";
 const SUCCESS_TIMEOUT: Duration = Duration::from_secs(40);
 /// Long enough for a healthy operator to finish (it takes ~2 s), short enough
 /// to run every removal.
@@ -187,6 +188,20 @@ async fn operator_succeeds(env: &Env, release_ns: &str, docs: &[Value], window: 
         )
         .await
         .unwrap();
+    // A Flow the operator creates in the cloud (with its delete-flow
+    // finalizer and status), and a run of it that waits for it to be Ready.
+    let flow_name = format!("rbac_{}", release_ns.replace('-', "_"));
+    let flows: Api<fnf_operator::crd::Flow> = Api::namespaced(env.admin.clone(), &env.namespace);
+    let flow: fnf_operator::crd::Flow = serde_json::from_value(serde_json::json!({
+        "apiVersion": "fnf-operator.dev/v1alpha1", "kind": "Flow",
+        "metadata": {"name": format!("flow-{release_ns}")},
+        "spec": {"flowName": flow_name, "definition": PASS_DEFINITION, "deletionPolicy": "Delete"},
+    }))
+    .unwrap();
+    let _ = flows.create(&PostParams::default(), &flow).await;
+    let flow_run = format!("flowrun-{release_ns}");
+    env.create(&flow_run, serde_json::json!({"flowName": flow_name}))
+        .await;
 
     let deadline = Instant::now() + window;
     let mut saw_finalizer = false;
@@ -224,7 +239,13 @@ async fn operator_succeeds(env: &Env, release_ns: &str, docs: &[Value], window: 
                     && configmaps.get_opt(&mid_cm).await.unwrap().is_none();
                 // The Output is exported only for a succeeded execution, and the
                 // TTL may delete the object between two polls of its phase.
-                if exported && other_done {
+                let flow_ok = flows
+                    .get(&format!("flow-{release_ns}"))
+                    .await
+                    .unwrap()
+                    .is_ready()
+                    && phase(&env.api.get(&flow_run).await.unwrap()) == Some("Succeeded");
+                if exported && other_done && flow_ok {
                     ok = true;
                     break;
                 }

@@ -117,6 +117,13 @@ fn watch_rules(secrets: bool) -> Vec<Rule> {
             &["patch"],
             &[],
         ),
+        rule(
+            "fnf-operator.dev",
+            "flows",
+            &["list", "watch", "patch"],
+            &[],
+        ),
+        rule("fnf-operator.dev", "flows/status", &["patch"], &[]),
         rule("events.k8s.io", "events", &["create"], &[]),
         rule("", "configmaps", &["get", "create", "patch", "delete"], &[]),
     ];
@@ -396,6 +403,7 @@ fn operator_settings_reach_the_pod_as_its_env_vars() {
         "signature=rpc",
         "waitTimeSeconds=20",
         "concurrency=8",
+        "flowResyncSeconds=120",
         "logFormat=text",
         "metrics.port=9090",
         "quotas.StartExecution=10/20",
@@ -411,6 +419,7 @@ fn operator_settings_reach_the_pod_as_its_env_vars() {
         ("FNF_SIGNATURE", "rpc"),
         ("FNF_WAIT_TIME_SECONDS", "20"),
         ("FNF_CONCURRENCY", "8"),
+        ("FNF_FLOW_RESYNC_SECONDS", "120"),
         ("FNF_LOG_FORMAT", "text"),
         ("FNF_METRICS_ADDR", "0.0.0.0:9090"),
         (
@@ -426,6 +435,7 @@ fn operator_settings_reach_the_pod_as_its_env_vars() {
         "FNF_ENDPOINT",
         "FNF_SIGNATURE",
         "FNF_CONCURRENCY",
+        "FNF_FLOW_RESYNC_SECONDS",
         "FNF_QUOTAS",
     ] {
         assert_eq!(

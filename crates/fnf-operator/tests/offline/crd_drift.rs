@@ -61,6 +61,38 @@ fn the_cron_crd_has_cronjobs_names_and_columns() {
 }
 
 #[test]
+fn committed_flow_crds_match_the_rust_types() {
+    let generated = fnf_operator::crd::flow_crd_yaml().unwrap();
+    for path in fnf_operator::crd::FLOW_CRD_PATHS {
+        let committed = std::fs::read_to_string(fnf_testkit::repo_path(path))
+            .unwrap_or_else(|e| panic!("{path}: {e}"));
+        assert!(
+            committed == generated,
+            "{path} is stale: run `cargo run --bin fnf-crdgen -- --write` and commit the result"
+        );
+    }
+}
+
+#[test]
+fn the_flow_crd_has_the_documented_names_and_columns() {
+    let crd = fnf_operator::crd::flow_crd();
+    assert_eq!(crd.spec.names.kind, "Flow");
+    assert_eq!(crd.spec.names.categories, Some(vec!["fnf".to_string()]));
+    let version = &crd.spec.versions[0];
+    let columns: Vec<_> = version
+        .additional_printer_columns
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(
+        columns,
+        ["Flow", "Mode", "Ready", "Last Modified", "Age", "Reason"]
+    );
+}
+
+#[test]
 fn committed_input_depth_policies_match_the_rust_code() {
     let generated = fnf_operator::crd::input_depth_policy_yaml().unwrap();
     for path in fnf_operator::crd::POLICY_PATHS {

@@ -252,6 +252,87 @@ fn argo_cd_snippet_installs_exactly_health_lua() {
         embedded, lua,
         "argocd-cm-snippet.yaml drifted from health.lua"
     );
+    let embedded = cm["data"][ARGOCD_FLOW_HEALTH_KEY]
+        .as_str()
+        .expect("flow health key");
+    let lua = std::fs::read_to_string(repo_path(FLOW_HEALTH_LUA)).expect("flow-health.lua");
+    assert_eq!(
+        embedded, lua,
+        "argocd-cm-snippet.yaml drifted from flow-health.lua"
+    );
+}
+
+/// A Flow as the operator writes it at generation 2 with these conditions.
+fn flow_object(observed: Option<i64>, conditions: Value) -> Value {
+    let mut status = json!({ "conditions": conditions, "flowName": "orders" });
+    if let Some(g) = observed {
+        status["observedGeneration"] = json!(g);
+    }
+    json!({
+        "apiVersion": "fnf-operator.dev/v1alpha1", "kind": "Flow",
+        "metadata": {"name": "orders", "namespace": "ns", "generation": 2},
+        "spec": {"definition": "x"},
+        "status": status,
+    })
+}
+
+fn cond(type_: &str, status: &str, reason: &str) -> Value {
+    json!({"type": type_, "status": status, "reason": reason, "message": format!("{reason} message"),
+        "lastTransitionTime": "2026-01-01T00:00:00Z", "observedGeneration": 2})
+}
+
+#[test]
+fn argo_cd_and_kstatus_agree_on_ready_in_progress_and_stalled_flows() {
+    let cases = [
+        (
+            "ready",
+            flow_object(Some(2), json!([cond("Ready", "True", "UpToDate")])),
+            "Healthy",
+            "Current",
+        ),
+        (
+            "creating",
+            flow_object(
+                Some(2),
+                json!([
+                    cond("Ready", "False", "Creating"),
+                    cond("Reconciling", "True", "Creating")
+                ]),
+            ),
+            "Progressing",
+            "InProgress",
+        ),
+        (
+            "spec not yet observed",
+            flow_object(Some(1), json!([cond("Ready", "True", "UpToDate")])),
+            "Progressing",
+            "InProgress",
+        ),
+        (
+            "default status of a new object",
+            flow_object(Some(0), json!([])),
+            "Progressing",
+            "InProgress",
+        ),
+        (
+            "refused definition",
+            flow_object(
+                Some(2),
+                json!([
+                    cond("Ready", "False", "InvalidArgument"),
+                    cond("Stalled", "True", "InvalidArgument")
+                ]),
+            ),
+            "Degraded",
+            "Failed",
+        ),
+    ];
+    for (what, obj, argo, flux) in cases {
+        let (argo_status, argo_message) = argo_flow_health(&obj);
+        assert_eq!(argo_status, argo, "{what}: Argo CD said {argo_message}");
+        let (flux_status, flux_message) = kstatus(&obj);
+        assert_eq!(flux_status, flux, "{what}: kstatus said {flux_message}");
+    }
 }
 
 /// The examples are what users commit to Git: every FlowExecution in them must be

@@ -46,6 +46,9 @@ async fn main() -> anyhow::Result<()> {
         cluster.kubeconfig_path().display()
     );
     cluster
+        .install_crds_from_yaml(&root.join(fnf_operator::crd::FLOW_CRD_PATHS[0]))
+        .await?;
+    cluster
         .install_crds_from_yaml(&root.join(fnf_operator::crd::CRD_PATHS[0]))
         .await
         .context("installing the FlowExecution CRD")?;

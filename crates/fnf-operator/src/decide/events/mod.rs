@@ -6,6 +6,7 @@
 //! decision with nothing new emits nothing.
 
 pub mod cron;
+pub mod flow;
 
 use super::conditions::Standing;
 use super::output::{full_output, output_target};
@@ -83,6 +84,9 @@ pub mod reason {
     pub const WAITING_FOR_PREVIOUS_RUN: &str = "WaitingForPreviousRun";
     pub const RETRY_SCHEDULED: &str = "RetryScheduled";
     pub const SUSPENDED: &str = "Suspended";
+    /// The condition reason of an execution whose flow's `Flow` object is not
+    /// Ready yet: it waits without calling the cloud.
+    pub const FLOW_NOT_READY: &str = "FlowNotReady";
 }
 
 /// Every reason an Event of the operator's own may carry: the constants of
@@ -119,6 +123,20 @@ pub const REASONS: &[&str] = &[
     "InputSourceNotFound",
     "InputSourceInvalid",
     "InputSourceUnreadable",
+    reason::FLOW_NOT_READY,
+    flow::reason::FLOW_CREATED,
+    flow::reason::FLOW_UPDATED,
+    flow::reason::FLOW_DRIFT_CORRECTED,
+    flow::reason::FLOW_DELETED,
+    flow::reason::FLOW_ADOPTED,
+    flow::reason::UP_TO_DATE,
+    flow::reason::OBSERVED,
+    flow::reason::CREATING,
+    flow::reason::UPDATING,
+    flow::reason::FLOW_NOT_FOUND,
+    flow::reason::EXECUTION_MODE_IMMUTABLE,
+    flow::reason::INVALID_FLOW_NAME,
+    flow::reason::CLOUD_UNREACHABLE,
     "ExecutionNameInUse",
     "InputTooDeep",
     "Undecodable",

@@ -69,7 +69,7 @@ fn every_reason_used_is_in_the_list() {
         for literal in text.split("reason: \"").skip(1) {
             used.insert(literal.split('"').next().unwrap().to_string());
         }
-        if in_events && name == "mod.rs" {
+        if in_events && text.contains("pub mod reason {") {
             let consts = text.split("pub mod reason {").nth(1).unwrap();
             let consts = consts.split("\n}").next().unwrap();
             for value in consts.split("&str = \"").skip(1) {
