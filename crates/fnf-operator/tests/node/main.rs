@@ -11,6 +11,7 @@
 // Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod helm_lifecycle;
 mod leader;
 mod security;
 mod serving;
