@@ -78,6 +78,10 @@ down() {
     [ -d "$root/kubepods" ] && find "$root/kubepods" -depth -type d -exec rmdir {} + 2>/dev/null
   done
   rm -f /var/lib/cni/results/"$network"-* 2>/dev/null
+  # kubelet links every container's log into the fixed /var/log/containers.
+  for link in /var/log/containers/*.log; do
+    [ -L "$link" ] && case "$(readlink "$link")" in "$dir"/*) rm -f -- "$link" ;; esac
+  done
   if [ -f "$dir/sysctl.saved" ]; then
     while IFS='=' read -r s v; do
       [ -f "/proc/sys/$s" ] && [ "$(cat "/proc/sys/$s")" != "$v" ] && echo "$v" > "/proc/sys/$s"
