@@ -29,6 +29,10 @@ up() {
       [ -f "/proc/sys/$s" ] && echo "$s=$(cat "/proc/sys/$s")"
     done > "$dir/sysctl.saved.tmp" && mv "$dir/sysctl.saved.tmp" "$dir/sysctl.saved"
   fi
+  # Fixed directories containerd, the shims and libcni create: removed again if empty.
+  for d in /run/containerd/s /run/containerd /var/lib/cni/results /var/lib/cni /var/log/containers; do
+    [ -e "$d" ] || echo "$d"
+  done > "$dir/created-dirs"
   if ! ip -4 addr show dev lo | grep -q " $address/"; then
     ip addr add "$address/32" dev lo && touch "$dir/address.added"
   fi
@@ -63,6 +67,13 @@ down() {
     done
     sleep 0.5
   fi
+  # A shim started while containerd was being killed has no PID file yet: find it by the
+  # node's own containerd socket on its command line.
+  for p in /proc/[0-9]*; do
+    if tr '\0' ' ' < "$p/cmdline" 2>/dev/null | grep -q -- "-address $dir/containerd/containerd.sock"; then
+      kill -KILL "${p#/proc/}" 2>/dev/null
+    fi
+  done
   # Mounts under DIR (container rootfs, volumes, network namespaces), deepest first.
   local tries
   for tries in 1 2 3; do
@@ -78,6 +89,8 @@ down() {
     [ -d "$root/kubepods" ] && find "$root/kubepods" -depth -type d -exec rmdir {} + 2>/dev/null
   done
   rm -f /var/lib/cni/results/"$network"-* 2>/dev/null
+  # The loopback plugin's cache names no network of ours, but holds our netns path.
+  grep -l -F -- "$dir/" /var/lib/cni/results/* 2>/dev/null | while read -r f; do rm -f -- "$f"; done
   # kubelet links every container's log into the fixed /var/log/containers.
   for link in /var/log/containers/*.log; do
     [ -L "$link" ] && case "$(readlink "$link")" in "$dir"/*) rm -f -- "$link" ;; esac
@@ -88,6 +101,9 @@ down() {
     done < "$dir/sysctl.saved"
   fi
   if [ -f "$dir/address.added" ]; then ip addr del "$address/32" dev lo 2>/dev/null; fi
+  if [ -f "$dir/created-dirs" ]; then
+    while read -r d; do rmdir -- "$d" 2>/dev/null; done < "$dir/created-dirs"
+  fi
   if ! awk -v d="$dir/" 'index($5, d) == 1 {found=1} END {exit !found}' /proc/self/mountinfo; then
     rm -rf --one-file-system -- "$dir"
   else

@@ -13,6 +13,8 @@
 
 mod helm_lifecycle;
 mod leader;
+mod rrsa;
 mod security;
 mod serving;
 mod support;
+mod upgrade;

@@ -167,7 +167,16 @@ pub fn build_release_binary() -> Result<PathBuf, DevClusterError> {
         .map(PathBuf::from)
         .unwrap_or_else(|| crate::repo_path("target"));
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = Command::new(cargo)
+    let mut command = Command::new(cargo);
+    // The variables `cargo test` sets for the test would change fingerprints and rebuild
+    // every dependency; build as a user's command line does.
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if name.starts_with("CARGO_") && name != "CARGO_HOME" && name != "CARGO_TARGET_DIR" {
+            command.env_remove(name.as_ref());
+        }
+    }
+    let output = command
         .current_dir(crate::repo_path(""))
         .args(["build", "--release", "--locked", "-p", "fnf-operator"])
         .args(["--bin", "fnf-operator", "--target-dir"])
