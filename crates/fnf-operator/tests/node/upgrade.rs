@@ -41,18 +41,18 @@ async fn a_rolling_upgrade_under_load_starts_nothing_twice_and_loses_no_end() {
             let mut longest_gap = Duration::ZERO;
             let mut gap_since: Option<Instant> = None;
             while upgrading.load(Ordering::Relaxed) {
-                let ready = slices
-                    .list(&ListParams::default().labels(&selector))
-                    .await
-                    .map(|list| {
-                        list.items.iter().any(|slice| {
-                            slice
-                                .endpoints
-                                .iter()
-                                .any(|e| e.conditions.as_ref().and_then(|c| c.ready) == Some(true))
+                let ready =
+                    slices
+                        .list(&ListParams::default().labels(&selector))
+                        .await
+                        .map(|list| {
+                            list.items.iter().any(|slice| {
+                                slice.endpoints.iter().flatten().any(|e| {
+                                    e.conditions.as_ref().and_then(|c| c.ready) == Some(true)
+                                })
+                            })
                         })
-                    })
-                    .unwrap_or(true);
+                        .unwrap_or(true);
                 match (ready, gap_since) {
                     (false, None) => gap_since = Some(Instant::now()),
                     (true, Some(since)) => {

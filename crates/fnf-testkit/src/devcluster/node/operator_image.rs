@@ -166,6 +166,9 @@ pub fn build_release_binary() -> Result<PathBuf, DevClusterError> {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| crate::repo_path("target"));
+    // One spelling of the path (repo_path holds "crates/fnf-testkit/../.."), as a user's
+    // `cargo build` would see it.
+    let target = std::fs::canonicalize(&target).unwrap_or(target);
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
     // The variables `cargo test` sets for the test would change fingerprints and rebuild
