@@ -39,3 +39,37 @@ pub fn acceptor(files: &TlsFiles) -> Result<TlsAcceptor, EmulatorError> {
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+
+    use crate::{EmulatorConfig, TlsFiles, start};
+
+    #[tokio::test]
+    async fn plain_http_is_refused_off_loopback() {
+        let config = EmulatorConfig {
+            listen: SocketAddr::from(([0, 0, 0, 0], 0)),
+            ..EmulatorConfig::default()
+        };
+        let error = start(config).await.err().expect("refused");
+        assert_eq!(error.reason(), "EmulatorConfigInvalid");
+        assert!(error.to_string().contains("only on loopback"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_key_is_named_without_its_content() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cert_file = dir.path().join("c.pem");
+        let key_file = dir.path().join("k.pem");
+        std::fs::write(&cert_file, "not a certificate").expect("write");
+        std::fs::write(&key_file, "secret-looking-bytes").expect("write");
+        let files = TlsFiles {
+            cert_file,
+            key_file: key_file.clone(),
+        };
+        let error = super::acceptor(&files).err().expect("refused");
+        let text = error.to_string();
+        assert!(!text.contains("secret-looking-bytes"), "{text}");
+    }
+}
