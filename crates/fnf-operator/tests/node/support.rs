@@ -159,6 +159,19 @@ impl NodeEnv {
             format!("watchNamespaces={{{}}}", self.namespace),
             format!("credentials.existingSecret={CREDENTIALS_SECRET}"),
         ];
+        // RUST_LOG for the operator pods, when debugging: FNF_NODE_OPERATOR_RUST_LOG=debug.
+        let debug_log = std::env::var("FNF_NODE_OPERATOR_RUST_LOG")
+            .ok()
+            .map(|filter| {
+                [
+                    "extraEnv[0].name=RUST_LOG".to_owned(),
+                    // helm --set splits on unescaped commas.
+                    format!("extraEnv[0].value={}", filter.replace(',', "\\,")),
+                ]
+            })
+            .into_iter()
+            .flatten();
+        let base: Vec<String> = base.into_iter().chain(debug_log).collect();
         for set in base.iter().map(String::as_str).chain(sets.iter().copied()) {
             args.push("--set".into());
             args.push(set.to_owned());
@@ -223,7 +236,7 @@ impl NodeEnv {
                 &self.namespace,
                 "-l",
                 &selector,
-                "--tail=40",
+                "--tail=150",
                 "--prefix",
             ])
             .await
