@@ -24,7 +24,7 @@ const BEFORE: usize = 6;
 const AFTER: usize = 3;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_standby_pod_takes_over_within_the_lease_and_no_execution_starts_twice() {
+async fn another_replica_takes_over_within_the_lease_and_no_execution_starts_twice() {
     if !enabled("leader") {
         return;
     }
