@@ -17,6 +17,7 @@ use rand::Rng;
 use super::DevClusterError;
 use super::binaries::{ControlPlaneBinaries, ensure_binaries};
 use super::certs::{ClusterCertificates, NodeIdentity, write_private};
+use super::flags::{apiserver_args, etcd_args};
 use super::kubeconfig::{KubeconfigUser, render_kubeconfig};
 use super::node::{self, DevNode, NodeHost};
 use super::process::{WatchedProcess, log_tail};
@@ -29,11 +30,6 @@ const READY_POLL_MILLIS: u64 = 200;
 const START_ATTEMPTS: u32 = 3;
 /// Setting this keeps the temp dir (logs, etcd data) after the cluster stops, for debugging.
 pub const KEEP_DIR_ENV: &str = "FNF_DEVCLUSTER_KEEP_DIR";
-/// kube-apiserver writes this into the `kubernetes` Endpoints and refuses loopback there.
-/// Nothing dials it (no Pods, no kube-proxy), so a fixed documentation address (TEST-NET-2,
-/// RFC 5737) works everywhere, including sandboxes whose only interface is `lo` and where
-/// the apiserver's own detection ("no default route") fails.
-const ADVERTISE_ADDRESS: &str = "198.51.100.1";
 
 /// A running local control plane. Dropping it (or `shutdown().await`) kills both processes
 /// and deletes its temp dir. Clients it hands out are new on every call, so they belong to
@@ -348,60 +344,6 @@ async fn wait_for_etcd(
         }
         tokio::time::sleep(Duration::from_millis(READY_POLL_MILLIS)).await;
     }
-}
-
-fn etcd_args(dir: &Path, client_port: u16, peer_port: u16) -> Vec<String> {
-    let client_url = format!("http://127.0.0.1:{client_port}");
-    let peer_url = format!("http://127.0.0.1:{peer_port}");
-    vec![
-        "--name=devcluster".to_owned(),
-        format!("--data-dir={}", dir.join("etcd").display()),
-        format!("--listen-client-urls={client_url}"),
-        format!("--advertise-client-urls={client_url}"),
-        format!("--listen-peer-urls={peer_url}"),
-        format!("--initial-advertise-peer-urls={peer_url}"),
-        format!("--initial-cluster=devcluster={peer_url}"),
-        // Test data is disposable; fsync dominates etcd's latency on shared disks.
-        "--unsafe-no-fsync=true".to_owned(),
-        "--log-level=warn".to_owned(),
-    ]
-}
-
-/// controller-runtime's envtest flags, plus an explicit advertise address.
-fn apiserver_args(
-    dir: &Path,
-    certificates: &ClusterCertificates,
-    etcd_client_port: u16,
-    port: u16,
-) -> Vec<String> {
-    vec![
-        format!("--etcd-servers=http://127.0.0.1:{etcd_client_port}"),
-        "--bind-address=127.0.0.1".to_owned(),
-        format!("--secure-port={port}"),
-        format!("--advertise-address={ADVERTISE_ADDRESS}"),
-        format!("--cert-dir={}", dir.join("apiserver-certs").display()),
-        format!("--tls-cert-file={}", certificates.serving_cert.display()),
-        format!(
-            "--tls-private-key-file={}",
-            certificates.serving_key.display()
-        ),
-        format!("--client-ca-file={}", certificates.ca_cert.display()),
-        "--authorization-mode=RBAC".to_owned(),
-        format!("--service-account-issuer=https://127.0.0.1:{port}"),
-        format!(
-            "--service-account-key-file={}",
-            certificates.service_account_public_key.display()
-        ),
-        format!(
-            "--service-account-signing-key-file={}",
-            certificates.service_account_signing_key.display()
-        ),
-        "--service-cluster-ip-range=10.0.0.0/16".to_owned(),
-        // Without kube-controller-manager no default ServiceAccount ever appears, and this
-        // plugin would then refuse every Pod.
-        "--disable-admission-plugins=ServiceAccount".to_owned(),
-        "--allow-privileged=true".to_owned(),
-    ]
 }
 
 fn free_loopback_port() -> Result<u16, DevClusterError> {

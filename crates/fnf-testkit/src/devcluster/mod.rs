@@ -23,6 +23,7 @@ mod binaries;
 mod certs;
 mod cluster;
 mod error;
+mod flags;
 mod kubeconfig;
 pub mod node;
 mod process;
