@@ -171,3 +171,29 @@ FlowExecutions may name their own credentials.
   verbs: ["get"]
 {{- end }}
 {{- end }}
+
+{{/*
+The operator's own cloud credentials as environment variables (credentials.mode=secret),
+shared by the Deployment and the `helm test` pod.
+*/}}
+{{- define "fnf-operator.credentialsEnv" -}}
+{{- if eq .Values.credentials.mode "secret" -}}
+- name: ALIBABA_CLOUD_ACCESS_KEY_ID
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.credentials.existingSecret }}
+      key: accessKeyId
+- name: ALIBABA_CLOUD_ACCESS_KEY_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.credentials.existingSecret }}
+      key: accessKeySecret
+# Only STS credentials carry a token; long-lived AccessKeys do not.
+- name: ALIBABA_CLOUD_SECURITY_TOKEN
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.credentials.existingSecret }}
+      key: securityToken
+      optional: true
+{{- end }}
+{{- end }}

@@ -123,10 +123,23 @@ impl ClientConfig {
 /// The HTTP client for fnf and STS. Installs the ring crypto provider first
 /// (idempotent), since reqwest is built without one.
 pub fn default_http_client() -> Result<reqwest::Client, FnfError> {
+    http_client_trusting(None)
+}
+
+/// Like [`default_http_client`], also trusting the CA certificates of a PEM bundle besides
+/// the system's (a private endpoint, or a proxy that inspects TLS).
+pub fn http_client_trusting(extra_roots_pem: Option<&[u8]>) -> Result<reqwest::Client, FnfError> {
     super::install_crypto_provider();
+    let extra_roots = match extra_roots_pem {
+        Some(pem) => reqwest::Certificate::from_pem_bundle(pem).map_err(|err| {
+            FnfError::InvalidConfig(format!("the CA bundle is not PEM certificates: {err}"))
+        })?,
+        None => Vec::new(),
+    };
     reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(CONNECT_TIMEOUT_SECS))
         .user_agent(concat!("fnf-operator/", env!("CARGO_PKG_VERSION")))
+        .tls_certs_merge(extra_roots)
         .build()
         .map_err(|err| FnfError::InvalidConfig(format!("cannot build the HTTP client: {err}")))
 }

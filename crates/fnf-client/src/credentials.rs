@@ -99,6 +99,15 @@ impl CredentialProvider {
 
     /// The environment chain over any variable lookup (tests pass a map).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, FnfError> {
+        Self::from_lookup_with_http(lookup, None)
+    }
+
+    /// The environment chain, with RRSA's STS calls made by `http` (e.g. one trusting a
+    /// private CA) instead of a default client.
+    pub fn from_lookup_with_http(
+        lookup: impl Fn(&str) -> Option<String>,
+        http: Option<reqwest::Client>,
+    ) -> Result<Self, FnfError> {
         let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
         if let Some(credentials) = static_keys(&get)? {
             return Ok(Self::static_credentials(credentials));
@@ -121,7 +130,11 @@ impl CredentialProvider {
                 missing.join(", ")
             )));
         }
-        Ok(Self::rrsa(RrsaConfig::from_lookup(&get)?))
+        let mut rrsa = RrsaConfig::from_lookup(&get)?;
+        if let Some(http) = http {
+            rrsa.http = http;
+        }
+        Ok(Self::rrsa(rrsa))
     }
 
     pub async fn credentials(&self) -> Result<Credentials, FnfError> {

@@ -6,6 +6,7 @@
 //! ```json
 //! {
 //!   "listen": "127.0.0.1:8080",
+//!   "tls": {"cert_file": "emulator.crt", "key_file": "emulator.key"},
 //!   "accounts": [{"access_key_id": "LTAIdemo", "access_key_secret": "demo-secret",
 //!                 "allowed_flows": ["demo"]}],
 //!   "sts_credentials": [{"access_key_id": "STS.demo", "access_key_secret": "s",
@@ -35,10 +36,21 @@ pub const DEFAULT_MAX_SKEW_SECS: u64 = 15 * 60;
 /// The documented request size limit (1024 KiB).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 
+/// PEM files of the emulator's HTTPS identity: the certificate chain (leaf first) and its key.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsFiles {
+    pub cert_file: std::path::PathBuf,
+    pub key_file: std::path::PathBuf,
+}
+
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct EmulatorConfig {
     pub listen: SocketAddr,
+    /// Serve HTTPS with this certificate. Without it the emulator serves plain HTTP, which
+    /// it allows only on a loopback address (as the operator only dials plain HTTP there).
+    pub tls: Option<TlsFiles>,
     /// Static AccessKey pairs.
     pub accounts: Vec<Account>,
     /// STS credentials known from start-up (besides those `AssumeRoleWithOIDC` issues).
@@ -68,6 +80,7 @@ impl Default for EmulatorConfig {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            tls: None,
             accounts: Vec::new(),
             sts_credentials: Vec::new(),
             quotas: Some(QuotaSettings::default()),

@@ -33,6 +33,7 @@ mod server;
 mod service;
 mod store;
 mod sts;
+mod tls;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -44,6 +45,7 @@ use tokio::task::JoinHandle;
 pub use api_error::ApiError;
 pub use config::{
     Account, EmulatorConfig, ExecutionMode, PreloadedFlow, QuotaSettings, Rate, StsCredential,
+    TlsFiles,
 };
 pub use counters::{CODE_DROPPED, CODE_OK, Counters};
 pub use execution::ExecutionSnapshot;
@@ -80,13 +82,28 @@ impl EmulatorError {
 /// the runtime ends.
 pub struct RunningEmulator {
     addr: SocketAddr,
+    scheme: &'static str,
     service: Arc<Service>,
     stop: watch::Sender<bool>,
     server: JoinHandle<()>,
 }
 
 /// Binds, preloads the configured flows and serves in a background task.
+/// Plain HTTP is refused on any address but loopback, as the operator refuses to dial it.
 pub async fn start(config: EmulatorConfig) -> Result<RunningEmulator, EmulatorError> {
+    let tls = match &config.tls {
+        Some(files) => Some(tls::acceptor(files)?),
+        None if config.listen.ip().is_loopback() => None,
+        None => {
+            return Err(EmulatorError::Config {
+                detail: format!(
+                    "plain HTTP is served only on loopback; give a TLS identity to listen on {}",
+                    config.listen
+                ),
+            });
+        }
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let service = Arc::new(Service::new(&config));
     for flow in &config.flows {
         create(&service, &flow.name, &flow.definition, flow.mode)?;
@@ -105,10 +122,11 @@ pub async fn start(config: EmulatorConfig) -> Result<RunningEmulator, EmulatorEr
             source,
         })?;
     let (stop, stopped) = watch::channel(false);
-    let server = tokio::spawn(server::serve(listener, service.clone(), stopped));
-    tracing::info!(%addr, accounts = config.accounts.len(), quotas = config.quotas.is_some(), "fnf emulator listening");
+    let server = tokio::spawn(server::serve(listener, service.clone(), tls, stopped));
+    tracing::info!(%addr, scheme, accounts = config.accounts.len(), quotas = config.quotas.is_some(), "fnf emulator listening");
     Ok(RunningEmulator {
         addr,
+        scheme,
         service,
         stop,
         server,
@@ -138,9 +156,9 @@ fn create(
 }
 
 impl RunningEmulator {
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT`, or `https://ADDR:PORT` when serving TLS.
     pub fn endpoint(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
     }
 
     pub fn local_addr(&self) -> SocketAddr {

@@ -2,7 +2,7 @@
 //! HTTP/2 when the client opens with the h2 preface (prior knowledge; hyper's
 //! auto builder reads it), so thousands of held long-polls can share a few
 //! connections. Knows nothing of fnf; a service error closes the connection
-//! without an answer.
+//! without an answer. With a TLS acceptor every connection is a TLS one first.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,9 +10,11 @@ use std::time::Duration;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
 
 use super::pipeline;
 use super::service::Service;
@@ -25,6 +27,7 @@ const ACCEPT_RETRY_MS: u64 = 20;
 pub async fn serve(
     listener: TcpListener,
     service: Arc<Service>,
+    tls: Option<TlsAcceptor>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut builder = auto::Builder::new(TokioExecutor::new());
@@ -42,7 +45,7 @@ pub async fn serve(
             _ = &mut stop_requested => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
-                    connections.spawn(serve_connection(stream, builder.clone(), service.clone()));
+                    connections.spawn(accept_connection(stream, tls.clone(), builder.clone(), service.clone()));
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "accept failed");
@@ -55,12 +58,29 @@ pub async fn serve(
     connections.abort_all();
 }
 
-async fn serve_connection(
+async fn accept_connection(
     stream: TcpStream,
+    tls: Option<TlsAcceptor>,
     builder: Arc<auto::Builder<TokioExecutor>>,
     service: Arc<Service>,
 ) {
     let _ = stream.set_nodelay(true);
+    match tls {
+        None => serve_connection(stream, builder, service).await,
+        Some(acceptor) => match acceptor.accept(stream).await {
+            Ok(stream) => serve_connection(stream, builder, service).await,
+            Err(e) => tracing::debug!(error = %e, "TLS handshake failed"),
+        },
+    }
+}
+
+async fn serve_connection<S>(
+    stream: S,
+    builder: Arc<auto::Builder<TokioExecutor>>,
+    service: Arc<Service>,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let handler = service_fn(move |req| pipeline::handle(service.clone(), req));
     if let Err(e) = builder
         .serve_connection(TokioIo::new(stream), handler)

@@ -42,8 +42,12 @@ pub struct CallArgs {
 
     /// Explicit endpoint URL instead of the regional one (https, or http on
     /// loopback only), e.g. a local emulator.
-    #[arg(long)]
+    #[arg(long, env = "FNF_ENDPOINT")]
     pub endpoint: Option<String>,
+
+    /// PEM file of CA certificates to trust besides the system's (as `run`'s).
+    #[arg(long, env = "FNF_CLOUD_CA_BUNDLE")]
+    pub cloud_ca_bundle: Option<std::path::PathBuf>,
 
     /// Request signature: rpc (HMAC-SHA1) or v3 (ACS3-HMAC-SHA256).
     #[arg(long, value_enum, default_value_t = SignatureArg::Rpc)]
@@ -61,7 +65,9 @@ pub fn parse_param(text: &str) -> Result<(String, String), String> {
 /// Runs the call with the environment credential chain (static keys, else
 /// RRSA).
 pub async fn run_call(args: &CallArgs) -> Result<serde_json::Value, FnfError> {
-    let credentials = CredentialProvider::from_environment_chain()?;
+    let http = cloud_http(args)?;
+    let credentials =
+        CredentialProvider::from_lookup_with_http(|name| std::env::var(name).ok(), http)?;
     run_call_with(args, credentials).await
 }
 
@@ -79,7 +85,10 @@ pub async fn run_call_with(
             ));
         }
     };
-    let mut config = ClientConfig::new(endpoint)?;
+    let mut config = match cloud_http(args)? {
+        Some(http) => ClientConfig::with_http(endpoint, http),
+        None => ClientConfig::new(endpoint)?,
+    };
     config.signature = args.signature.into();
     if let Some(region) = &args.region {
         config.region_id = Some(region.clone());
@@ -87,4 +96,15 @@ pub async fn run_call_with(
     Client::new(config, credentials)
         .call(&args.action, args.params.clone())
         .await
+}
+
+/// The HTTP client trusting `--cloud-ca-bundle`, if given.
+fn cloud_http(args: &CallArgs) -> Result<Option<reqwest::Client>, FnfError> {
+    let Some(path) = &args.cloud_ca_bundle else {
+        return Ok(None);
+    };
+    let pem = std::fs::read(path).map_err(|e| {
+        FnfError::InvalidConfig(format!("--cloud-ca-bundle {}: {e}", path.display()))
+    })?;
+    fnf_client::client::http_client_trusting(Some(&pem)).map(Some)
 }

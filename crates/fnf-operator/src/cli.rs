@@ -10,6 +10,7 @@ use crate::config::{LeaderElection, OperatorConfig, operator_quotas};
 use crate::decide::view::{DecideSettings, STATUS_OUTPUT_MAX_BYTES};
 use crate::metrics::Metrics;
 use crate::watch::key::PollStrategy;
+use fnf_client::client::http_client_trusting;
 use fnf_client::{CredentialProvider, Endpoint, FnfError, Rate};
 
 /// The `fnf-operator` command line.
@@ -56,6 +57,10 @@ pub struct RunArgs {
     /// or http://127.0.0.1:PORT for the local emulator).
     #[arg(long, env = "FNF_ENDPOINT")]
     pub endpoint: Option<String>,
+    /// PEM file of CA certificates to trust for the cloud endpoint and STS besides the
+    /// system's (a private endpoint, or a proxy that inspects TLS).
+    #[arg(long, env = "FNF_CLOUD_CA_BUNDLE")]
+    pub cloud_ca_bundle: Option<std::path::PathBuf>,
     #[arg(long, env = "FNF_SIGNATURE", value_enum, default_value_t = SignatureArg::Rpc)]
     pub signature: SignatureArg,
     /// DescribeExecution long-poll wait, 0–60 seconds.
@@ -206,7 +211,19 @@ impl RunArgs {
             .fold(operator_quotas(), |q, (action, rate)| {
                 q.with_action(action, *rate)
             });
-        let default_credentials = match CredentialProvider::from_environment_chain() {
+        let cloud_http = match &self.cloud_ca_bundle {
+            Some(path) => {
+                let pem = std::fs::read(path).map_err(|e| {
+                    FnfError::InvalidConfig(format!("--cloud-ca-bundle {}: {e}", path.display()))
+                })?;
+                Some(http_client_trusting(Some(&pem))?)
+            }
+            None => None,
+        };
+        let default_credentials = match CredentialProvider::from_lookup_with_http(
+            |name| std::env::var(name).ok(),
+            cloud_http.clone(),
+        ) {
             Ok(provider) => Some(provider),
             Err(err) => {
                 tracing::warn!(error = %err, "the operator has no credentials of its own; FlowExecutions must name a Secret");
@@ -248,6 +265,10 @@ impl RunArgs {
                 lease_namespace: self.lease_namespace.clone(),
                 lease_duration_secs: self.lease_duration_seconds,
             }));
+        let builder = match cloud_http {
+            Some(http) => builder.cloud_http(http),
+            None => builder,
+        };
         match &self.instance {
             Some(instance) => builder.instance(instance.clone()),
             None => builder,

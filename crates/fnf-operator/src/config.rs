@@ -86,6 +86,7 @@ pub struct OperatorConfigBuilder {
     secret_credentials: bool,
     leader_election: Option<LeaderElection>,
     instance: Option<String>,
+    cloud_http: Option<reqwest::Client>,
 }
 
 impl OperatorConfig {
@@ -108,6 +109,7 @@ impl OperatorConfig {
             secret_credentials: false,
             leader_election: None,
             instance: None,
+            cloud_http: None,
         }
     }
 }
@@ -181,6 +183,13 @@ impl OperatorConfigBuilder {
         self
     }
 
+    /// The HTTP client for cloud calls (default: [`default_http_client`]), e.g. one that
+    /// trusts a private CA.
+    pub fn cloud_http(mut self, http: reqwest::Client) -> Self {
+        self.cloud_http = Some(http);
+        self
+    }
+
     /// This replica's name in the Lease and in Events (default: the host name).
     pub fn instance(mut self, instance: String) -> Self {
         self.instance = Some(instance);
@@ -202,7 +211,10 @@ impl OperatorConfigBuilder {
                 signature: self.signature,
                 retry: RetryPolicy::default(),
                 quotas: QuotaRegistry::new(self.quotas),
-                http: default_http_client()?,
+                http: match self.cloud_http {
+                    Some(http) => http,
+                    None => default_http_client()?,
+                },
                 default_credentials: self.default_credentials,
                 secret_credentials: self.secret_credentials,
                 observer: None,

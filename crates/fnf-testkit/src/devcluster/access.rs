@@ -201,7 +201,7 @@ impl DevCluster {
                 name: name.to_owned(),
             })?;
         render_kubeconfig(
-            self.apiserver_port,
+            &self.apiserver_url(),
             &self.certificates.ca_cert_pem,
             KubeconfigUser::BearerToken {
                 name: &format!("system:serviceaccount:{namespace}:{name}"),

@@ -47,6 +47,39 @@ impl ControlPlaneBinaries {
     }
 }
 
+/// What a kubelet node adds (`build.sh --node`), in the same cache directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeBinaries {
+    pub kubelet: PathBuf,
+    pub kube_controller_manager: PathBuf,
+    pub kube_scheduler: PathBuf,
+    pub kube_proxy: PathBuf,
+    /// The pod sandbox binary (static), made into the pause image.
+    pub pause: PathBuf,
+}
+
+impl NodeBinaries {
+    fn in_dir(dir: &Path) -> Self {
+        Self {
+            kubelet: dir.join("kubelet"),
+            kube_controller_manager: dir.join("kube-controller-manager"),
+            kube_scheduler: dir.join("kube-scheduler"),
+            kube_proxy: dir.join("kube-proxy"),
+            pause: dir.join("pause"),
+        }
+    }
+
+    fn all(&self) -> [&Path; 5] {
+        [
+            &self.kubelet,
+            &self.kube_controller_manager,
+            &self.kube_scheduler,
+            &self.kube_proxy,
+            &self.pause,
+        ]
+    }
+}
+
 /// The build script, found relative to this crate's sources.
 pub fn build_script_path() -> PathBuf {
     crate::repo_path("tools/control-plane/build.sh")
@@ -58,6 +91,20 @@ pub fn ensure_binaries() -> Result<ControlPlaneBinaries, DevClusterError> {
     let mut build = Command::new("bash");
     build.arg(build_script_path());
     run_build(build)
+}
+
+/// [`ensure_binaries`] plus the node's binaries (a first build adds minutes).
+pub fn ensure_node_binaries() -> Result<(ControlPlaneBinaries, NodeBinaries), DevClusterError> {
+    let mut build = Command::new("bash");
+    build.arg(build_script_path()).arg("--node");
+    let binaries = run_build(build)?;
+    let node = NodeBinaries::in_dir(&binaries.dir);
+    if let Some(missing) = node.all().into_iter().find(|path| !path.is_file()) {
+        return Err(DevClusterError::BinaryMissing {
+            path: missing.to_path_buf(),
+        });
+    }
+    Ok((binaries, node))
 }
 
 fn run_build(mut build: Command) -> Result<ControlPlaneBinaries, DevClusterError> {

@@ -1,6 +1,7 @@
 //! Generates the throw-away PKI of one local control plane: a CA, kube-apiserver's serving
 //! certificate, an admin client certificate (group `system:masters`) and the ServiceAccount
-//! token signing key pair. Keys only ever go to files in the cluster's private temp dir
+//! token signing key pair; for a cluster with a node also the node's certificates
+//! (kubelet's client and serving ones, and kube-apiserver's client for the kubelet). Keys only ever go to files in the cluster's private temp dir
 //! (mode 0600); never log or print them.
 
 use std::fs::OpenOptions;
@@ -27,6 +28,30 @@ pub(crate) struct ClusterCertificates {
     pub ca_cert_pem: String,
     pub admin_cert_pem: String,
     pub admin_key_pem: String,
+    pub node: Option<NodeCertificates>,
+}
+
+/// What a kubelet node adds: files only (PEM, mode 0600, in the cluster's dir).
+#[derive(Clone, Debug)]
+pub(crate) struct NodeCertificates {
+    /// kube-apiserver's client certificate towards the kubelet (`system:masters`).
+    pub apiserver_kubelet_client_cert: PathBuf,
+    pub apiserver_kubelet_client_key: PathBuf,
+    /// The kubelet's serving certificate for the node address.
+    pub kubelet_serving_cert: PathBuf,
+    pub kubelet_serving_key: PathBuf,
+    /// The kubelet's identity `system:node:NAME` in `system:nodes` (what NodeRestriction checks).
+    pub kubelet_client_cert_pem: String,
+    pub kubelet_client_key_pem: String,
+}
+
+/// The node a cluster is generated for: its name and the address the apiserver and the
+/// kubelet serve on.
+pub(crate) struct NodeIdentity<'a> {
+    pub name: &'a str,
+    pub address: IpAddr,
+    /// The `kubernetes` Service's ClusterIP, which in-cluster clients dial.
+    pub service_ip: IpAddr,
 }
 
 // Key material stays out of Debug output.
@@ -42,7 +67,7 @@ impl std::fmt::Debug for ClusterCertificates {
 impl ClusterCertificates {
     /// Generates everything (ECDSA P-256 throughout: fast, and accepted by kube-apiserver for
     /// both TLS and ServiceAccount tokens) and writes it into `dir`.
-    pub fn generate(dir: &Path) -> Result<Self, DevClusterError> {
+    pub fn generate(dir: &Path, node: Option<&NodeIdentity<'_>>) -> Result<Self, DevClusterError> {
         let ca_key = KeyPair::generate()?;
         let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
         ca_params
@@ -62,6 +87,25 @@ impl ClusterCertificates {
         serving_params
             .subject_alt_names
             .push(SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST)));
+        if let Some(node) = node {
+            // In-cluster clients dial the Service IP or (with DNS) the Service's names.
+            serving_params
+                .subject_alt_names
+                .push(SanType::IpAddress(node.address));
+            serving_params
+                .subject_alt_names
+                .push(SanType::IpAddress(node.service_ip));
+            for name in [
+                "kubernetes",
+                "kubernetes.default",
+                "kubernetes.default.svc",
+                "kubernetes.default.svc.cluster.local",
+            ] {
+                serving_params
+                    .subject_alt_names
+                    .push(SanType::DnsName(name.try_into()?));
+            }
+        }
         serving_params
             .distinguished_name
             .push(DnType::CommonName, "kube-apiserver");
@@ -81,6 +125,10 @@ impl ClusterCertificates {
         let admin_cert = admin_params.signed_by(&admin_key, &ca)?;
 
         let service_account_key = KeyPair::generate()?;
+        let node_certificates = match node {
+            Some(node) => Some(generate_node(dir, &ca, node)?),
+            None => None,
+        };
 
         let certificates = Self {
             ca_cert: dir.join("ca.crt"),
@@ -91,6 +139,7 @@ impl ClusterCertificates {
             ca_cert_pem: ca_cert.pem(),
             admin_cert_pem: admin_cert.pem(),
             admin_key_pem: admin_key.serialize_pem(),
+            node: node_certificates,
         };
         write_private(&certificates.ca_cert, &certificates.ca_cert_pem)?;
         write_private(&certificates.serving_cert, &serving_cert.pem())?;
@@ -105,6 +154,64 @@ impl ClusterCertificates {
         )?;
         Ok(certificates)
     }
+}
+
+fn generate_node(
+    dir: &Path,
+    ca: &Issuer<'_, KeyPair>,
+    node: &NodeIdentity<'_>,
+) -> Result<NodeCertificates, DevClusterError> {
+    let client = |common_name: &str, organization: &str| -> Result<_, DevClusterError> {
+        let key = KeyPair::generate()?;
+        let mut params = CertificateParams::new(Vec::<String>::new())?;
+        params
+            .distinguished_name
+            .push(DnType::CommonName, common_name);
+        params
+            .distinguished_name
+            .push(DnType::OrganizationName, organization);
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        let cert = params.signed_by(&key, ca)?;
+        Ok((cert.pem(), key.serialize_pem()))
+    };
+    let (apiserver_client_cert, apiserver_client_key) =
+        client("kube-apiserver-kubelet-client", "system:masters")?;
+    let (kubelet_client_cert_pem, kubelet_client_key_pem) =
+        client(&format!("system:node:{}", node.name), "system:nodes")?;
+
+    let serving_key = KeyPair::generate()?;
+    let mut serving_params = CertificateParams::new(vec![node.name.to_owned()])?;
+    serving_params
+        .subject_alt_names
+        .push(SanType::IpAddress(node.address));
+    serving_params
+        .distinguished_name
+        .push(DnType::CommonName, node.name);
+    serving_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    let serving_cert = serving_params.signed_by(&serving_key, ca)?;
+
+    let certificates = NodeCertificates {
+        apiserver_kubelet_client_cert: dir.join("apiserver-kubelet-client.crt"),
+        apiserver_kubelet_client_key: dir.join("apiserver-kubelet-client.key"),
+        kubelet_serving_cert: dir.join("kubelet.crt"),
+        kubelet_serving_key: dir.join("kubelet.key"),
+        kubelet_client_cert_pem,
+        kubelet_client_key_pem,
+    };
+    write_private(
+        &certificates.apiserver_kubelet_client_cert,
+        &apiserver_client_cert,
+    )?;
+    write_private(
+        &certificates.apiserver_kubelet_client_key,
+        &apiserver_client_key,
+    )?;
+    write_private(&certificates.kubelet_serving_cert, &serving_cert.pem())?;
+    write_private(
+        &certificates.kubelet_serving_key,
+        &serving_key.serialize_pem(),
+    )?;
+    Ok(certificates)
 }
 
 /// Writes a file readable only by the current user: it may hold a private key or a token.

@@ -1,9 +1,10 @@
 //! Starting, restarting and stopping one local control plane: etcd plus kube-apiserver on
 //! free loopback ports, with a private temp dir for data, certificates, kubeconfig and logs.
-//! Never touches the user's kubeconfig, never binds anything but 127.0.0.1, and never
-//! leaves a process behind (see `process.rs` for how that holds even for a leaked cluster).
+//! Never touches the user's kubeconfig, never binds anything but 127.0.0.1 (or, with a
+//! node, the node's address on `lo`), and never leaves a process behind (see `process.rs`
+//! for how that holds even for a leaked cluster).
 
-use std::net::TcpListener;
+use std::net::{IpAddr, Ipv4Addr, TcpListener};
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
@@ -15,8 +16,10 @@ use rand::Rng;
 
 use super::DevClusterError;
 use super::binaries::{ControlPlaneBinaries, ensure_binaries};
-use super::certs::{ClusterCertificates, write_private};
+use super::certs::{ClusterCertificates, NodeIdentity, write_private};
+use super::flags::{apiserver_args, etcd_args};
 use super::kubeconfig::{KubeconfigUser, render_kubeconfig};
+use super::node::{self, DevNode, NodeHost};
 use super::process::{WatchedProcess, log_tail};
 
 const ETCD_READY_TIMEOUT_SECS: u64 = 60;
@@ -27,18 +30,17 @@ const READY_POLL_MILLIS: u64 = 200;
 const START_ATTEMPTS: u32 = 3;
 /// Setting this keeps the temp dir (logs, etcd data) after the cluster stops, for debugging.
 pub const KEEP_DIR_ENV: &str = "FNF_DEVCLUSTER_KEEP_DIR";
-/// kube-apiserver writes this into the `kubernetes` Endpoints and refuses loopback there.
-/// Nothing dials it (no Pods, no kube-proxy), so a fixed documentation address (TEST-NET-2,
-/// RFC 5737) works everywhere, including sandboxes whose only interface is `lo` and where
-/// the apiserver's own detection ("no default route") fails.
-const ADVERTISE_ADDRESS: &str = "198.51.100.1";
 
 /// A running local control plane. Dropping it (or `shutdown().await`) kills both processes
 /// and deletes its temp dir. Clients it hands out are new on every call, so they belong to
 /// the caller's tokio runtime.
 #[derive(Debug)]
 pub struct DevCluster {
+    /// Stopped first (see `Drop`); `None` without [`Self::with_node`].
+    pub(super) node: Option<DevNode>,
     pub(super) binaries: ControlPlaneBinaries,
+    /// Where kube-apiserver listens: 127.0.0.1, or the node's address.
+    pub(super) host: IpAddr,
     pub(super) dir: PathBuf,
     pub(super) certificates: ClusterCertificates,
     pub(super) apiserver_port: u16,
@@ -60,9 +62,38 @@ impl DevCluster {
             .map_err(|_| DevClusterError::BackgroundTaskDied {
                 task: "ensure_binaries",
             })??;
+        Self::start_retrying(binaries, None).await
+    }
+
+    /// A control plane with a real node beside it: kubelet (on containerd), kube-proxy,
+    /// kube-scheduler and kube-controller-manager, so Deployments run as pods. Needs root,
+    /// the Debian packages `tools/node/install-packages.sh` installs, and a one-off build
+    /// of the node binaries (`tools/control-plane/build.sh --node`). One node per machine:
+    /// a second call waits for the first node to be dropped. See `node/mod.rs`.
+    pub async fn with_node() -> Result<Self, DevClusterError> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let (binaries, node_binaries) = tokio::task::spawn_blocking(node::prepare_machine)
+            .await
+            .map_err(|_| DevClusterError::BackgroundTaskDied {
+            task: "node::prepare_machine",
+        })??;
+        let host = tokio::task::spawn_blocking(NodeHost::prepare)
+            .await
+            .map_err(|_| DevClusterError::BackgroundTaskDied {
+                task: "NodeHost::prepare",
+            })??;
+        let mut cluster = Self::start_retrying(binaries, Some(&host)).await?;
+        cluster.node = Some(DevNode::start(host, node_binaries, &cluster).await?);
+        Ok(cluster)
+    }
+
+    async fn start_retrying(
+        binaries: ControlPlaneBinaries,
+        node: Option<&NodeHost>,
+    ) -> Result<Self, DevClusterError> {
         let mut attempt = 1;
         loop {
-            match Self::start_with(binaries.clone()).await {
+            match Self::start_with(binaries.clone(), node).await {
                 Err(DevClusterError::ProcessExited { log_tail, .. })
                     if attempt < START_ATTEMPTS && log_tail.contains("address already in use") =>
                 {
@@ -77,11 +108,23 @@ impl DevCluster {
         }
     }
 
-    async fn start_with(binaries: ControlPlaneBinaries) -> Result<Self, DevClusterError> {
+    async fn start_with(
+        binaries: ControlPlaneBinaries,
+        node: Option<&NodeHost>,
+    ) -> Result<Self, DevClusterError> {
         let started = Instant::now();
         let keep_dir = std::env::var_os(KEEP_DIR_ENV).is_some();
         let dir = create_private_temp_dir()?;
-        let certificates = ClusterCertificates::generate(&dir)?;
+        let host = node.map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), NodeHost::address);
+        let certificates = ClusterCertificates::generate(
+            &dir,
+            node.map(|node| NodeIdentity {
+                name: node::NODE_NAME,
+                address: node.address(),
+                service_ip: node::KUBERNETES_SERVICE_IP,
+            })
+            .as_ref(),
+        )?;
         let etcd_client_port = free_loopback_port()?;
         let etcd_peer_port = free_loopback_port()?;
         let apiserver_port = free_loopback_port()?;
@@ -96,7 +139,11 @@ impl DevCluster {
         let etcd = Mutex::new(etcd);
         wait_for_etcd(&etcd, etcd_client_port).await?;
 
-        let apiserver_args = apiserver_args(&dir, &certificates, etcd_client_port, apiserver_port);
+        let mut apiserver_args =
+            apiserver_args(&dir, &certificates, etcd_client_port, apiserver_port);
+        if node.is_some() {
+            node::adapt_apiserver_args(&mut apiserver_args, host, &certificates)?;
+        }
         let apiserver = WatchedProcess::spawn(
             "kube-apiserver",
             &binaries.kube_apiserver,
@@ -108,7 +155,7 @@ impl DevCluster {
         write_private(
             &kubeconfig_path,
             &render_kubeconfig(
-                apiserver_port,
+                &format!("https://{host}:{apiserver_port}"),
                 &certificates.ca_cert_pem,
                 KubeconfigUser::ClientCertificate {
                     cert_pem: &certificates.admin_cert_pem,
@@ -117,7 +164,9 @@ impl DevCluster {
             )?,
         )?;
         let cluster = Self {
+            node: None,
             binaries,
+            host,
             dir,
             certificates,
             apiserver_port,
@@ -176,9 +225,14 @@ impl DevCluster {
         &self.binaries
     }
 
-    /// `https://127.0.0.1:<port>`.
+    /// `https://127.0.0.1:<port>` (with a node: the node's address instead of 127.0.0.1).
     pub fn apiserver_url(&self) -> String {
-        format!("https://127.0.0.1:{}", self.apiserver_port)
+        format!("https://{}:{}", self.host, self.apiserver_port)
+    }
+
+    /// The node started by [`Self::with_node`].
+    pub fn node(&self) -> Option<&DevNode> {
+        self.node.as_ref()
     }
 
     /// The temp dir holding data, certificates, kubeconfigs and logs.
@@ -232,6 +286,8 @@ impl DevCluster {
 
 impl Drop for DevCluster {
     fn drop(&mut self) {
+        // The node first: its teardown kills pods and undoes host state, and needs no API.
+        drop(self.node.take());
         // The apiserver first, so it does not log a storm of etcd errors while dying.
         self.apiserver
             .lock()
@@ -288,60 +344,6 @@ async fn wait_for_etcd(
         }
         tokio::time::sleep(Duration::from_millis(READY_POLL_MILLIS)).await;
     }
-}
-
-fn etcd_args(dir: &Path, client_port: u16, peer_port: u16) -> Vec<String> {
-    let client_url = format!("http://127.0.0.1:{client_port}");
-    let peer_url = format!("http://127.0.0.1:{peer_port}");
-    vec![
-        "--name=devcluster".to_owned(),
-        format!("--data-dir={}", dir.join("etcd").display()),
-        format!("--listen-client-urls={client_url}"),
-        format!("--advertise-client-urls={client_url}"),
-        format!("--listen-peer-urls={peer_url}"),
-        format!("--initial-advertise-peer-urls={peer_url}"),
-        format!("--initial-cluster=devcluster={peer_url}"),
-        // Test data is disposable; fsync dominates etcd's latency on shared disks.
-        "--unsafe-no-fsync=true".to_owned(),
-        "--log-level=warn".to_owned(),
-    ]
-}
-
-/// controller-runtime's envtest flags, plus an explicit advertise address.
-fn apiserver_args(
-    dir: &Path,
-    certificates: &ClusterCertificates,
-    etcd_client_port: u16,
-    port: u16,
-) -> Vec<String> {
-    vec![
-        format!("--etcd-servers=http://127.0.0.1:{etcd_client_port}"),
-        "--bind-address=127.0.0.1".to_owned(),
-        format!("--secure-port={port}"),
-        format!("--advertise-address={ADVERTISE_ADDRESS}"),
-        format!("--cert-dir={}", dir.join("apiserver-certs").display()),
-        format!("--tls-cert-file={}", certificates.serving_cert.display()),
-        format!(
-            "--tls-private-key-file={}",
-            certificates.serving_key.display()
-        ),
-        format!("--client-ca-file={}", certificates.ca_cert.display()),
-        "--authorization-mode=RBAC".to_owned(),
-        format!("--service-account-issuer=https://127.0.0.1:{port}"),
-        format!(
-            "--service-account-key-file={}",
-            certificates.service_account_public_key.display()
-        ),
-        format!(
-            "--service-account-signing-key-file={}",
-            certificates.service_account_signing_key.display()
-        ),
-        "--service-cluster-ip-range=10.0.0.0/16".to_owned(),
-        // Without kube-controller-manager no default ServiceAccount ever appears, and this
-        // plugin would then refuse every Pod.
-        "--disable-admission-plugins=ServiceAccount".to_owned(),
-        "--allow-privileged=true".to_owned(),
-    ]
 }
 
 fn free_loopback_port() -> Result<u16, DevClusterError> {

@@ -69,6 +69,11 @@ pub enum DevClusterError {
     #[error("TokenRequest for ServiceAccount {namespace}/{name} returned no token")]
     TokenMissing { namespace: String, name: String },
 
+    /// The node cannot run on this machine (not root, a package missing, a host command
+    /// failing); the reason names what to fix.
+    #[error("the test node is unavailable: {reason}")]
+    NodeUnavailable { reason: String },
+
     /// A helper thread or blocking task ended without an answer (it panicked).
     #[error("the background task {task} died without an answer")]
     BackgroundTaskDied { task: &'static str },
@@ -89,6 +94,7 @@ impl DevClusterError {
             Self::Manifest { .. } => "ManifestInvalid",
             Self::CrdNotEstablished { .. } => "CrdNotEstablished",
             Self::TokenMissing { .. } => "TokenMissing",
+            Self::NodeUnavailable { .. } => "NodeUnavailable",
             Self::BackgroundTaskDied { .. } => "BackgroundTaskDied",
         }
     }

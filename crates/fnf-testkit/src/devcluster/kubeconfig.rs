@@ -19,7 +19,7 @@ pub(crate) enum KubeconfigUser<'a> {
 }
 
 pub(crate) fn render_kubeconfig(
-    apiserver_port: u16,
+    apiserver_url: &str,
     ca_cert_pem: &str,
     user: KubeconfigUser<'_>,
 ) -> Result<String, DevClusterError> {
@@ -39,7 +39,7 @@ pub(crate) fn render_kubeconfig(
         "clusters": [{
             "name": CLUSTER_NAME,
             "cluster": {
-                "server": format!("https://127.0.0.1:{apiserver_port}"),
+                "server": apiserver_url,
                 "certificate-authority-data": STANDARD.encode(ca_cert_pem),
             },
         }],

@@ -13,19 +13,25 @@
 //! SIGKILL; the temp dir goes with them. Set `FNF_DEVCLUSTER_KEEP_DIR=1` to keep the dir
 //! (logs: `etcd.log`, `kube-apiserver.log`) for debugging.
 //!
-//! What never happens here, for want of kube-controller-manager: garbage collection,
-//! namespace deletion, default ServiceAccounts, Pods running. Use a fresh namespace per test.
+//! What never happens on a plain control plane, for want of kube-controller-manager: garbage
+//! collection, namespace deletion, default ServiceAccounts, Pods running. Use a fresh
+//! namespace per test. [`DevCluster::with_node`] adds all of that with a real node
+//! ([`node`]), for the tests that run the chart as pods.
 
 mod access;
 mod binaries;
 mod certs;
 mod cluster;
 mod error;
+mod flags;
 mod kubeconfig;
+pub mod node;
 mod process;
 mod shared;
 
-pub use binaries::{ControlPlaneBinaries, build_script_path, ensure_binaries};
+pub use binaries::{
+    ControlPlaneBinaries, NodeBinaries, build_script_path, ensure_binaries, ensure_node_binaries,
+};
 pub use cluster::{DevCluster, KEEP_DIR_ENV};
 pub use error::DevClusterError;
-pub use shared::shared;
+pub use shared::{shared, shared_with_node};

@@ -31,10 +31,12 @@ kill -KILL "$child" 2>/dev/null
 wait "$child"
 status=$?
 if [ -n "${FNF_DEVCLUSTER_REMOVE_ON_EXIT:-}" ]; then rm -rf -- "$FNF_DEVCLUSTER_REMOVE_ON_EXIT"; fi
+if [ -n "${FNF_DEVCLUSTER_ON_EXIT:-}" ]; then bash -c "$FNF_DEVCLUSTER_ON_EXIT"; fi
 exit "$status"
 "#;
 
-/// How long `stop` waits for the watchdog before killing its whole process group itself.
+/// How long `stop` waits for the watchdog before killing its whole process group itself
+/// (unless the process was spawned with another `stop_grace`).
 const STOP_GRACE_MILLIS: u64 = 10_000;
 const STOP_POLL_MILLIS: u64 = 10;
 
@@ -46,6 +48,19 @@ pub(crate) struct WatchedProcess {
     watchdog: Child,
     /// Dropping this is what tells the watchdog to kill the child.
     lifeline: Option<ChildStdin>,
+    stop_grace: Duration,
+}
+
+/// What the watchdog does besides killing its child (see [`WatchedProcess::spawn_with`]).
+#[derive(Debug, Default)]
+pub(crate) struct WatchdogDuties<'a> {
+    /// Deleted by the watchdog after the child is dead.
+    pub remove_on_exit: Option<&'a Path>,
+    /// A shell command the watchdog runs after the child is dead (the node's teardown),
+    /// however the owner ended.
+    pub on_exit: Option<String>,
+    /// How long `stop` waits for the watchdog (and so for `on_exit`); default 10 s.
+    pub stop_grace: Option<Duration>,
 }
 
 impl WatchedProcess {
@@ -58,6 +73,26 @@ impl WatchedProcess {
         args: &[String],
         log_path: &Path,
         remove_on_exit: Option<&Path>,
+    ) -> Result<Self, DevClusterError> {
+        Self::spawn_with(
+            component,
+            program,
+            args,
+            log_path,
+            WatchdogDuties {
+                remove_on_exit,
+                ..WatchdogDuties::default()
+            },
+        )
+    }
+
+    /// [`Self::spawn`] with more duties for the watchdog.
+    pub fn spawn_with(
+        component: &'static str,
+        program: &Path,
+        args: &[String],
+        log_path: &Path,
+        duties: WatchdogDuties<'_>,
     ) -> Result<Self, DevClusterError> {
         let log = open_log(log_path)?;
         let log_for_stderr = log
@@ -74,9 +109,13 @@ impl WatchedProcess {
             .stdout(log)
             .stderr(log_for_stderr)
             .process_group(0);
-        match remove_on_exit {
+        match duties.remove_on_exit {
             Some(path) => command.env("FNF_DEVCLUSTER_REMOVE_ON_EXIT", path),
             None => command.env_remove("FNF_DEVCLUSTER_REMOVE_ON_EXIT"),
+        };
+        match &duties.on_exit {
+            Some(script) => command.env("FNF_DEVCLUSTER_ON_EXIT", script),
+            None => command.env_remove("FNF_DEVCLUSTER_ON_EXIT"),
         };
         let mut watchdog = command
             .spawn()
@@ -88,6 +127,9 @@ impl WatchedProcess {
             log_path: log_path.to_path_buf(),
             watchdog,
             lifeline,
+            stop_grace: duties
+                .stop_grace
+                .unwrap_or(Duration::from_millis(STOP_GRACE_MILLIS)),
         })
     }
 
@@ -117,10 +159,11 @@ impl WatchedProcess {
     }
 
     /// Kills the process and waits until it and its watchdog are gone. Idempotent; blocks
-    /// for milliseconds normally, at most `STOP_GRACE_MILLIS` plus a group kill otherwise.
+    /// for milliseconds normally (plus any `on_exit` duty), at most the stop grace plus a
+    /// group kill otherwise.
     pub fn stop(&mut self) -> Option<ExitStatus> {
         drop(self.lifeline.take());
-        let deadline = Instant::now() + Duration::from_millis(STOP_GRACE_MILLIS);
+        let deadline = Instant::now() + self.stop_grace;
         loop {
             match self.watchdog.try_wait() {
                 Ok(Some(status)) => return Some(status),

@@ -14,6 +14,7 @@ use tokio::sync::OnceCell;
 use super::{DevCluster, DevClusterError};
 
 static SHARED: OnceCell<DevCluster> = OnceCell::const_new();
+static SHARED_WITH_NODE: OnceCell<DevCluster> = OnceCell::const_new();
 
 /// The process-wide control plane, started on the first call. If that start fails, the
 /// error goes to the callers waiting for it and the next call tries again.
@@ -21,7 +22,19 @@ pub async fn shared() -> Result<&'static DevCluster, DevClusterError> {
     SHARED.get_or_try_init(start_on_own_thread).await
 }
 
+/// The process-wide control plane with a node ([`DevCluster::with_node`]), started on the
+/// first call. Its teardown runs from the node's janitor watchdog when the process exits.
+pub async fn shared_with_node() -> Result<&'static DevCluster, DevClusterError> {
+    SHARED_WITH_NODE
+        .get_or_try_init(|| start_on_own_thread_with(true))
+        .await
+}
+
 async fn start_on_own_thread() -> Result<DevCluster, DevClusterError> {
+    start_on_own_thread_with(false).await
+}
+
+async fn start_on_own_thread_with(node: bool) -> Result<DevCluster, DevClusterError> {
     let (answer, answered) = tokio::sync::oneshot::channel();
     std::thread::Builder::new()
         .name("fnf-devcluster-start".to_owned())
@@ -30,7 +43,15 @@ async fn start_on_own_thread() -> Result<DevCluster, DevClusterError> {
                 .enable_all()
                 .build()
                 .map_err(|e| DevClusterError::io("building the start-up runtime", e))
-                .and_then(|runtime| runtime.block_on(DevCluster::start()));
+                .and_then(|runtime| {
+                    runtime.block_on(async {
+                        if node {
+                            DevCluster::with_node().await
+                        } else {
+                            DevCluster::start().await
+                        }
+                    })
+                });
             // If the waiting test is gone, dropping the cluster here stops it.
             let _ = answer.send(started);
         })
