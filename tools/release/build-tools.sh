@@ -7,6 +7,7 @@
 #
 #   tools/release/build-tools.sh                # all three
 #   tools/release/build-tools.sh actionlint     # just one (actionlint|promtool|registry)
+#   FNF_RELEASE_TOOLS_CACHED_ONLY=1 ...          # print the dir if built, else exit 3
 set -euo pipefail
 
 ACTIONLINT_VERSION="${FNF_ACTIONLINT_VERSION:-v1.7.12}"
@@ -22,6 +23,8 @@ wanted=("$@")
 all_present() { for b in "${wanted[@]}"; do [ -x "$bin/$b" ] || return 1; done; }
 
 if all_present; then echo "$bin"; exit 0; fi
+# Tests ask with FNF_RELEASE_TOOLS_CACHED_ONLY=1: they use the tools when built, never build them.
+if [ -n "${FNF_RELEASE_TOOLS_CACHED_ONLY:-}" ]; then exit 3; fi
 
 if ! command -v go >/dev/null 2>&1; then
   echo "error: Go is required to build ${wanted[*]} and was not found on PATH; install Go >= 1.26 and retry" >&2
