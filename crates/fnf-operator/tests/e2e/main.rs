@@ -21,4 +21,5 @@ mod leader;
 mod lifecycle;
 mod planner;
 mod rbac;
+mod release_metrics;
 mod scale_history;

@@ -169,6 +169,10 @@ fn templated_crds_are_kept_on_uninstall_and_off_by_default() {
             "{}",
             crd["metadata"]["name"]
         );
+        assert_eq!(
+            crd["metadata"]["annotations"]["argocd.argoproj.io/sync-options"],
+            "Delete=false"
+        );
     }
 }
 
