@@ -207,3 +207,29 @@ fn the_schema_refuses_a_wrong_type_for_every_new_knob() {
         );
     }
 }
+
+#[test]
+fn helm_lint_passes_with_every_platform_knob_on() {
+    let mut cmd = helm();
+    cmd.args(["lint", "--strict", CHART]);
+    for set in [
+        "networkPolicy.enabled=true",
+        "prometheusRule.enabled=true",
+        "crds.templated=true",
+        "metrics.serviceMonitor.enabled=true",
+        "metrics.serviceMonitor.relabelings[0].targetLabel=cluster",
+        "extraArgs={--poll-interval,10s}",
+        "extraVolumes[0].name=ca",
+        "extraVolumes[0].emptyDir.medium=Memory",
+        "extraVolumeMounts[0].name=ca",
+        "extraVolumeMounts[0].mountPath=/ca",
+    ] {
+        cmd.args(["--set", set]);
+    }
+    let out = cmd.output().expect("run helm lint");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
