@@ -27,9 +27,8 @@ spec:
   homepage: https://github.com/${repo}
   shortDescription: Inspect, rerun and wait for Serverless Workflow FlowExecutions
   description: |
-    Works with fnf-operator's FlowExecutions: shows an execution with its cloud
-    history, lists and reruns runs, waits for an outcome, and sends one fnf
-    action with the operator's credential chain.
+    Works with fnf-operator's FlowExecutions: shows an execution's step history
+    and output from the cloud, lists and reruns runs, and waits for an outcome.
   platforms:
 YAML
   for archive in "${archives[@]}"; do
