@@ -16,7 +16,7 @@ use fnf_client::{CredentialProvider, Endpoint, FnfError, Rate};
 /// The `fnf-operator` command line.
 #[derive(Debug, clap::Parser)]
 #[command(
-    version,
+    version = crate::metrics::VERSION,
     about = "Runs Alibaba Cloud Serverless Workflow (fnf) executions from FlowExecution resources"
 )]
 pub struct Cli {

@@ -20,6 +20,10 @@ use prometheus_client::registry::Registry;
 
 type Labels = Vec<(&'static str, String)>;
 
+/// The operator's version: the workspace's one version, which the chart's
+/// appVersion and the image tag repeat (a test checks they agree).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
 /// prometheus-client's `encode` writes OpenMetrics text (counters as
 /// `_total` series, a closing `# EOF`): a scraper reading it as the older
 /// Prometheus text format would misread both.
@@ -92,6 +96,16 @@ impl Metrics {
             "executions",
             "FlowExecutions by phase, as last written",
             executions.clone(),
+        );
+        // Constant 1 with the version as a label, so dashboards can show and join on it.
+        let build_info = Family::<Labels, Gauge>::default();
+        build_info
+            .get_or_create(&vec![("version", VERSION.to_string())])
+            .set(1);
+        registry.register(
+            "build_info",
+            "Always 1; the version label is the running operator's version",
+            build_info,
         );
         let step_data_age = Gauge::default();
         registry.register(
@@ -357,6 +371,13 @@ mod tests {
             metrics.render().ends_with("# EOF\n"),
             "OpenMetrics ends with # EOF"
         );
+    }
+
+    #[test]
+    fn build_info_carries_the_version() {
+        let text = Metrics::new().render();
+        let line = format!(r#"fnf_operator_build_info{{version="{VERSION}"}} 1"#);
+        assert!(text.contains(&line), "{text}");
     }
 
     #[test]

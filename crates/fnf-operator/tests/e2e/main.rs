@@ -28,4 +28,5 @@ mod rbac_input_from;
 mod recipes;
 mod run_attempts;
 mod runs;
+mod release_metrics;
 mod scale_history;

@@ -602,3 +602,7 @@ fn rendered_pod_meets_the_restricted_pod_security_standard() {
         }
     }
 }
+
+// The platform knobs and the generated README, in files of their own.
+mod knobs;
+mod readme;
