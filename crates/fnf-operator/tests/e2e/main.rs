@@ -26,7 +26,7 @@ mod planner;
 mod rbac;
 mod rbac_input_from;
 mod recipes;
+mod release_metrics;
 mod run_attempts;
 mod runs;
-mod release_metrics;
 mod scale_history;

@@ -340,7 +340,7 @@ fn every_rbac_rule_has_a_comment_saying_why() {
     let rule_starts: Vec<usize> = (0..lines.len())
         .filter(|&i| lines[i].trim_start().starts_with("- apiGroups:"))
         .collect();
-    assert_eq!(rule_starts.len(), 10, "8 watch rules + 2 lease rules");
+    assert_eq!(rule_starts.len(), 12, "10 watch rules + 2 lease rules");
     for i in rule_starts {
         assert!(
             lines[i - 1].trim_start().starts_with('#'),
