@@ -232,21 +232,5 @@ pub fn build_readiness(
             w(ct::STALLED, "True", reason, message),
         ],
     };
-    list.into_iter()
-        .map(|w| {
-            let previous = old.iter().find(|c| c.type_ == w.type_);
-            let last_transition_time = match previous {
-                Some(p) if p.status == w.status => p.last_transition_time.clone(),
-                _ => kubernetes_time(now),
-            };
-            Condition {
-                type_: w.type_.to_string(),
-                status: w.status.to_string(),
-                reason: w.reason,
-                message: w.message,
-                last_transition_time,
-                observed_generation: generation,
-            }
-        })
-        .collect()
+    materialize(old, list, generation, now)
 }

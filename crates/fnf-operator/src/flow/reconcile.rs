@@ -21,6 +21,7 @@ use crate::decide::view::ProblemKind;
 use crate::reconcile::cloud::AccessProblem;
 use crate::reconcile::context::Context;
 use crate::reconcile::error::ReconcileError;
+use crate::reconcile::object::patch_finalizer;
 use fnf_client::{Client, ErrorCode, FlowDeclaration, FnfError};
 
 /// Held while deleting the object must delete the cloud flow (Manage with
@@ -253,28 +254,7 @@ fn wants_finalizer(flow: &Flow) -> bool {
 /// the resourceVersion).
 async fn keep_finalizer(api: &Api<Flow>, current: Flow) -> Result<Flow, ReconcileError> {
     let wanted = wants_finalizer(&current);
-    let has = current.finalizers().iter().any(|f| f == FLOW_FINALIZER);
-    if has == wanted {
-        return Ok(current);
-    }
-    let mut list: Vec<String> = current
-        .finalizers()
-        .iter()
-        .filter(|f| *f != FLOW_FINALIZER)
-        .cloned()
-        .collect();
-    if wanted {
-        list.push(FLOW_FINALIZER.to_string());
-    }
-    let patch =
-        json!({"metadata": {"finalizers": list, "resourceVersion": current.resource_version()}});
-    Ok(api
-        .patch(
-            &current.name_any(),
-            &PatchParams::default(),
-            &Patch::Merge(&patch),
-        )
-        .await?)
+    Ok(patch_finalizer(api, current, FLOW_FINALIZER, wanted).await?)
 }
 
 /// Deleting the object: DeleteFlow when the spec says so (a flow already gone

@@ -76,27 +76,38 @@ pub async fn keep_finalizer(
     current: FlowExecution,
     wanted: bool,
 ) -> Result<FlowExecution, ReconcileError> {
+    Ok(patch_finalizer(api, current, FINALIZER, wanted).await?)
+}
+
+/// Adds or removes `finalizer` as `wanted`, leaving the others' finalizers as
+/// they are. The resourceVersion makes this a compare-and-swap on the list.
+pub async fn patch_finalizer<K>(
+    api: &Api<K>,
+    current: K,
+    finalizer: &str,
+    wanted: bool,
+) -> Result<K, kube::Error>
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
     let finalizers = current.finalizers();
-    let has = finalizers.iter().any(|f| f == FINALIZER);
-    if has == wanted {
+    if finalizers.iter().any(|f| f == finalizer) == wanted {
         return Ok(current);
     }
     let mut list: Vec<String> = finalizers
         .iter()
-        .filter(|f| *f != FINALIZER)
+        .filter(|f| *f != finalizer)
         .cloned()
         .collect();
     if wanted {
-        list.push(FINALIZER.to_string());
+        list.push(finalizer.to_string());
     }
-    // The resourceVersion makes this a compare-and-swap on the finalizer list.
     let patch =
         json!({"metadata": {"finalizers": list, "resourceVersion": current.resource_version()}});
-    Ok(api
-        .patch(
-            &current.name_any(),
-            &PatchParams::default(),
-            &Patch::Merge(&patch),
-        )
-        .await?)
+    api.patch(
+        &current.name_any(),
+        &PatchParams::default(),
+        &Patch::Merge(&patch),
+    )
+    .await
 }
