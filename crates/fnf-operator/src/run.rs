@@ -47,7 +47,10 @@ impl RunError {
 }
 
 /// How long the FlowExecution watches wait for the Flow cache at start-up.
-const FLOW_CACHE_WAIT: Duration = Duration::from_secs(30);
+/// Short: every start of the operator pays it when the cache is slow to
+/// report ready (30 s made each e2e operator start 30 s late), and a start
+/// that misses a Flow still meets FlowNotExists, which is waited out.
+const FLOW_CACHE_WAIT: Duration = Duration::from_secs(3);
 const HOUSEKEEPING_PERIOD: Duration = Duration::from_secs(5);
 /// After a failed reconcile: doubling from a second, at most five minutes.
 const ERROR_BACKOFF: Backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(300));
