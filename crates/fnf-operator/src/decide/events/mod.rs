@@ -6,6 +6,7 @@
 //! decision with nothing new emits nothing.
 
 pub mod cron;
+pub mod runs;
 
 use super::conditions::Standing;
 use super::output::{full_output, output_target};
@@ -197,6 +198,7 @@ pub fn for_decision(t: &Transition<'_>) -> Vec<EventNote> {
         }
     }
     events.extend(live_events(t.old, t.standing));
+    events.extend(runs::planned(t.old, t.standing));
     events
 }
 
