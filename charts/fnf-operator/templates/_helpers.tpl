@@ -155,20 +155,23 @@ FlowExecutions may name their own credentials.
 {{- end }}
 {{- if .Values.inputFrom.configMaps }}
 # inputFrom.configMaps=true: spec.inputFrom may set input fields from keys of
-# ConfigMaps in the FlowExecution's own namespace; each is read by name when a
-# run is declared. Never listed or watched.
+# ConfigMaps in the FlowExecution's own namespace; each is read by name (get)
+# when a run is declared. list and watch serve a metadata-only watch (never
+# the data) that wakes the objects naming a created or changed ConfigMap, so
+# a changed value runs the new declaration at once.
 - apiGroups: [""]
   resources: ["configmaps"]
-  verbs: ["get"]
+  verbs: ["get", "list", "watch"]
 {{- end }}
 {{- if .Values.inputFrom.secrets }}
 # inputFrom.secrets=true: spec.inputFrom may set input fields from keys of
-# Secrets in the FlowExecution's own namespace; each is read by name when a run
-# is declared, and its value goes to StartExecution only. Never listed or
-# watched here (secretCredentials adds the metadata watch that wakes users).
+# Secrets in the FlowExecution's own namespace; each is read by name (get) when
+# a run is declared, and its value goes to StartExecution only. list and watch
+# serve a metadata-only watch (never the data) that wakes the objects naming a
+# created or changed Secret.
 - apiGroups: [""]
   resources: ["secrets"]
-  verbs: ["get"]
+  verbs: ["get", "list", "watch"]
 {{- end }}
 {{- end }}
 

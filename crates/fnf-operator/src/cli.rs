@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::call::{CallArgs, SignatureArg};
-use crate::config::{LeaderElection, OperatorConfig, operator_quotas};
+use crate::config::{InputSourceWatch, LeaderElection, OperatorConfig, operator_quotas};
 use crate::decide::view::{DecideSettings, STATUS_OUTPUT_MAX_BYTES};
 use crate::metrics::Metrics;
 use crate::watch::key::PollStrategy;
@@ -105,6 +105,13 @@ pub struct RunArgs {
     /// watches their metadata so a changed Secret is used at once).
     #[arg(long, env = "FNF_SECRET_CREDENTIALS", default_value_t = false, action = clap::ArgAction::Set)]
     pub secret_credentials: bool,
+    /// spec.inputFrom may read ConfigMaps and the operator may list and watch
+    /// their metadata: a changed ConfigMap runs its users' new declaration at once.
+    #[arg(long, env = "FNF_INPUT_FROM_CONFIGMAPS", default_value_t = false, action = clap::ArgAction::Set)]
+    pub input_from_config_maps: bool,
+    /// The same for Secrets (metadata only; their data is read by name).
+    #[arg(long, env = "FNF_INPUT_FROM_SECRETS", default_value_t = false, action = clap::ArgAction::Set)]
+    pub input_from_secrets: bool,
     /// Per-account quotas, comma-separated Action=RATE/BURST, e.g.
     /// DescribeExecution=5/50. Unlisted actions keep 90% of the cloud's documented quotas.
     #[arg(long = "quota", env = "FNF_QUOTAS", value_delimiter = ',', value_parser = parse_quota)]
@@ -260,6 +267,10 @@ impl RunArgs {
             .quotas(quotas)
             .default_credentials(default_credentials)
             .secret_credentials(self.secret_credentials)
+            .input_sources(InputSourceWatch {
+                config_maps: self.input_from_config_maps,
+                secrets: self.input_from_secrets,
+            })
             .leader_election(self.leader_election.then(|| LeaderElection {
                 lease_name: self.lease_name.clone(),
                 lease_namespace: self.lease_namespace.clone(),

@@ -23,6 +23,17 @@ pub struct OperatorConfig {
     pub cloud: CloudSettings,
     pub leader_election: Option<LeaderElection>,
     pub instance: String,
+    /// Which kinds `spec.inputFrom` may read, so their metadata is watched.
+    pub input_sources: InputSourceWatch,
+}
+
+/// The kinds of `spec.inputFrom` sources whose changes wake the objects that
+/// name them (the chart grants `list, watch` on each only with its value on).
+/// Off, a changed source is read at the object's next reconcile only.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InputSourceWatch {
+    pub config_maps: bool,
+    pub secrets: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -87,6 +98,7 @@ pub struct OperatorConfigBuilder {
     leader_election: Option<LeaderElection>,
     instance: Option<String>,
     cloud_http: Option<reqwest::Client>,
+    input_sources: InputSourceWatch,
 }
 
 impl OperatorConfig {
@@ -110,6 +122,7 @@ impl OperatorConfig {
             leader_election: None,
             instance: None,
             cloud_http: None,
+            input_sources: InputSourceWatch::default(),
         }
     }
 }
@@ -178,6 +191,12 @@ impl OperatorConfigBuilder {
         self
     }
 
+    /// Watch the metadata of these `spec.inputFrom` kinds (default: none).
+    pub fn input_sources(mut self, watch: InputSourceWatch) -> Self {
+        self.input_sources = watch;
+        self
+    }
+
     pub fn leader_election(mut self, election: Option<LeaderElection>) -> Self {
         self.leader_election = election;
         self
@@ -221,6 +240,7 @@ impl OperatorConfigBuilder {
             },
             leader_election: self.leader_election,
             instance: self.instance.unwrap_or_else(default_instance),
+            input_sources: self.input_sources,
         })
     }
 }

@@ -33,7 +33,9 @@ mod reconcile;
 mod run;
 mod watch;
 
-pub use config::{CloudSettings, LeaderElection, OperatorConfig, OperatorConfigBuilder};
+pub use config::{
+    CloudSettings, InputSourceWatch, LeaderElection, OperatorConfig, OperatorConfigBuilder,
+};
 pub use decide::view::{DecideSettings, STATUS_OUTPUT_MAX_BYTES};
 pub use metrics::Metrics;
 pub use run::{RunError, run};

@@ -24,7 +24,7 @@ use crate::reconcile::error::ReconcileError;
 use crate::reconcile::{reconcile, unreadable};
 use crate::watch::key::{PollStrategy, TrackKey};
 use crate::watch::readiness::WatchHealth;
-use crate::watch::secrets;
+use crate::watch::sources::{self, SourceKind};
 use crate::watch::tracker::Tracker;
 use crate::watch::watched::Watched;
 use fnf_client::{Backoff, Jitter};
@@ -223,16 +223,27 @@ async fn controllers(
         )),
         stop.clone(),
     ));
-    // Only where Secrets may be used (the chart then grants reading them).
-    let secret_watch = config.cloud.secret_credentials.then(|| {
-        tokio::spawn(secrets::wake_on_change(
+    // Only for the kinds the operator may read (the chart then grants
+    // watching their metadata): credentials and inputFrom Secrets, and
+    // inputFrom ConfigMaps.
+    let watch_secrets = config.cloud.secret_credentials || config.input_sources.secrets;
+    let source_watches: Vec<_> = [
+        (SourceKind::Secret, watch_secrets),
+        (SourceKind::ConfigMap, config.input_sources.config_maps),
+    ]
+    .into_iter()
+    .filter(|(_, on)| *on)
+    .map(|(kind, _)| {
+        tokio::spawn(sources::wake_on_change(
+            kind,
             kube.clone(),
             config.namespaces.clone(),
             stores.clone(),
             ctx.tracker.clone(),
             ctx.metrics.clone(),
         ))
-    });
+    })
+    .collect();
     let gauge_ctx = ctx.clone();
     let gauge = tokio::spawn(async move {
         // Keys enter the tracker only through reconciles, which read the
@@ -302,7 +313,7 @@ async fn controllers(
     gauge.abort();
     crons.abort();
     flow_controller.abort();
-    if let Some(watch) = secret_watch {
+    for watch in source_watches {
         watch.abort();
     }
     ctx.tracker.abort_all();

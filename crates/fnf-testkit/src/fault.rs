@@ -238,6 +238,10 @@ impl OperatorProcess {
                 "127.0.0.1:0",
                 "--secret-credentials",
                 "true",
+                "--input-from-config-maps",
+                "true",
+                "--input-from-secrets",
+                "true",
                 "--instance",
                 &format!("fault-test-{}", env.namespace),
             ])

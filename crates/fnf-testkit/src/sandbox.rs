@@ -9,7 +9,9 @@ use tokio::task::JoinHandle;
 
 use fnf_client::{CredentialProvider, Credentials, Endpoint, FnfError};
 use fnf_emulator::{self as emulator, Account, EmulatorConfig, EmulatorError, RunningEmulator};
-use fnf_operator::{DecideSettings, Metrics, OperatorConfig, PollStrategy, RunError};
+use fnf_operator::{
+    DecideSettings, InputSourceWatch, Metrics, OperatorConfig, PollStrategy, RunError,
+};
 
 /// The key pair the sandbox's emulator accepts and its operator uses.
 pub const SANDBOX_ACCESS_KEY_ID: &str = "LTAI5tSandboxKey01";
@@ -50,7 +52,8 @@ pub async fn start_emulator() -> Result<RunningEmulator, EmulatorError> {
 }
 
 /// Operator settings for a sandbox: the emulator's endpoint, the sandbox key,
-/// the documented quotas, and the given namespaces (empty: all).
+/// the documented quotas, Secret credentials and `inputFrom` watches on, and
+/// the given namespaces (empty: all).
 pub fn operator_config(
     emulator_endpoint: &str,
     namespaces: Vec<String>,
@@ -68,6 +71,11 @@ pub fn operator_config(
             sandbox_credentials(),
         )))
         .secret_credentials(true)
+        // The admin client may watch both kinds: a changed source wakes at once.
+        .input_sources(InputSourceWatch {
+            config_maps: true,
+            secrets: true,
+        })
         .instance(format!("sandbox-{}", std::process::id()))
         .build()
 }

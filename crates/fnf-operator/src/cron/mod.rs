@@ -60,13 +60,16 @@ pub(crate) async fn run_controller(
             .run(reconcile::reconcile, error_policy, ctx.clone())
             .for_each(|result| {
                 use kube::runtime::controller::Error;
+                let metrics = &ctx.metrics;
                 match result {
                     // Failures are logged by error_policy; a wake-up for a
                     // deleted object is the normal end of a deletion.
                     Ok(_) | Err(Error::ReconcilerFailed(..) | Error::ObjectNotFound(..)) => {}
                     // Watch errors: RBAC, or the CronFlowExecution CRD not installed.
+                    // Counted like the FlowExecution controller's: a denied watch shows.
                     Err(err) => {
-                        tracing::warn!(error = %err, "cronflowexecution controller stream error")
+                        tracing::warn!(error = %err, "cronflowexecution controller stream error");
+                        metrics.controller_error();
                     }
                 }
                 futures::future::ready(())

@@ -35,6 +35,10 @@ pub struct Decision {
 pub struct Adjust {
     pub standing: Option<Standing>,
     pub next: Option<Next>,
+    /// The size as JSON of the input the run sends (`spec.input` with
+    /// `spec.inputFrom` resolved), measured by the run planner; `None`:
+    /// `spec.input`'s own.
+    pub input_bytes: Option<usize>,
 }
 
 /// The decision on the status's current run, as it is (`runPolicy: Once`,
@@ -94,7 +98,7 @@ pub fn decide_with(
     } else if terminal {
         let next = finish::after_end(fe, cloud, &status, &old, now);
         (terminal_standing(&current_phase, &status, &target), next)
-    } else if let Some(refusal) = local_refusal(fe, settings) {
+    } else if let Some(refusal) = local_refusal(fe, &status, settings, adjust.input_bytes) {
         (refusal, Next::Done)
     } else if let Some(waiting) = flow_gate::waiting_for_flow(fe, cloud, &current_phase) {
         (waiting, Next::Retry(flow_gate::FLOW_NOT_READY_RECHECK))
@@ -174,7 +178,12 @@ fn terminal_standing(current_phase: &str, status: &FlowExecutionStatus, target: 
 }
 
 /// Mistakes the operator can see before any call.
-fn local_refusal(fe: &FlowExecution, settings: &DecideSettings) -> Option<Standing> {
+fn local_refusal(
+    fe: &FlowExecution,
+    status: &FlowExecutionStatus,
+    settings: &DecideSettings,
+    input_bytes: Option<usize>,
+) -> Option<Standing> {
     let namespace = fe.metadata.namespace.as_deref().unwrap_or("default");
     if !fe.execution_name_is_own() && !settings.allows_foreign_names(namespace) {
         let verb = match fe.spec.mode {
@@ -191,18 +200,29 @@ fn local_refusal(fe: &FlowExecution, settings: &DecideSettings) -> Option<Standi
             final_: true,
         });
     }
-    if let Some(input) = &fe.spec.input {
-        let size = serde_json::to_string(input).map_or(usize::MAX, |s| s.len());
-        if size > settings.input_max_bytes {
-            return Some(Standing::Refused {
-                reason: reason::INPUT_TOO_LARGE.into(),
-                message: format!(
-                    "spec.input is {size} bytes as JSON; the cloud accepts at most {} bytes: pass a reference (an OSS key, a URL) instead of the data",
-                    settings.input_max_bytes
-                ),
-                final_: true,
-            });
-        }
+    // Checked before the input is sent: a run that started carries its own.
+    let unsent = status.phase.as_deref().is_none_or(|p| p == phase::PENDING);
+    let size = input_bytes.or_else(|| {
+        fe.spec
+            .input
+            .as_ref()
+            .map(|input| serde_json::to_string(input).map_or(usize::MAX, |s| s.len()))
+    });
+    if let Some(size) = size.filter(|size| unsent && *size > settings.input_max_bytes) {
+        // The size only: a value may come from a Secret.
+        let what = if fe.spec.input_from.is_empty() {
+            "spec.input"
+        } else {
+            "the input (spec.input with spec.inputFrom's values)"
+        };
+        return Some(Standing::Refused {
+            reason: reason::INPUT_TOO_LARGE.into(),
+            message: format!(
+                "{what} is {size} bytes as JSON; the cloud accepts at most {} bytes: pass a reference (an OSS key, a URL) instead of the data",
+                settings.input_max_bytes
+            ),
+            final_: true,
+        });
     }
     None
 }

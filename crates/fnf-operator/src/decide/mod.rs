@@ -17,7 +17,9 @@
 //!   decision's terms; `view`: what the decision knows of the cloud;
 //!   `clean`: cloud text made safe to show.
 //! - `runs`: which run the status is about (a new declaration, a retry,
-//!   `spec.suspend`), before the current run is decided.
+//!   `spec.suspend`), before the current run is decided; `retry`: when an
+//!   ended attempt is tried again; `held`: why no run starts (suspended, an
+//!   unreadable `inputFrom` source).
 
 pub mod classify;
 pub mod clean;
@@ -26,11 +28,13 @@ pub mod decision;
 pub mod events;
 pub mod finish;
 pub mod flow_gate;
+pub mod held;
 pub mod identity;
 pub mod live;
 pub mod mirror;
 pub mod outcome;
 pub mod output;
+pub mod retry;
 pub mod runs;
 pub mod view;
 
@@ -43,6 +47,9 @@ mod decide_tests;
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod live_tests;
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod runs_events_tests;
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod test_fixtures;

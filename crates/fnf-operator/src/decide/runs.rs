@@ -13,28 +13,20 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
-use super::conditions::{self, Standing};
+use super::conditions::Standing;
 use super::decision::{Adjust, Decision, decide, decide_with};
 use super::events::reason;
+use super::held::{held, held_for_input};
 use super::identity::EXECUTION_NAME_IN_USE;
 use super::outcome::Next;
+use super::retry;
 use super::view::{CloudView, DecideSettings, DeclaredInput, ProblemKind};
 use crate::crd::{
     FlowExecution, FlowExecutionStatus, RunIdentity, RunRecord, WhileRunning, condition_type,
     default_execution_name, legacy_default_execution_name, phase, runs_with,
 };
 
-/// The `error` of the StopExecution that `whileRunning: Replace` sends.
-pub const REPLACED: &str = "Replaced";
-/// Stops the operator made on purpose: never retried.
-const STOPS_NOT_RETRIED: [&str; 3] = [
-    super::finish::STOPPED_BY_USER,
-    super::finish::DEADLINE_EXCEEDED,
-    REPLACED,
-];
-/// The longest wait for a missing `inputFrom` source before looking again
-/// (the back-off doubles up to this).
-const INPUT_SOURCE_RETRY_MAX: Duration = Duration::from_secs(30);
+pub use super::retry::REPLACED;
 
 /// The decision for `fe`: which run, then that run's [`decide`]. `input` is
 /// the resolved input of the current declaration.
@@ -52,9 +44,11 @@ pub fn decide_run(
             return held_for_input(fe, cloud, settings, now, reason, message);
         }
     };
+    // Measured once resolved: spec.inputFrom's values count too.
+    let input_bytes = serde_json::to_string(input).map_or(usize::MAX, |s| s.len());
     if !fe.runs_on_change() {
         // Once: one run, today's decision; retry still applies to it.
-        return after_current(fe, fe, cloud, settings, now, None);
+        return after_current(fe, fe, cloud, settings, now, None, input_bytes);
     }
     let declared = fe.run_identity(input);
     // A run recorded before run identities (today's default name) is the
@@ -72,7 +66,15 @@ pub fn decide_run(
             status.run_identity = Some(declared.to_string());
             status.attempt = Some(status.attempt.unwrap_or(1));
         }
-        return after_current(fe, &current, cloud, settings, now, Some(&declared));
+        return after_current(
+            fe,
+            &current,
+            cloud,
+            settings,
+            now,
+            Some(&declared),
+            input_bytes,
+        );
     }
 
     // A new declaration: what becomes of the previous run first.
@@ -88,7 +90,12 @@ pub fn decide_run(
     let never_ran = !recorded || foreign || (!seen && missing);
     if never_ran || phase::is_terminal(previous_phase) {
         let finished = (!never_ran).then_some(&previous.status);
-        return begin(fe, &declared, 1, finished, cloud, settings, now);
+        let run = NextRun {
+            identity: &declared,
+            attempt: 1,
+            input_bytes,
+        };
+        return begin(fe, run, finished, cloud, settings, now);
     }
     let target = previous_target(fe);
     let (standing, next) = if !seen {
@@ -133,6 +140,7 @@ pub fn decide_run(
         Adjust {
             standing: Some(standing),
             next: Some(next),
+            input_bytes: None,
         },
     )
 }
@@ -165,8 +173,13 @@ fn after_current(
     settings: &DecideSettings,
     now: Timestamp,
     identity: Option<&RunIdentity>,
+    input_bytes: usize,
 ) -> Decision {
-    let decision = decide(current, cloud, settings, now);
+    let measured = Adjust {
+        input_bytes: Some(input_bytes),
+        ..Adjust::default()
+    };
+    let decision = decide_with(current, cloud, settings, now, measured);
     let status = &decision.status;
     let ended = status.phase.as_deref().is_some_and(phase::is_terminal);
     // The failure detail is read (and written) before a retry is planned.
@@ -174,7 +187,7 @@ fn after_current(
         return decision;
     }
     let attempt = status.attempt.unwrap_or(1).max(1);
-    let Some(at) = retry_at(fe, status, attempt, now) else {
+    let Some(at) = retry::retry_at(fe, status, attempt, now) else {
         return decision;
     };
     let next_attempt = attempt.saturating_add(1);
@@ -184,23 +197,13 @@ fn after_current(
         return decision;
     };
     if now >= at {
-        return begin(
-            fe,
+        let run = NextRun {
             identity,
-            next_attempt,
-            Some(status),
-            cloud,
-            settings,
-            now,
-        );
+            attempt: next_attempt,
+            input_bytes,
+        };
+        return begin(fe, run, Some(status), cloud, settings, now);
     }
-    let ended_phase = status.phase.clone().unwrap_or_default();
-    let detail = match (&status.error, &status.cause) {
-        (Some(e), Some(c)) => format!(": {e}: {c}"),
-        (Some(e), None) => format!(": {e}"),
-        (None, Some(c)) => format!(": {c}"),
-        (None, None) => String::new(),
-    };
     let left = at.duration_since(now).unsigned_abs();
     decide_with(
         current,
@@ -208,50 +211,24 @@ fn after_current(
         settings,
         now,
         Adjust {
-            standing: Some(Standing::InProgress {
-                reason: reason::RETRY_SCHEDULED.to_string(),
-                message: format!(
-                    "attempt {attempt} ({}) ended {ended_phase}{detail}; attempt {next_attempt} starts at {}",
-                    current.resolved_execution_name(),
-                    conditions::kubernetes_time(at)
-                ),
-            }),
+            standing: Some(retry::scheduled(
+                status,
+                attempt,
+                &current.resolved_execution_name(),
+                at,
+            )),
             next: Some(Next::Retry(left.max(Duration::from_secs(1)))),
+            input_bytes: Some(input_bytes),
         },
     )
 }
 
-/// When the next attempt after `status`'s ended `attempt` begins, if
-/// `spec.retry` asks for one.
-fn retry_at(
-    fe: &FlowExecution,
-    status: &FlowExecutionStatus,
+/// The run [`begin`] begins: attempt `attempt` of the run `identity`,
+/// sending an input of `input_bytes` as JSON.
+struct NextRun<'a> {
+    identity: &'a RunIdentity,
     attempt: i32,
-    now: Timestamp,
-) -> Option<Timestamp> {
-    let rule = fe.spec.retry.as_ref()?;
-    let ended_phase = status.phase.as_deref()?;
-    let on_purpose = status
-        .stop_reason
-        .as_deref()
-        .is_some_and(|r| STOPS_NOT_RETRIED.contains(&r));
-    if !rule.covers(ended_phase) || on_purpose || attempt > rule.limit || fe.spec.stop {
-        return None;
-    }
-    let ended = status
-        .stopped_time
-        .as_deref()
-        .and_then(|t| t.parse::<Timestamp>().ok())
-        .or_else(|| {
-            status
-                .condition(condition_type::COMPLETED)
-                .filter(|c| c.status == "True")
-                .and_then(|c| c.last_transition_time.parse().ok())
-        })
-        .unwrap_or(now);
-    ended
-        .checked_add(rule.delay_before(attempt.saturating_add(1)))
-        .ok()
+    input_bytes: usize,
 }
 
 /// Begins attempt `attempt` of the run `identity`: the current-run fields
@@ -260,13 +237,17 @@ fn retry_at(
 /// holds it while `spec.suspend` is set).
 fn begin(
     fe: &FlowExecution,
-    identity: &RunIdentity,
-    attempt: i32,
+    run: NextRun<'_>,
     finished: Option<&FlowExecutionStatus>,
     cloud: &CloudView,
     settings: &DecideSettings,
     now: Timestamp,
 ) -> Decision {
+    let NextRun {
+        identity,
+        attempt,
+        input_bytes,
+    } = run;
     let old = fe.status.clone().unwrap_or_default();
     let mut runs = old.runs.clone();
     if let Some(done) = finished.filter(|s| s.execution_name.is_some()) {
@@ -317,83 +298,13 @@ fn begin(
         problem: cloud.problem.clone().filter(|p| !p.from_call),
         ..CloudView::default()
     };
-    let mut decision = decide(&next_run, &fresh_view, settings, now);
+    let measured = Adjust {
+        input_bytes: Some(input_bytes),
+        ..Adjust::default()
+    };
+    let mut decision = decide_with(&next_run, &fresh_view, settings, now, measured);
     decision.new_run = true;
     decision
-}
-
-/// A decision that only says why nothing happens: the status as it was (no
-/// run begun, no name recorded) with conditions from `standing`.
-fn held(
-    fe: &FlowExecution,
-    mut status: FlowExecutionStatus,
-    standing: Standing,
-    next: Next,
-    now: Timestamp,
-) -> Decision {
-    let old = fe.status.clone().unwrap_or_default();
-    status.observed_generation = fe.metadata.generation;
-    status.conditions = conditions::build(
-        &old.conditions,
-        &standing,
-        None,
-        fe.metadata.generation,
-        now,
-    );
-    let wants_finalizer = fe
-        .metadata
-        .finalizers
-        .iter()
-        .flatten()
-        .any(|f| f == crate::crd::FINALIZER)
-        && status.execution_name.is_some()
-        && !status.phase.as_deref().is_some_and(phase::is_terminal);
-    Decision {
-        status,
-        events: Vec::new(),
-        next,
-        wants_finalizer,
-        new_run: false,
-    }
-}
-
-/// An `inputFrom` source cannot be read: nothing starts, the conditions name
-/// it, and it is looked up again with back-off until it appears.
-fn held_for_input(
-    fe: &FlowExecution,
-    cloud: &CloudView,
-    settings: &DecideSettings,
-    now: Timestamp,
-    why: &str,
-    message: &str,
-) -> Decision {
-    let old = fe.status.clone().unwrap_or_default();
-    let standing = Standing::InProgress {
-        reason: why.to_string(),
-        message: format!("{message}: the run starts once it can be read"),
-    };
-    let retry = Next::Retry(input_source_retry(&old, why, now));
-    let live = old.execution_name.is_some()
-        && !old.phase.as_deref().is_some_and(phase::is_terminal)
-        && old.phase.as_deref() != Some(phase::PENDING);
-    if live && !fe.runs_on_change() {
-        // Once, already running: its input was sent; follow it as it is.
-        return decide(fe, cloud, settings, now);
-    }
-    held(fe, old, standing, retry, now)
-}
-
-/// Doubling from a second with each look since the condition was set, up to
-/// half a minute.
-fn input_source_retry(old: &FlowExecutionStatus, why: &str, now: Timestamp) -> Duration {
-    let since = old
-        .condition(condition_type::RECONCILING)
-        .filter(|c| c.reason == why)
-        .and_then(|c| c.last_transition_time.parse::<Timestamp>().ok());
-    let waited = since.map_or(Duration::ZERO, |t| now.duration_since(t).unsigned_abs());
-    waited
-        .max(Duration::from_secs(1))
-        .min(INPUT_SOURCE_RETRY_MAX)
 }
 
 fn records_default_name(fe: &FlowExecution, status: &FlowExecutionStatus) -> bool {

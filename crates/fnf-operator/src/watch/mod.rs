@@ -9,8 +9,8 @@
 //! through the [`views::CloudViews`] trait and the sweep reaches the planner
 //! only through [`sweep::Roster`], so none of them imports what starts it.
 //! Beside it: the `start_gate` (how many reconciles may start executions at
-//! once), `watched` (each FlowExecution decoded on its own), `secrets` (wakes
-//! the users of a changed Secret) and `readiness` (the watches' part in
+//! once), `watched` (each FlowExecution decoded on its own), `sources` (wakes
+//! the users of a changed Secret or ConfigMap) and `readiness` (the watches' part in
 //! `/readyz`).
 //!
 //! Lock order: the tracker's, the planner's and the start gate's locks are
@@ -25,7 +25,7 @@ pub mod key;
 pub mod planner;
 mod poll;
 pub mod readiness;
-pub mod secrets;
+pub mod sources;
 pub mod start_gate;
 pub mod steps;
 pub mod sweep;

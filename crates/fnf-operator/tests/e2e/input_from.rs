@@ -1,13 +1,15 @@
 //! `spec.inputFrom` end to end: a missing source holds the start and names
 //! it, its creation releases the start by itself, the cloud's Input carries
 //! the values, and the Secret's value is found nowhere else: not in any log
-//! line, Event, status, metric or execution name.
+//! line, Event, status, metric or execution name. A changed ConfigMap value
+//! is a new declaration: the edit alone runs it once more (a Secret's value
+//! is not part of the declaration: docs/gitops.md).
 
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::Api;
-use kube::api::PostParams;
+use kube::api::{Patch, PatchParams, PostParams};
 
 use fnf_testkit::e2e::*;
 use fnf_testkit::fault::{OperatorProcess, condition_of, create_secret, events};
@@ -110,4 +112,64 @@ async fn input_from_a_config_map_and_a_secret_reaches_the_cloud_and_nowhere_else
             "part of the Secret's value is in {what}"
         );
     }
+}
+
+fn cloud_input(env: &Env, fe: &fnf_operator::crd::FlowExecution) -> serde_json::Value {
+    let cloud = env.emulator.execution("failing", &name_of(fe)).unwrap();
+    serde_json::from_str(&cloud.input).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edited_config_map_runs_the_new_value_once_by_itself() {
+    let env = Env::new("e2e-input-from-edit").await;
+    let config_maps = Api::<ConfigMap>::namespaced(env.admin.clone(), &env.namespace);
+    let settings: ConfigMap = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "settings"}, "data": {"region": "eu"},
+    }))
+    .unwrap();
+    config_maps
+        .create(&PostParams::default(), &settings)
+        .await
+        .unwrap();
+    create_secret(&env, "api", &[("token", "t1")]).await;
+    let _operator = env.start_operator();
+    env.create(
+        "fed",
+        serde_json::json!({"flowName": "failing", "inputFrom": [
+            {"field": "region", "configMapKeyRef": {"name": "settings", "key": "region"}},
+            {"field": "token", "secretKeyRef": {"name": "api", "key": "token"}},
+        ]}),
+    )
+    .await;
+    let first = env.wait_for("fed", TIMEOUT, completed).await;
+    assert_eq!(
+        cloud_input(&env, &first),
+        serde_json::json!({"region": "eu", "token": "t1"})
+    );
+    let generation = first.metadata.generation;
+
+    // Only the ConfigMap changes: no spec change, no restart. The run of the
+    // new value starts once the watch wakes the object (without it, nothing
+    // would ever reconcile this finished object again).
+    config_maps
+        .patch(
+            "settings",
+            &PatchParams::default(),
+            &Patch::Merge(serde_json::json!({"data": {"region": "us"}})),
+        )
+        .await
+        .unwrap();
+    let second = env
+        .wait_for("fed", TIMEOUT, |fe| {
+            completed(fe) && name_of(fe) != name_of(&first)
+        })
+        .await;
+    assert_eq!(
+        cloud_input(&env, &second),
+        serde_json::json!({"region": "us", "token": "t1"})
+    );
+    assert_eq!(second.metadata.generation, generation, "no spec change");
+    assert_eq!(env.emulator.counters().total_created(), 2);
+    let runs = &second.status.as_ref().unwrap().runs;
+    assert_eq!(runs[0].execution_name, name_of(&first));
 }

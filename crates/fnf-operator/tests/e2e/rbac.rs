@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use fnf_operator::LeaderElection;
+use fnf_operator::{InputSourceWatch, LeaderElection};
 use fnf_testkit::e2e::*;
 use fnf_testkit::sandbox::{self, OperatorTask};
 use k8s_openapi::api::coordination::v1::Lease;
@@ -117,6 +117,9 @@ async fn operator_succeeds(env: &Env, release_ns: &str, docs: &[Value], window: 
     let mut config =
         sandbox::operator_config(&env.emulator.endpoint(), vec![env.namespace.clone()], 60)
             .unwrap();
+    // As the chart's Deployment says for these values (inputFrom off:
+    // FNF_INPUT_FROM_*=false); rbac_input_from covers those watches.
+    config.input_sources = InputSourceWatch::default();
     config.leader_election = Some(LeaderElection {
         lease_name: RELEASE.into(),
         lease_namespace: release_ns.into(),

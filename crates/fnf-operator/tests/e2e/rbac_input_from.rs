@@ -2,23 +2,30 @@
 //! needs: the operator runs as the chart's ServiceAccount with the rendered
 //! Role; without `inputFrom.configMaps` / `inputFrom.secrets` it cannot read
 //! the sources and says so (`InputSourceUnreadable`), starting nothing; with
-//! them the run starts with both values.
+//! them the run starts with both values, and the metadata watch they grant
+//! runs an edited ConfigMap's new value by itself.
 
 use std::time::Duration;
 
+use fnf_operator::InputSourceWatch;
 use fnf_testkit::e2e::*;
 use fnf_testkit::fault::{condition_of, create_secret};
 use fnf_testkit::sandbox::{self, OperatorTask};
 use k8s_openapi::api::core::v1::ConfigMap;
-use kube::api::{Api, PostParams};
+use kube::api::{Api, Patch, PatchParams, PostParams};
 use serde_json::Value;
 
 const RELEASE: &str = "fnf-operator";
 const TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Applies the chart's RBAC for `env`'s namespace (with `sets`) and starts the
-/// operator as its ServiceAccount.
-async fn operator_with_chart_rbac(env: &Env, sets: &[&str]) -> OperatorTask {
+/// operator as its ServiceAccount, watching what the chart's Deployment tells
+/// it to (`watches`, as FNF_INPUT_FROM_*).
+async fn operator_with_chart_rbac(
+    env: &Env,
+    sets: &[&str],
+    watches: InputSourceWatch,
+) -> OperatorTask {
     let release_ns = env.cluster.create_namespace("fnf-inputs").await.unwrap();
     let chart = concat!(env!("CARGO_MANIFEST_DIR"), "/../../charts/fnf-operator");
     let watch = format!("watchNamespaces={{{}}}", env.namespace);
@@ -63,9 +70,10 @@ async fn operator_with_chart_rbac(env: &Env, sets: &[&str]) -> OperatorTask {
         .service_account_client(&release_ns, RELEASE)
         .await
         .unwrap();
-    let config =
+    let mut config =
         sandbox::operator_config(&env.emulator.endpoint(), vec![env.namespace.clone()], 60)
             .unwrap();
+    config.input_sources = watches;
     // RBAC bindings take effect after a short lag.
     tokio::time::sleep(Duration::from_secs(1)).await;
     OperatorTask::start(sa, config)
@@ -95,7 +103,7 @@ async fn create_sources_and_object(env: &Env) {
 async fn input_from_reads_work_only_with_the_charts_input_from_values() {
     // Without the values: refused by RBAC, said so, nothing started.
     let env = Env::new("e2e-rbac-inputs-off").await;
-    let operator = operator_with_chart_rbac(&env, &[]).await;
+    let operator = operator_with_chart_rbac(&env, &[], InputSourceWatch::default()).await;
     create_sources_and_object(&env).await;
     let fe = env
         .wait_for("fed", TIMEOUT, |fe| {
@@ -115,6 +123,10 @@ async fn input_from_reads_work_only_with_the_charts_input_from_values() {
     let operator = operator_with_chart_rbac(
         &env,
         &["inputFrom.configMaps=true", "inputFrom.secrets=true"],
+        InputSourceWatch {
+            config_maps: true,
+            secrets: true,
+        },
     )
     .await;
     create_sources_and_object(&env).await;
@@ -123,5 +135,34 @@ async fn input_from_reads_work_only_with_the_charts_input_from_values() {
     let input: Value =
         serde_json::from_str(&env.emulator.execution("failing", &name).unwrap().input).unwrap();
     assert_eq!(input, serde_json::json!({"region": "eu", "token": "t0ken"}));
+
+    // The grant includes list and watch: an edited ConfigMap wakes the
+    // finished object, which runs the new value (nothing else would
+    // reconcile it again).
+    Api::<ConfigMap>::namespaced(env.admin.clone(), &env.namespace)
+        .patch(
+            "settings",
+            &PatchParams::default(),
+            &Patch::Merge(serde_json::json!({"data": {"region": "us"}})),
+        )
+        .await
+        .unwrap();
+    let again = env
+        .wait_for("fed", TIMEOUT, |fe| {
+            completed(fe)
+                && fe.status.as_ref().and_then(|s| s.execution_name.as_deref())
+                    != Some(name.as_str())
+        })
+        .await;
+    let name = again.status.unwrap().execution_name.unwrap();
+    let input: Value =
+        serde_json::from_str(&env.emulator.execution("failing", &name).unwrap().input).unwrap();
+    assert_eq!(input, serde_json::json!({"region": "us", "token": "t0ken"}));
+    assert_eq!(env.emulator.counters().total_created(), 2);
+    assert_eq!(
+        operator.metrics.controller_errors(),
+        0,
+        "no watch was refused"
+    );
     operator.kill();
 }

@@ -85,15 +85,18 @@ async fn a_second_object_naming_a_running_execution_adopts_it_only_with_the_same
         serde_json::json!({"flowName": "long", "executionName": shared, "input": {"day": 2, "tag": "x"}}),
     )
     .await;
+    // The refusal settles in two writes: the status, then the finalizer the
+    // start attempt added is released. Wait for both; a finalizer that is
+    // never released still fails here, on the timeout.
     let refused = env
         .wait_for("other-input", RUN_TIMEOUT, |fe| {
             stalled_with(fe, "ExecutionNameInUse")
+                && !fe.finalizers().iter().any(|f| f == FINALIZER)
         })
         .await;
     let status = status_of(&refused);
     assert_eq!(status.phase.as_deref(), Some("Pending"), "nothing mirrored");
     assert_eq!((status.started_time, status.output), (None, None));
-    assert!(!refused.finalizers().iter().any(|f| f == FINALIZER));
     let warnings = warnings_landed(&env, "other-input", "ExecutionNameInUse").await;
     assert_eq!(warnings.len(), 1, "{warnings:#?}");
     assert!(

@@ -293,8 +293,8 @@ fn secret_credentials_add_only_secret_reads_cluster_wide() {
 }
 
 #[test]
-fn input_from_adds_only_gets_of_the_kinds_it_names() {
-    let get_of = |docs: &[Value], resource: &str| {
+fn input_from_adds_only_reads_and_metadata_watches_of_the_kinds_it_names() {
+    let verbs_of = |docs: &[Value], resource: &str| {
         let role = find(docs, "ClusterRole", FULLNAME, None).expect("ClusterRole");
         rules_of(role)
             .into_iter()
@@ -302,18 +302,37 @@ fn input_from_adds_only_gets_of_the_kinds_it_names() {
             .map(|r| r.verbs)
             .collect::<Vec<_>>()
     };
+    let read_and_watch = || vec![vec!["get".to_string(), "list".into(), "watch".into()]];
     let plain = manifests(&["outputExport.configMaps=false"]);
-    assert!(get_of(&plain, "configmaps").is_empty());
-    assert!(get_of(&plain, "secrets").is_empty());
-    let config_maps = manifests(&["outputExport.configMaps=false", "inputFrom.configMaps=true"]);
+    assert!(verbs_of(&plain, "configmaps").is_empty());
+    assert!(verbs_of(&plain, "secrets").is_empty());
     assert_eq!(
-        get_of(&config_maps, "configmaps"),
-        [vec!["get".to_string()]]
+        env_value(&plain, "FNF_INPUT_FROM_CONFIGMAPS").as_deref(),
+        Some("false")
     );
-    assert!(get_of(&config_maps, "secrets").is_empty());
+    assert_eq!(
+        env_value(&plain, "FNF_INPUT_FROM_SECRETS").as_deref(),
+        Some("false")
+    );
+    let config_maps = manifests(&["outputExport.configMaps=false", "inputFrom.configMaps=true"]);
+    assert_eq!(verbs_of(&config_maps, "configmaps"), read_and_watch());
+    assert!(verbs_of(&config_maps, "secrets").is_empty());
+    // The operator watches exactly what the chart lets it watch.
+    assert_eq!(
+        env_value(&config_maps, "FNF_INPUT_FROM_CONFIGMAPS").as_deref(),
+        Some("true")
+    );
+    assert_eq!(
+        env_value(&config_maps, "FNF_INPUT_FROM_SECRETS").as_deref(),
+        Some("false")
+    );
     let secrets = manifests(&["outputExport.configMaps=false", "inputFrom.secrets=true"]);
-    assert_eq!(get_of(&secrets, "secrets"), [vec!["get".to_string()]]);
-    assert!(get_of(&secrets, "configmaps").is_empty());
+    assert_eq!(verbs_of(&secrets, "secrets"), read_and_watch());
+    assert!(verbs_of(&secrets, "configmaps").is_empty());
+    assert_eq!(
+        env_value(&secrets, "FNF_INPUT_FROM_SECRETS").as_deref(),
+        Some("true")
+    );
 }
 
 #[test]

@@ -7,6 +7,7 @@
 
 pub mod cron;
 pub mod flow;
+pub mod runs;
 
 use super::conditions::Standing;
 use super::output::{full_output, output_target};
@@ -215,6 +216,7 @@ pub fn for_decision(t: &Transition<'_>) -> Vec<EventNote> {
         }
     }
     events.extend(live_events(t.old, t.standing));
+    events.extend(runs::planned(t.old, t.standing));
     events
 }
 
