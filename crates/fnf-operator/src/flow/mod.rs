@@ -92,8 +92,22 @@ pub async fn run(
         .graceful_shutdown_on(async move {
             let _ = stop.wait_for(|s| *s).await;
         })
-        .run(reconcile_measured, error_policy, ctx)
-        .for_each(|_| futures::future::ready(()))
+        .run(reconcile_measured, error_policy, ctx.clone())
+        .for_each(|result| {
+            use kube::runtime::controller::Error;
+            match result {
+                // Failures are logged by error_policy; a wake-up for a
+                // deleted object is the normal end of a deletion.
+                Ok(_) | Err(Error::ReconcilerFailed(..) | Error::ObjectNotFound(..)) => {}
+                // Watch errors: RBAC, or the Flow CRD not installed. Counted
+                // like the other controllers': a denied watch shows.
+                Err(err) => {
+                    tracing::warn!(error = %err, "flow controller stream error");
+                    ctx.shared.metrics.controller_error();
+                }
+            }
+            futures::future::ready(())
+        })
         .await;
 }
 

@@ -12,7 +12,7 @@ use kube::api::{Api, PostParams};
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 /// Pass -> Wait 4 s -> Wait 4 s -> Succeed, with a JSON object as output.
-const FLOW_STEPS: &str = "Type: StateMachine\nSpecVersion: v1\nName: steps\nStartAt: Prepare\nStates:\n  - Type: Pass\n    Name: Prepare\n    Next: Extract\n  - Type: Wait\n    Name: Extract\n    Seconds: 4\n    Next: Load\n  - Type: Wait\n    Name: Load\n    Seconds: 4\n    Next: Done\n  - Type: Succeed\n    Name: Done\n";
+const FLOW_STEPS: &str = "Type: StateMachine\nSpecVersion: v1\nName: steps\nStartAt: Prepare\nStates:\n  - Type: Pass\n    Name: Prepare\n    Next: Extract\n  - Type: Wait\n    Name: Extract\n    Seconds: 8\n    Next: Load\n  - Type: Wait\n    Name: Load\n    Seconds: 8\n    Next: Done\n  - Type: Succeed\n    Name: Done\n";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_current_step_moves_through_the_flow_in_kubectl_get_wide() {
