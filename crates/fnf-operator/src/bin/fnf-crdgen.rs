@@ -3,18 +3,9 @@
 //! `crds/` and the chart's `crds/`.
 
 fn main() -> anyhow::Result<()> {
-    let yaml = fnf_operator::crd::crd_yaml()?;
-    let policy = fnf_operator::crd::input_depth_policy_yaml()?;
-    let cron = fnf_operator::crd::cron_crd_yaml()?;
-    let flow = fnf_operator::crd::flow_crd_yaml()?;
+    let files = fnf_operator::crd::generated_files()?;
     if std::env::args().any(|a| a == "--write") {
         let root = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
-        let files = fnf_operator::crd::CRD_PATHS
-            .iter()
-            .map(|p| (p, &yaml))
-            .chain(fnf_operator::crd::POLICY_PATHS.iter().map(|p| (p, &policy)))
-            .chain(fnf_operator::crd::CRON_CRD_PATHS.iter().map(|p| (p, &cron)))
-            .chain(fnf_operator::crd::FLOW_CRD_PATHS.iter().map(|p| (p, &flow)));
         for (path, text) in files {
             let path = root.join(path);
             if let Some(dir) = path.parent() {
@@ -24,7 +15,14 @@ fn main() -> anyhow::Result<()> {
             eprintln!("wrote {}", path.display());
         }
     } else {
-        print!("{yaml}---\n{policy}---\n{cron}---\n{flow}");
+        // Each document once: the chart's copies are the same text.
+        let mut printed = std::collections::BTreeSet::new();
+        let documents: Vec<String> = files
+            .into_iter()
+            .map(|(_, text)| text)
+            .filter(|text| printed.insert(text.clone()))
+            .collect();
+        print!("{}", documents.join("---\n"));
     }
     Ok(())
 }

@@ -229,6 +229,21 @@ pub fn crd_yaml() -> Result<String, serde_saphyr::SerializeError> {
     ))
 }
 
+/// Every generated file with its committed paths: what `fnf-crdgen --write`
+/// writes and the drift test compares, so a new CRD is one entry here.
+pub fn generated_files() -> Result<Vec<(&'static str, String)>, serde_saphyr::SerializeError> {
+    let documents = [
+        (CRD_PATHS, crd_yaml()?),
+        (POLICY_PATHS, input_depth_policy_yaml()?),
+        (CRON_CRD_PATHS, cron_crd_yaml()?),
+        (FLOW_CRD_PATHS, flow_crd_yaml()?),
+    ];
+    Ok(documents
+        .into_iter()
+        .flat_map(|(paths, text)| paths.map(|path| (path, text.clone())))
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,6 @@
 //! Event limits (note size, names) and the list of every reason.
 
+use super::decision::TRANSITION_REASONS;
 use super::*;
 
 #[test]
