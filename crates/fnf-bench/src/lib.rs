@@ -4,14 +4,19 @@
 //! Runs everything locally (control plane, emulator, operator in-process) and
 //! writes `docs/benchmarks.md` and its plot. Never talks to a real cloud.
 
+pub mod accounts;
 pub mod args;
+pub mod flow_objects;
 pub mod limits;
 pub mod measure;
+pub mod observe;
 pub mod operator;
 pub mod plot;
 pub mod report;
 pub mod scenario;
+pub mod shape;
 pub mod stats;
+pub mod workload;
 
 use std::path::PathBuf;
 use std::time::Instant;

@@ -104,7 +104,11 @@ mod tests {
 
     #[test]
     fn the_quota_bound_applies_to_long_polls_only_beyond_q_times_the_wait() {
-        let spec = |size, strategy| ScenarioSpec { size, strategy };
+        let spec = |size, strategy| ScenarioSpec {
+            size,
+            strategy,
+            shape: crate::shape::Shape::classic(20.0, 60.0),
+        };
         assert_eq!(long_poll_capacity(), 300.0);
         assert_eq!(quota_repoll_secs(spec(300, Strategy::LongPoll)), None);
         assert_eq!(

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::args::{ScenarioSpec, Strategy};
+use super::args::Strategy;
 use super::limits::{limit_comparison, quota_repoll_secs};
 use super::measure::Machine;
 use super::scenario::ScenarioResult;
@@ -76,22 +76,26 @@ fn row(result: &ScenarioResult) -> Vec<String> {
 }
 
 /// p99(interval) / p99(planner) per size run with both.
-pub fn p99_ratios(results: &[ScenarioResult]) -> Vec<(usize, String)> {
-    let mut sizes: Vec<usize> = results.iter().map(|r| r.spec.size).collect();
-    sizes.sort_unstable();
-    sizes.dedup();
-    let p99 = |size: usize, strategy: Strategy| {
+pub fn p99_ratios(results: &[ScenarioResult]) -> Vec<(String, String)> {
+    let mut workloads: Vec<String> = Vec::new();
+    for r in results {
+        let label = r.spec.workload_label();
+        if !workloads.contains(&label) {
+            workloads.push(label);
+        }
+    }
+    let p99 = |workload: &str, strategy: Strategy| {
         results
             .iter()
-            .find(|r| r.spec == ScenarioSpec { size, strategy })
+            .find(|r| r.spec.strategy == strategy && r.spec.workload_label() == workload)
             .and_then(|r| summarize(&r.lags))
             .map(|s| s.p99)
     };
-    sizes
+    workloads
         .into_iter()
-        .filter_map(|size| {
-            let interval = p99(size, Strategy::Interval)?;
-            let long_poll = p99(size, Strategy::LongPoll)?;
+        .filter_map(|workload| {
+            let interval = p99(&workload, Strategy::Interval)?;
+            let long_poll = p99(&workload, Strategy::LongPoll)?;
             // A floor keeps a near-zero planner lag from making the ratio meaningless.
             let ratio = interval.secs / long_poll.secs.max(0.01);
             let bound = if interval.at_least || long_poll.at_least {
@@ -99,7 +103,7 @@ pub fn p99_ratios(results: &[ScenarioResult]) -> Vec<(usize, String)> {
             } else {
                 ""
             };
-            Some((size, format!("{ratio:.0}×{bound}")))
+            Some((workload, format!("{ratio:.0}×{bound}")))
         })
         .collect()
 }
@@ -130,7 +134,7 @@ pub fn terminal_table(results: &[ScenarioResult]) -> String {
         out.push_str(&line(r));
     }
     for (size, ratio) in p99_ratios(results) {
-        let _ = write!(out, "\np99 lag interval/planner at N={size}: {ratio}");
+        let _ = write!(out, "\np99 lag interval/planner at {size}: {ratio}");
     }
     out
 }
@@ -218,7 +222,7 @@ pub fn markdown_results(results: &[ScenarioResult], ctx: &RunContext) -> String 
         out.push_str("\np99 lag, interval ÷ planner: ");
         let parts: Vec<String> = ratios
             .iter()
-            .map(|(size, ratio)| format!("N={size}: {ratio}"))
+            .map(|(size, ratio)| format!("{size}: {ratio}"))
             .collect();
         out.push_str(&parts.join("; "));
         out.push_str(".\n");
