@@ -80,6 +80,10 @@ pub struct BenchArgs {
     /// flow-management calls and 429s and whether the executions' lag moves.
     #[arg(long, default_value_t = 0)]
     pub flow_objects: usize,
+    /// Print each scenario's floor (docs/benchmarks.md, "The floor") and exit
+    /// without running anything.
+    #[arg(long)]
+    pub floors: bool,
     /// Where `benchmarks.md` and `benchmarks-lag.png` are written.
     #[arg(long, default_value = "docs")]
     pub out_dir: PathBuf,
@@ -162,65 +166,8 @@ impl ScenarioSpec {
     }
 }
 
-/// The named scenario lists. Each line: sizes (as `--sizes`), then the shape
-/// flags' values; `-` keeps the classic shape's value.
-const PRESETS: [(&str, &[PresetLine]); 3] = [
-    (
-        "default",
-        &[
-            (
-                "10000",
-                50,
-                "zipf:1.1",
-                "lognormal:180,1,cap=3600",
-                "steady",
-                1,
-            ),
-            (
-                "2000@planner",
-                200,
-                "zipf:1.1",
-                "lognormal:180,1,cap=3600",
-                "steady",
-                1,
-            ),
-            (
-                "10000@planner",
-                50,
-                "zipf:1.1",
-                "lognormal:180,1,cap=3600",
-                "steady",
-                2,
-            ),
-            CLASSIC_LINE,
-        ],
-    ),
-    (
-        "small",
-        &[(
-            "300@planner",
-            20,
-            "zipf:1.1",
-            "lognormal:20,1,cap=600",
-            "steady",
-            1,
-        )],
-    ),
-    ("classic", &[CLASSIC_LINE]),
-];
-type PresetLine = (
-    &'static str,
-    usize,
-    &'static str,
-    &'static str,
-    &'static str,
-    usize,
-);
-const CLASSIC_SIZES: &str = "10,100,250@planner,1000,10000";
-const CLASSIC_LINE: PresetLine = (CLASSIC_SIZES, 1, "uniform", "-", "burst", 1);
-
 impl BenchArgs {
-    fn classic_durations(&self) -> Result<Durations, BenchError> {
+    pub(crate) fn classic_durations(&self) -> Result<Durations, BenchError> {
         if self.wait_min_seconds > self.wait_max_seconds {
             return Err(BenchError::Usage(
                 "--wait-min-seconds is above --wait-max-seconds".into(),
@@ -264,7 +211,7 @@ impl BenchArgs {
             .map(|s| Strategy::parse(s))
             .collect::<Result<Vec<_>, _>>()?;
         let out = match &self.preset {
-            Some(name) => self.preset_scenarios(name, &strategies)?,
+            Some(name) => super::presets::scenarios(self, name, &strategies)?,
             None => {
                 let shape = self.shape()?;
                 let sizes = match (&self.sizes, self.live) {
@@ -275,7 +222,7 @@ impl BenchArgs {
                     }
                     (Some(sizes), None) => sizes.join(","),
                     (None, Some(live)) => live.to_string(),
-                    (None, None) => CLASSIC_SIZES.to_string(),
+                    (None, None) => super::presets::CLASSIC_SIZES.to_string(),
                 };
                 expand(&sizes, shape, &strategies)?
             }
@@ -285,52 +232,10 @@ impl BenchArgs {
         }
         Ok(out)
     }
-
-    fn preset_scenarios(
-        &self,
-        name: &str,
-        strategies: &[Strategy],
-    ) -> Result<Vec<ScenarioSpec>, BenchError> {
-        let shape_flag_given = self.sizes.is_some()
-            || self.live.is_some()
-            || self.flows.is_some()
-            || self.flow_skew.is_some()
-            || self.durations.is_some()
-            || self.arrivals.is_some()
-            || self.accounts.is_some();
-        if shape_flag_given {
-            return Err(BenchError::Usage(
-                "--preset names whole scenarios: drop the shape flags".into(),
-            ));
-        }
-        let lines = PRESETS
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, lines)| *lines)
-            .ok_or_else(|| {
-                let names: Vec<&str> = PRESETS.iter().map(|(n, _)| *n).collect();
-                BenchError::Usage(format!("unknown preset {name:?} ({})", names.join(", ")))
-            })?;
-        let mut out = Vec::new();
-        for &(sizes, flows, skew, durations, arrivals, accounts) in lines {
-            let shape = Shape {
-                flows,
-                skew: FlowSkew::parse(skew)?,
-                durations: match durations {
-                    "-" => self.classic_durations()?,
-                    text => Durations::parse(text)?,
-                },
-                arrivals: Arrivals::parse(arrivals)?,
-                accounts,
-            };
-            out.extend(expand(sizes, shape, strategies)?);
-        }
-        Ok(out)
-    }
 }
 
 /// `SIZE[@STRATEGY],…` with one shape: each size with its strategy, or all.
-fn expand(
+pub(crate) fn expand(
     sizes: &str,
     shape: Shape,
     strategies: &[Strategy],

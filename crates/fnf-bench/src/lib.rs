@@ -12,6 +12,7 @@ pub mod measure;
 pub mod observe;
 pub mod operator;
 pub mod plot;
+pub mod presets;
 pub mod report;
 pub mod scenario;
 pub mod shape;
@@ -76,6 +77,17 @@ impl BenchError {
 /// Runs every scenario, prints the table, writes the document and the plot.
 pub async fn run(args: BenchArgs, command: String) -> Result<Vec<ScenarioResult>, BenchError> {
     let scenarios = args.scenarios()?;
+    if args.floors {
+        let mut printed = Vec::new();
+        for spec in &scenarios {
+            let line = report::floor_summary(spec);
+            if !printed.contains(&line) {
+                println!("{line}");
+                printed.push(line);
+            }
+        }
+        return Ok(Vec::new());
+    }
     fnf_client::install_crypto_provider();
     let started = Instant::now();
     let machine = measure::machine();
@@ -190,7 +202,8 @@ Presets: `default` = live 10,000 over 50 flows (zipf:1.1, lognormal:180,1,
 cap=3600, steady) with planner and interval; live 2,000 over 200 flows (same
 shape, planner); two accounts of 5,000 live each (planner); then the classic
 bursts N = 10, 100, 250 (planner), 1000, 10000 of one flow, runs of 20–60 s.
-`small` = live 300 over 20 flows, lognormal:20,1,cap=600, steady, planner.
+`small` = live 300 over 20 flows, lognormal:20,1,cap=600, steady, planner
+and interval; then a burst of 250 (planner).
 `classic` = the bursts only (also what no flags run).
 
 ## How it is measured
@@ -231,10 +244,14 @@ bursts N = 10, 100, 250 (planner), 1000, 10000 of one flow, runs of 20–60 s.
 The best p99 any scheme could reach, per account (accounts are alike: the
 executions are dealt round robin and each has the same flows). Assumptions:
 
-1. **Slots.** A DescribeExecution long-poll holds a call for up to 60 s, so the
-   operator's share of the quota keeps S = 0.9 × 5/s × 60 s = {slots:.0}
-   long-polls waiting. An ending with one waiting is seen at once (lag 0). The
-   calls to re-place a slot after its execution ends are neglected.
+1. **Long-polls.** The operator's share of the DescribeExecution quota is
+   0.9 × 5 = {calls:.1} calls a second. A long-poll waits up to 60 s, so keeping
+   one waiting on an execution for its whole run takes m = E[⌈run/60 s⌉]
+   calls (its first one, then one a minute; computed from the run-time
+   distribution). An ending with one waiting is seen at once (lag 0). Runs long
+   next to a minute make this {slots:.0} executions held at once (0.9 × 5 × 60);
+   short runs spend the budget on first calls. For a burst, m = live ÷
+   (60 × endings/s), i.e. the {slots:.0} slots.
 2. **Pages.** Any other ending is found by a ListExecutions page of its flow
    (one flow per page, ≤ 100 items), L = 0.9 × 2/s = {pages:.1} pages a second
    per account. A page is assumed to hold only endings not yet seen (a perfect
@@ -244,11 +261,12 @@ executions are dealt round robin and each has the same flows). Assumptions:
    law; or the arrival rate when given), flow k getting its share p_k of them
    and of the live count. A burst's endings are spread evenly over its run
    times (uniform A–B: E = N ÷ (B − A) for B − A seconds).
-4. **Best slot assignment.** Whole flows go to slots, smallest first, while
-   they fit: such a flow needs no page at all. The slots left over hold a random
-   sample of the other flows' executions (share h = leftover ÷ their live
-   count), answering that share of their endings at once. The zero-lag share z
-   is covered flows' endings plus h of the rest.
+4. **Best long-poll assignment.** Whole flows are held, smallest first, while
+   their cost (endings/s × m) fits in the budget: such a flow needs no page
+   at all. The calls left over hold a random sample of the other flows'
+   executions (share h = leftover ÷ m ÷ their endings/s), answering that share
+   of their endings at once. The zero-lag share z is the held flows' endings
+   plus h of the rest.
 5. **Best page schedule.** A flow visited u times a second finds its endings
    with a lag uniform over [0, 1/u], so a share x·u of them within x seconds,
    and costs max(u, e_k/100) pages a second (e_k its paged endings/s). p99 ≤ x
@@ -280,9 +298,9 @@ R·(0.99 − z)/(1 − z). The floor is lower when flows are skewed (the big flo
 are visited more often) and equal to it (times 0.99) when they are alike.
 
 **Worked example** (the unit test `small_flows_go_wholly_to_slots_and_the_rest_share_the_pages`):
-10 flows of 200 live each, 20 endings a second (2 per flow). Slots: one whole
-flow (200 ≤ 270), then 70 slots left over for 1,800 live: h = 70/1800 =
-0.0389. Nine flows are paged at e = 2 × (1 − 0.0389) = 1.9222/s each, 17.3/s in
+10 alike flows, 20 endings a second (2 per flow), each run needing m = 5/3
+long-polls. One whole flow costs 2 × 5/3 = 3.33 calls/s ≤ 4.5, two do not;
+the 1.167 calls/s left hold 0.7 endings/s of the other 18: h = 0.0389. Nine flows are paged at e = 2 × (1 − 0.0389) = 1.9222/s each, 17.3/s in
 all; z = 1 − 17.3/20 = 0.135. p99 needs (0.99 − 0.135) × 20 = 17.1/s found
 within x: eight whole flows (15.378/s) and 1.722/1.922 = 0.896 of the ninth.
 Cost: 17.3/100 for all endings, plus 8 × (1/x − 0.0192) + (0.896/x − 0.0192) =
@@ -303,6 +321,7 @@ The machine is shared and has 2 cores: absolute CPU and RSS figures move
 with it; the lags of the quota-bound scenarios do not.
 ",
         writes = limits::floor::WRITES_PER_START,
+        calls = limits::floor::describe_calls_per_sec(),
         results = report::markdown_results(results, ctx),
     )
 }

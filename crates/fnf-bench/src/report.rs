@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::args::Strategy;
+use super::args::{ScenarioSpec, Strategy};
 use super::limits::floor::{WRITES_PER_START, mass_start_floor_secs};
 use super::limits::scenario_floor;
 use super::measure::Machine;
@@ -249,10 +249,31 @@ pub fn floor_lines(results: &[ScenarioResult]) -> Vec<String> {
                 r.spec.shape.flows,
                 f.paged_flows,
                 f.zero_lag_share * 100.0,
-                f.paged_endings_per_sec,
+                f.paged_endings_per_sec.max(0.0) + 0.0,
             ))
         })
         .collect()
+}
+
+/// One scenario's floor and the model's view of it, without a run.
+pub fn floor_summary(spec: &ScenarioSpec) -> String {
+    let f = scenario_floor(spec);
+    let rate = spec
+        .shape
+        .arrival_rate(spec.size)
+        .map_or(String::new(), |r| format!(", {r:.1} arrivals/s"));
+    format!(
+        "{}{rate}: floor p99 {}; per account {} of {} flows on long-polls, {} paged, \
+         {:.1}% answered by a long-poll, {:.2} paged endings/s, round-robin round {}",
+        spec.workload_label(),
+        f.p99_secs.map_or("∞".into(), |x| format!("{x:.2} s")),
+        f.covered_flows,
+        spec.shape.flows,
+        f.paged_flows,
+        f.zero_lag_share * 100.0,
+        f.paged_endings_per_sec.max(0.0) + 0.0,
+        f.round_secs.map_or("∞".into(), |x| format!("{x:.1} s")),
+    )
 }
 
 /// The mass start of each burst: applying N FlowExecutions to the last

@@ -146,6 +146,36 @@ impl Durations {
         }
     }
 
+    /// P(D > t).
+    pub fn survival(self, t: f64) -> f64 {
+        if self.max().is_some_and(|m| t >= m) {
+            return 0.0;
+        }
+        match self {
+            Self::Uniform { min, .. } if t < min => 1.0,
+            Self::Uniform { min, max } => (max - t) / (max - min).max(f64::EPSILON),
+            Self::LogNormal { median, sigma, .. } if t > 0.0 => {
+                1.0 - normal_cdf((t / median).ln() / sigma)
+            }
+            Self::LogNormal { .. } => 1.0,
+        }
+    }
+
+    /// E[⌈D / wait⌉] = Σ_{j ≥ 0} P(D > j·wait): the long-polls of `wait`
+    /// seconds one after another that cover a whole run.
+    pub fn mean_waits_started(self, wait: f64) -> f64 {
+        const MAX_TERMS: u32 = 100_000;
+        let mut sum = 0.0;
+        for j in 0..MAX_TERMS {
+            let p = self.survival(f64::from(j) * wait);
+            if p < 1e-12 {
+                break;
+            }
+            sum += p;
+        }
+        sum
+    }
+
     /// One run time from two independent uniform draws in [0, 1).
     pub fn sample(self, u1: f64, u2: f64) -> f64 {
         match self {
@@ -330,6 +360,20 @@ mod tests {
         assert!((capped.mean() - want).abs() < 1e-6, "{}", capped.mean());
         assert!((normal_cdf(0.0) - 0.5).abs() < 1e-7);
         assert!((normal_cdf(1.0) - 0.841_344_7).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_run_needs_one_long_poll_per_minute_started() {
+        // Uniform 30–150: 1 + P(D > 60) + P(D > 120) = 1 + 0.75 + 0.25.
+        let d = Durations::parse("uniform:30-150").unwrap();
+        assert!((d.mean_waits_started(60.0) - 2.0).abs() < 1e-9);
+        // Every run under a minute: one each.
+        let short = Durations::parse("uniform:20-60").unwrap();
+        assert!((short.mean_waits_started(60.0) - 1.0).abs() < 1e-9);
+        // A lognormal with median 60: 1 + 1/2 + P(D > 120) + …
+        let l = Durations::parse("lognormal:60,1,cap=130").unwrap();
+        let want = 1.5 + (1.0 - normal_cdf(2f64.ln()));
+        assert!((l.mean_waits_started(60.0) - want).abs() < 1e-6);
     }
 
     #[test]

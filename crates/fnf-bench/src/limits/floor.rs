@@ -13,10 +13,15 @@ pub const PAGE_ITEMS: f64 = 100.0;
 /// The quantile the floor is for.
 const QUANTILE: f64 = 0.99;
 
-/// Long-polls the headroom-reduced DescribeExecution quota keeps waiting:
-/// each holds a call for the whole wait, so S = 0.9 × 5/s × 60 s.
+/// Long-polls the headroom-reduced DescribeExecution quota keeps waiting
+/// when each holds its call for the whole wait: S = 0.9 × 5/s × 60 s.
 pub fn slots() -> f64 {
-    OPERATOR_QUOTA_SHARE * DESCRIBE_QUOTA_PER_SEC * f64::from(LONG_POLL_WAIT_SECS)
+    describe_calls_per_sec() * f64::from(LONG_POLL_WAIT_SECS)
+}
+
+/// DescribeExecution calls a second: 0.9 × 5/s.
+pub fn describe_calls_per_sec() -> f64 {
+    OPERATOR_QUOTA_SHARE * DESCRIBE_QUOTA_PER_SEC
 }
 
 /// ListExecutions pages a second: L = 0.9 × 2/s.
@@ -27,12 +32,14 @@ pub fn pages_per_sec() -> f64 {
 /// One account's workload as the floor sees it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FloorInput {
-    /// Executions running at once.
-    pub live: f64,
     /// Each flow's share of the executions (and of the endings); sums to 1.
     pub flow_shares: Vec<f64>,
     /// Executions ending a second.
     pub endings_per_sec: f64,
+    /// DescribeExecution calls it takes to keep a long-poll waiting on one
+    /// execution for its whole run: ⌈run / 60 s⌉ on average (steady state),
+    /// or live ÷ (60 × endings/s) where every run is long (the S slots).
+    pub long_polls_per_execution: f64,
     /// Share of endings no long-poll can be waiting for whatever the scheme
     /// (a mass start's first seconds, before B + Q·t first calls are placed).
     pub unplaceable_share: f64,
@@ -67,26 +74,28 @@ struct Paged {
     zero_lag_share: f64,
 }
 
-/// Slots go to whole flows, smallest first (a flow wholly held needs no page
-/// at all), then the rest to a random sample of the other flows' executions,
-/// whose endings they answer at once.
+/// The DescribeExecution budget goes to whole flows, smallest first (a flow
+/// wholly held needs no page at all), at `long_polls_per_execution` calls per
+/// ending; the rest to a random sample of the other flows' executions, whose
+/// endings it answers at once.
 fn assign_slots(input: &FloorInput) -> Paged {
     let total = input.endings_per_sec;
+    let per_ending = input.long_polls_per_execution.max(f64::EPSILON);
     let mut order: Vec<f64> = input.flow_shares.clone();
     order.sort_by(f64::total_cmp);
     let mut used = 0.0;
     let mut covered = 0;
     for share in &order {
-        let live = share * input.live;
-        if used + live > slots() {
+        let cost = share * total * per_ending;
+        if used + cost > describe_calls_per_sec() {
             break;
         }
-        used += live;
+        used += cost;
         covered += 1;
     }
-    let uncovered_live = input.live - used;
-    let held = if uncovered_live > 0.0 {
-        ((slots() - used) / uncovered_live).clamp(0.0, 1.0)
+    let uncovered_endings: f64 = order[covered..].iter().map(|s| s * total).sum();
+    let held = if uncovered_endings > 0.0 {
+        ((describe_calls_per_sec() - used) / per_ending / uncovered_endings).clamp(0.0, 1.0)
     } else {
         0.0
     };
@@ -231,11 +240,13 @@ impl MassStartFloor {
 mod tests {
     use super::*;
 
+    /// Runs long next to the 60 s wait: a long-poll per minute of run, so the
+    /// budget keeps S = 270 executions held (live ÷ (60 × endings/s) each).
     fn steady(live: f64, flows: usize, endings_per_sec: f64) -> FloorInput {
         FloorInput {
-            live,
             flow_shares: vec![1.0 / flows as f64; flows],
             endings_per_sec,
+            long_polls_per_execution: live / (60.0 * endings_per_sec),
             unplaceable_share: 0.0,
             burst_secs: None,
         }
@@ -284,6 +295,25 @@ mod tests {
         let f = floor(&steady(250.0, 5, 5.0));
         assert_eq!((f.covered_flows, f.paged_flows), (5, 0));
         assert_eq!(f.p99_secs, Some(0.0));
+    }
+
+    #[test]
+    fn short_runs_spend_the_describe_budget_on_first_calls() {
+        // 300 live, 10 alike flows, 10 endings/s, every run under a minute:
+        // one call each. 4.5 calls/s hold four whole flows (1/s each) and half
+        // an ending a second of the other six (6/s): z = 0.45, the six flows
+        // paged at 11/12 = 0.91667/s. 99% needs (0.99 − 0.45)·10 = 5.4/s
+        // within x: five whole flows (4.58333/s) and 0.81667/0.91667 = 0.89091
+        // of the sixth, (5 + 0.89091)/x ≤ 1.8.
+        let mut input = steady(300.0, 10, 10.0);
+        input.long_polls_per_execution = 1.0;
+        let f = floor(&input);
+        assert_eq!((f.covered_flows, f.paged_flows), (4, 6));
+        assert!((f.zero_lag_share - 0.45).abs() < 1e-9);
+        close(
+            f.p99_secs,
+            (5.0 + (5.4 - 5.0 * 11.0 / 12.0) / (11.0 / 12.0)) / 1.8,
+        );
     }
 
     #[test]
