@@ -17,6 +17,8 @@ pub mod report;
 pub mod scenario;
 pub mod shape;
 pub mod stats;
+#[cfg(test)]
+mod testing;
 pub mod workload;
 
 use std::path::PathBuf;

@@ -348,7 +348,7 @@ pub fn markdown_results(results: &[ScenarioResult], ctx: &RunContext) -> String 
 mod tests {
     use super::*;
 
-    use crate::scenario::sample_result as result;
+    use crate::testing::sample_result as result;
 
     #[test]
     fn the_table_shows_rates_per_execution_and_the_p99_ratio() {
