@@ -2,18 +2,13 @@
 //! I/O, so the scenario grammar is unit-tested.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use clap::Parser;
 
 use super::BenchError;
 use super::shape::{Arrivals, Durations, FlowSkew, Shape};
-use fnf_operator::PollStrategy;
-
-/// The long-poll's wait, the API's maximum.
-pub const LONG_POLL_WAIT_SECS: u32 = 60;
-/// The peer controllers' polling period, the baseline.
-pub const INTERVAL_PERIOD: Duration = Duration::from_secs(10);
+use super::spec::expand;
+pub use super::spec::{INTERVAL_PERIOD, LONG_POLL_WAIT_SECS, ScenarioSpec, Strategy};
 
 /// Status lag of FlowExecutions under the cloud's documented quotas, per
 /// workload shape and poll strategy.
@@ -89,83 +84,6 @@ pub struct BenchArgs {
     pub out_dir: PathBuf,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Strategy {
-    LongPoll,
-    Interval,
-}
-
-impl Strategy {
-    pub fn parse(text: &str) -> Result<Self, BenchError> {
-        match text.trim() {
-            "planner" | "long-poll" => Ok(Self::LongPoll),
-            "interval" => Ok(Self::Interval),
-            other => Err(BenchError::Usage(format!(
-                "unknown strategy {other:?} (planner or interval)"
-            ))),
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::LongPoll => "planner",
-            Self::Interval => "interval",
-        }
-    }
-
-    pub fn poll(self) -> PollStrategy {
-        match self {
-            Self::LongPoll => PollStrategy::LongPoll {
-                wait_time_secs: LONG_POLL_WAIT_SECS,
-            },
-            Self::Interval => PollStrategy::Interval {
-                period: INTERVAL_PERIOD,
-            },
-        }
-    }
-}
-
-/// One run: a workload of this size and shape watched with this strategy.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct ScenarioSpec {
-    /// Executions started together (burst) or kept live (steady), all accounts.
-    pub size: usize,
-    pub strategy: Strategy,
-    pub shape: Shape,
-}
-
-impl ScenarioSpec {
-    pub fn label(&self) -> String {
-        format!("{} {}", self.workload_label(), self.strategy.label())
-    }
-
-    /// The label without the strategy: the scenarios run with both share it.
-    pub fn workload_label(&self) -> String {
-        let s = &self.shape;
-        if s.is_classic() {
-            return format!("N={}", self.size);
-        }
-        let mut out = match s.arrivals {
-            Arrivals::Burst => format!("N={}", self.size),
-            Arrivals::Steady { .. } => format!("live={}", self.size),
-        };
-        out.push_str(&format!(" flows={}", s.flows));
-        if s.flows > 1 {
-            out.push_str(&format!(" {}", s.skew));
-        }
-        out.push_str(&format!(" {} {}", s.durations, s.arrivals));
-        if s.accounts > 1 {
-            out.push_str(&format!(" accounts={}", s.accounts));
-        }
-        out
-    }
-
-    /// Live executions per account.
-    pub fn live_per_account(&self) -> f64 {
-        self.size as f64 / self.shape.accounts.max(1) as f64
-    }
-}
-
 impl BenchArgs {
     pub(crate) fn classic_durations(&self) -> Result<Durations, BenchError> {
         if self.wait_min_seconds > self.wait_max_seconds {
@@ -211,7 +129,21 @@ impl BenchArgs {
             .map(|s| Strategy::parse(s))
             .collect::<Result<Vec<_>, _>>()?;
         let out = match &self.preset {
-            Some(name) => super::presets::scenarios(self, name, &strategies)?,
+            Some(name) => {
+                let shape_flag_given = self.sizes.is_some()
+                    || self.live.is_some()
+                    || self.flows.is_some()
+                    || self.flow_skew.is_some()
+                    || self.durations.is_some()
+                    || self.arrivals.is_some()
+                    || self.accounts.is_some();
+                if shape_flag_given {
+                    return Err(BenchError::Usage(
+                        "--preset names whole scenarios: drop the shape flags".into(),
+                    ));
+                }
+                super::presets::scenarios(self.classic_durations()?, name, &strategies)?
+            }
             None => {
                 let shape = self.shape()?;
                 let sizes = match (&self.sizes, self.live) {
@@ -232,37 +164,6 @@ impl BenchArgs {
         }
         Ok(out)
     }
-}
-
-/// `SIZE[@STRATEGY],…` with one shape: each size with its strategy, or all.
-pub(crate) fn expand(
-    sizes: &str,
-    shape: Shape,
-    strategies: &[Strategy],
-) -> Result<Vec<ScenarioSpec>, BenchError> {
-    let mut out = Vec::new();
-    for entry in sizes.split(',') {
-        let (size, only) = match entry.split_once('@') {
-            Some((size, strategy)) => (size, Some(Strategy::parse(strategy)?)),
-            None => (entry, None),
-        };
-        let size: usize = size
-            .trim()
-            .parse()
-            .ok()
-            .filter(|n| *n > 0)
-            .ok_or_else(|| BenchError::Usage(format!("size {entry:?} is not a count")))?;
-        let spec = |strategy| ScenarioSpec {
-            size,
-            strategy,
-            shape,
-        };
-        match only {
-            Some(strategy) => out.push(spec(strategy)),
-            None => out.extend(strategies.iter().map(|&s| spec(s))),
-        }
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ pub mod presets;
 pub mod report;
 pub mod scenario;
 pub mod shape;
+pub mod spec;
 pub mod stats;
 #[cfg(test)]
 mod testing;

@@ -2,8 +2,8 @@
 //! a small one to try the harness, and the classic bursts.
 
 use super::BenchError;
-use super::args::{BenchArgs, ScenarioSpec, Strategy, expand};
 use super::shape::{Arrivals, Durations, FlowSkew, Shape};
+use super::spec::{ScenarioSpec, Strategy, expand};
 
 /// The named scenario lists. Each line: sizes (as `--sizes`), then the shape
 /// flags' values; `-` keeps the classic shape's value.
@@ -60,22 +60,10 @@ const CLASSIC_LINE: PresetLine = (CLASSIC_SIZES, 1, "uniform", "-", "burst", 1);
 
 /// The scenarios of preset `name`; the shape flags must not be given.
 pub fn scenarios(
-    args: &BenchArgs,
+    classic_durations: Durations,
     name: &str,
     strategies: &[Strategy],
 ) -> Result<Vec<ScenarioSpec>, BenchError> {
-    let shape_flag_given = args.sizes.is_some()
-        || args.live.is_some()
-        || args.flows.is_some()
-        || args.flow_skew.is_some()
-        || args.durations.is_some()
-        || args.arrivals.is_some()
-        || args.accounts.is_some();
-    if shape_flag_given {
-        return Err(BenchError::Usage(
-            "--preset names whole scenarios: drop the shape flags".into(),
-        ));
-    }
     let lines = PRESETS
         .iter()
         .find(|(n, _)| *n == name)
@@ -90,7 +78,7 @@ pub fn scenarios(
             flows,
             skew: FlowSkew::parse(skew)?,
             durations: match durations {
-                "-" => args.classic_durations()?,
+                "-" => classic_durations,
                 text => Durations::parse(text)?,
             },
             arrivals: Arrivals::parse(arrivals)?,
