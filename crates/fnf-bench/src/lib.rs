@@ -259,7 +259,10 @@ executions are dealt round robin and each has the same flows). Assumptions:
    (one flow per page, ≤ 100 items), L = 0.9 × 2/s = {pages:.1} pages a second
    per account. A page is assumed to hold only endings not yet seen (a perfect
    scheme never re-pages one), and DescribeExecution calls beyond the slots are
-   neglected (4.5/s finds at most 4.5 endings a second).
+   neglected (4.5/s finds at most 4.5 endings a second). The buckets' bursts
+   (50 and 10 calls) matter only for a few seconds and are left out; the
+   cloud's cap of 10,000 running executions per account does not bind (no
+   scenario runs more than that per account).
 3. **Endings.** In a steady state endings/s E = live ÷ mean run time (Little's
    law; or the arrival rate when given), flow k getting its share p_k of them
    and of the live count. A burst's endings are spread evenly over its run

@@ -179,7 +179,7 @@ fn calls_table(results: &[ScenarioResult]) -> String {
     let mut actions: Vec<&String> = results.iter().flat_map(|r| r.calls.keys()).collect();
     actions.sort();
     actions.dedup();
-    let mut header = vec!["scenario", "strategy", "created", "s", "create s"];
+    let mut header = vec!["scenario", "strategy", "created", "measured s", "create s"];
     header.extend(actions.iter().map(|a| a.as_str()));
     header.push("429 by action");
     header.push("failed reconciles");
