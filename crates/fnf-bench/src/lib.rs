@@ -207,7 +207,9 @@ shape, planner); two accounts of 5,000 live each (planner); then the classic
 bursts N = 10, 100, 250 (planner), 1000, 10000 of one flow, runs of 20–60 s.
 `small` = live 300 over 20 flows, lognormal:20,1,cap=600, steady, planner
 and interval; then a burst of 250 (planner).
-`classic` = the bursts only (also what no flags run).
+`steady` = the three steady workloads only (about 13 minutes each: a
+9-minute window and the drain); `classic` = the bursts only (also what no
+flags run).
 
 ## How it is measured
 

@@ -5,36 +5,45 @@ use super::BenchError;
 use super::shape::{Arrivals, Durations, FlowSkew, Shape};
 use super::spec::{ScenarioSpec, Strategy, expand};
 
+/// The steady workloads: 10,000 live over 50 flows (both strategies),
+/// 2,000 over 200, and two accounts of 5,000.
+const STEADY_LINES: [PresetLine; 3] = [
+    (
+        "10000",
+        50,
+        "zipf:1.1",
+        "lognormal:180,1,cap=3600",
+        "steady",
+        1,
+    ),
+    (
+        "2000@planner",
+        200,
+        "zipf:1.1",
+        "lognormal:180,1,cap=3600",
+        "steady",
+        1,
+    ),
+    (
+        "10000@planner",
+        50,
+        "zipf:1.1",
+        "lognormal:180,1,cap=3600",
+        "steady",
+        2,
+    ),
+];
+
 /// The named scenario lists. Each line: sizes (as `--sizes`), then the shape
 /// flags' values; `-` keeps the classic shape's value.
-const PRESETS: [(&str, &[PresetLine]); 3] = [
+const PRESETS: [(&str, &[PresetLine]); 4] = [
+    ("steady", &STEADY_LINES),
     (
         "default",
         &[
-            (
-                "10000",
-                50,
-                "zipf:1.1",
-                "lognormal:180,1,cap=3600",
-                "steady",
-                1,
-            ),
-            (
-                "2000@planner",
-                200,
-                "zipf:1.1",
-                "lognormal:180,1,cap=3600",
-                "steady",
-                1,
-            ),
-            (
-                "10000@planner",
-                50,
-                "zipf:1.1",
-                "lognormal:180,1,cap=3600",
-                "steady",
-                2,
-            ),
+            STEADY_LINES[0],
+            STEADY_LINES[1],
+            STEADY_LINES[2],
             CLASSIC_LINE,
         ],
     ),
