@@ -27,7 +27,13 @@ async fn main() -> anyhow::Result<()> {
         fnf_operator::cli::LogFormat::Text,
         "warn,fnf_operator::reconcile=error,fnf_operator::watch=error,fnf_operator::run=error,fnf_bench=info,kube_client=off",
     );
-    let command = std::iter::once("cargo run --release --bin fnf-bench --".to_string())
+    // What was run, as the document records it (a debug build says so).
+    let build = if cfg!(debug_assertions) {
+        "cargo run --bin fnf-bench --"
+    } else {
+        "cargo run --release --bin fnf-bench --"
+    };
+    let command = std::iter::once(build.to_string())
         .chain(std::env::args().skip(1))
         .collect::<Vec<_>>()
         .join(" ");
