@@ -162,9 +162,11 @@ fn document(results: &[ScenarioResult], ctx: &RunContext) -> String {
 <!-- Written by `fnf-bench`; re-run it rather than editing the figures. -->
 
 ```sh
-# Every default scenario (the issue's steady workloads, then the classic
-# bursts); writes this file and benchmarks-lag.png from one run:
+# The default scenarios (the issue's steady workloads; about 52 minutes, see
+# How long a run takes, below); writes this file and benchmarks-lag.png from one run:
 nice -n 10 cargo run --release --bin fnf-bench -- --preset default
+# The classic bursts of one flow (what no flags run; about 18 minutes):
+nice -n 10 cargo run --release --bin fnf-bench
 # A small one to try the harness (300 live over 20 flows, 3 minutes):
 nice -n 10 cargo run --release --bin fnf-bench -- --preset small --measure-seconds 180
 ```
@@ -201,15 +203,29 @@ or the flags give one shape for every size in `--sizes` (or `--live`):
 - `--seed` makes the workload reproducible; `--flow-objects N` adds N `Flow`
   objects as a side load.
 
-Presets: `default` = live 10,000 over 50 flows (zipf:1.1, lognormal:180,1,
-cap=3600, steady) with planner and interval; live 2,000 over 200 flows (same
-shape, planner); two accounts of 5,000 live each (planner); then the classic
-bursts N = 10, 100, 250 (planner), 1000, 10000 of one flow, runs of 20–60 s.
+Presets: `default` (also `steady`) = live 10,000 over 50 flows (zipf:1.1,
+lognormal:180,1, cap=3600, steady) with planner and interval; live 2,000 over
+200 flows (same shape, planner); two accounts of 5,000 live each (planner).
 `small` = live 300 over 20 flows, lognormal:20,1,cap=600, steady, planner
-and interval; then a burst of 250 (planner).
-`steady` = the three steady workloads only (about 13 minutes each: a
-9-minute window and the drain); `classic` = the bursts only (also what no
+and interval; then a burst of 250 (planner). `classic` = the bursts N = 10,
+100, 250 (planner), 1000, 10000 of one flow, runs of 20–60 s (also what no
 flags run).
+
+### How long a run takes
+
+The issue asks for defaults that run in under 30 minutes on this 2-core
+machine. With these shapes that is out of reach, by arithmetic: a steady
+scenario is measured for 3 median runs after its live count is applied, and
+the arrival rate that keeps N live is N ÷ mean run. At 10,000 live this
+machine sustains about 35 applied-and-started FlowExecutions a second (each
+start is about 4 apiserver writes and a StartExecution; the 250 burst's
+measured start rate on a debug build was 16/s), so the mean run must be at
+least 10,000 ÷ 35 ≈ 285 s, a lognormal median (σ = 1) of at least
+285 ÷ e^0.5 ≈ 173 s: 180 s here, a 9-minute window. Four runs (the 10,000
+scenario twice, for both strategies) take 4 × 9 = 36 minutes of windows alone,
+plus about 4 minutes each to apply the live count and drain: about 52 minutes.
+A shorter median raises the arrival rate past what the machine (and, below
+a 60 s median, StartExecution's 90/s with headroom) can start.
 
 ## How it is measured
 
