@@ -177,7 +177,7 @@ impl ListPages for FakeList {
             }
             position += 1;
         }
-        let more = self.executions[position..].iter().any(|e| matches(e));
+        let more = self.executions[position..].iter().any(&matches);
         Ok(ExecutionsPage {
             executions,
             next_token: more.then(|| position.to_string()),
@@ -186,9 +186,12 @@ impl ListPages for FakeList {
     }
 }
 
+/// (object name, status read)
+type Read = (String, Option<String>);
+
 /// Records the reads the sweep hands over.
 #[derive(Clone, Default)]
-struct Reads(Arc<Mutex<Vec<(String, Option<String>)>>>);
+struct Reads(Arc<Mutex<Vec<Read>>>);
 
 impl CloudViews for Reads {
     fn view(&self, _key: &TrackKey) -> CloudView {
