@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::Parser;
 
 use super::BenchError;
+use super::shape::{Arrivals, Durations, FlowSkew, Shape};
 use fnf_operator::PollStrategy;
 
 /// The long-poll's wait, the API's maximum.
@@ -15,30 +16,60 @@ pub const LONG_POLL_WAIT_SECS: u32 = 60;
 pub const INTERVAL_PERIOD: Duration = Duration::from_secs(10);
 
 /// Status lag of FlowExecutions under the cloud's documented quotas, per
-/// number of live executions and poll strategy.
+/// workload shape and poll strategy.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "fnf-bench")]
 pub struct BenchArgs {
-    /// Numbers of FlowExecutions, one scenario each. `SIZE@STRATEGY` runs that
-    /// size with one strategy only (e.g. `250@planner`).
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "10,100,250@planner,1000,10000"
-    )]
-    pub sizes: Vec<String>,
+    /// A named list of scenarios (`default`, `small`, `classic`); the shape
+    /// flags below then must not be given. See docs/benchmarks.md.
+    #[arg(long)]
+    pub preset: Option<String>,
+    /// Numbers of FlowExecutions started together (burst) or kept live
+    /// (steady), one scenario each. `SIZE@STRATEGY` runs that size with one
+    /// strategy only (e.g. `250@planner`). Default: 10,100,250@planner,1000,10000.
+    #[arg(long, value_delimiter = ',')]
+    pub sizes: Option<Vec<String>>,
+    /// The live count to keep with steady arrivals (the same as `--sizes N`).
+    #[arg(long)]
+    pub live: Option<usize>,
     /// Poll strategies to compare: `planner` (long-polls within the quota,
     /// ListExecutions sweeps for the rest; `long-poll` is an alias), `interval`.
     #[arg(long, value_delimiter = ',', default_value = "planner,interval")]
     pub strategies: Vec<String>,
-    /// How long a scenario goes on after its last creation before executions
-    /// not yet seen ended are counted as lagging at least that long.
+    /// Flows per account over which the executions are spread.
+    #[arg(long)]
+    pub flows: Option<usize>,
+    /// How executions pick their flow: `uniform` or `zipf:S` (share ∝ 1/k^S).
+    #[arg(long)]
+    pub flow_skew: Option<String>,
+    /// Run times: `uniform:MIN-MAX` or `lognormal:MEDIAN,SIGMA[,cap=C]`
+    /// (seconds). Default: uniform between the two --wait-*-seconds.
+    #[arg(long)]
+    pub durations: Option<String>,
+    /// `burst` (all start together) or `steady[:RATE]` (the live count from the
+    /// start, then Poisson arrivals at RATE/s; default live ÷ mean run time).
+    #[arg(long)]
+    pub arrivals: Option<String>,
+    /// Credential sets (accounts, each with its own quotas) the executions are
+    /// spread over, round robin.
+    #[arg(long)]
+    pub accounts: Option<usize>,
+    /// Seeds every random draw (flows, accounts, run times, arrivals).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Steady scenarios: the shortest measurement window, seconds; it is at
+    /// least three median run times.
+    #[arg(long, default_value_t = 0)]
+    pub measure_seconds: u64,
+    /// How long a scenario goes on after its last creation (burst) or its
+    /// measurement window (steady) before executions not yet seen ended are
+    /// counted as lagging at least that long.
     #[arg(long, default_value_t = 240)]
     pub box_seconds: u64,
-    /// Shortest flow run, seconds.
+    /// Shortest flow run, seconds (when --durations is not given).
     #[arg(long, default_value_t = 20)]
     pub wait_min_seconds: u32,
-    /// Longest flow run, seconds.
+    /// Longest flow run, seconds (when --durations is not given).
     #[arg(long, default_value_t = 60)]
     pub wait_max_seconds: u32,
     /// FlowExecution creations in flight at once.
@@ -48,7 +79,7 @@ pub struct BenchArgs {
     /// a flow of its own the operator creates and then resyncs), to measure the
     /// flow-management calls and 429s and whether the executions' lag moves.
     #[arg(long, default_value_t = 0)]
-    pub flows: usize,
+    pub flow_objects: usize,
     /// Where `benchmarks.md` and `benchmarks-lag.png` are written.
     #[arg(long, default_value = "docs")]
     pub out_dir: PathBuf,
@@ -90,58 +121,243 @@ impl Strategy {
     }
 }
 
-/// One run: this many FlowExecutions watched with this strategy.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// One run: a workload of this size and shape watched with this strategy.
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ScenarioSpec {
+    /// Executions started together (burst) or kept live (steady), all accounts.
     pub size: usize,
     pub strategy: Strategy,
+    pub shape: Shape,
 }
 
 impl ScenarioSpec {
     pub fn label(&self) -> String {
-        format!("N={} {}", self.size, self.strategy.label())
+        format!("{} {}", self.workload_label(), self.strategy.label())
+    }
+
+    /// The label without the strategy: the scenarios run with both share it.
+    pub fn workload_label(&self) -> String {
+        let s = &self.shape;
+        if s.is_classic() {
+            return format!("N={}", self.size);
+        }
+        let mut out = match s.arrivals {
+            Arrivals::Burst => format!("N={}", self.size),
+            Arrivals::Steady { .. } => format!("live={}", self.size),
+        };
+        out.push_str(&format!(" flows={}", s.flows));
+        if s.flows > 1 {
+            out.push_str(&format!(" {}", s.skew));
+        }
+        out.push_str(&format!(" {} {}", s.durations, s.arrivals));
+        if s.accounts > 1 {
+            out.push_str(&format!(" accounts={}", s.accounts));
+        }
+        out
+    }
+
+    /// Live executions per account.
+    pub fn live_per_account(&self) -> f64 {
+        self.size as f64 / self.shape.accounts.max(1) as f64
     }
 }
 
+/// The named scenario lists. Each line: sizes (as `--sizes`), then the shape
+/// flags' values; `-` keeps the classic shape's value.
+const PRESETS: [(&str, &[PresetLine]); 3] = [
+    (
+        "default",
+        &[
+            (
+                "10000",
+                50,
+                "zipf:1.1",
+                "lognormal:180,1,cap=3600",
+                "steady",
+                1,
+            ),
+            (
+                "2000@planner",
+                200,
+                "zipf:1.1",
+                "lognormal:180,1,cap=3600",
+                "steady",
+                1,
+            ),
+            (
+                "10000@planner",
+                50,
+                "zipf:1.1",
+                "lognormal:180,1,cap=3600",
+                "steady",
+                2,
+            ),
+            CLASSIC_LINE,
+        ],
+    ),
+    (
+        "small",
+        &[(
+            "300@planner",
+            20,
+            "zipf:1.1",
+            "lognormal:20,1,cap=600",
+            "steady",
+            1,
+        )],
+    ),
+    ("classic", &[CLASSIC_LINE]),
+];
+type PresetLine = (
+    &'static str,
+    usize,
+    &'static str,
+    &'static str,
+    &'static str,
+    usize,
+);
+const CLASSIC_SIZES: &str = "10,100,250@planner,1000,10000";
+const CLASSIC_LINE: PresetLine = (CLASSIC_SIZES, 1, "uniform", "-", "burst", 1);
+
 impl BenchArgs {
-    /// Scenarios in run order: by size, each size with every strategy asked.
+    fn classic_durations(&self) -> Result<Durations, BenchError> {
+        if self.wait_min_seconds > self.wait_max_seconds {
+            return Err(BenchError::Usage(
+                "--wait-min-seconds is above --wait-max-seconds".into(),
+            ));
+        }
+        Ok(Durations::Uniform {
+            min: f64::from(self.wait_min_seconds.max(1)),
+            max: f64::from(self.wait_max_seconds.max(1)),
+        })
+    }
+
+    /// The shape the flags give (or the classic one).
+    fn shape(&self) -> Result<Shape, BenchError> {
+        let positive = |n: Option<usize>, what: &str| match n {
+            Some(0) => Err(BenchError::Usage(format!("--{what} must be at least 1"))),
+            n => Ok(n.unwrap_or(1)),
+        };
+        Ok(Shape {
+            flows: positive(self.flows, "flows")?,
+            skew: self
+                .flow_skew
+                .as_deref()
+                .map_or(Ok(FlowSkew::Uniform), FlowSkew::parse)?,
+            durations: match &self.durations {
+                Some(text) => Durations::parse(text)?,
+                None => self.classic_durations()?,
+            },
+            arrivals: self
+                .arrivals
+                .as_deref()
+                .map_or(Ok(Arrivals::Burst), Arrivals::parse)?,
+            accounts: positive(self.accounts, "accounts")?,
+        })
+    }
+
+    /// Scenarios in run order: by line, each size with every strategy asked.
     pub fn scenarios(&self) -> Result<Vec<ScenarioSpec>, BenchError> {
         let strategies = self
             .strategies
             .iter()
             .map(|s| Strategy::parse(s))
             .collect::<Result<Vec<_>, _>>()?;
-        let mut out = Vec::new();
-        for entry in &self.sizes {
-            let (size, only) = match entry.split_once('@') {
-                Some((size, strategy)) => (size, Some(Strategy::parse(strategy)?)),
-                None => (entry.as_str(), None),
-            };
-            let size: usize = size
-                .trim()
-                .parse()
-                .ok()
-                .filter(|n| *n > 0)
-                .ok_or_else(|| BenchError::Usage(format!("size {entry:?} is not a count")))?;
-            match only {
-                Some(strategy) => out.push(ScenarioSpec { size, strategy }),
-                None => out.extend(
-                    strategies
-                        .iter()
-                        .map(|&strategy| ScenarioSpec { size, strategy }),
-                ),
+        let out = match &self.preset {
+            Some(name) => self.preset_scenarios(name, &strategies)?,
+            None => {
+                let shape = self.shape()?;
+                let sizes = match (&self.sizes, self.live) {
+                    (Some(_), Some(_)) => {
+                        return Err(BenchError::Usage(
+                            "--live and --sizes name the same thing; give one".into(),
+                        ));
+                    }
+                    (Some(sizes), None) => sizes.join(","),
+                    (None, Some(live)) => live.to_string(),
+                    (None, None) => CLASSIC_SIZES.to_string(),
+                };
+                expand(&sizes, shape, &strategies)?
             }
-        }
+        };
         if out.is_empty() {
             return Err(BenchError::Usage("no scenario to run".into()));
         }
-        if self.wait_min_seconds > self.wait_max_seconds {
+        Ok(out)
+    }
+
+    fn preset_scenarios(
+        &self,
+        name: &str,
+        strategies: &[Strategy],
+    ) -> Result<Vec<ScenarioSpec>, BenchError> {
+        let shape_flag_given = self.sizes.is_some()
+            || self.live.is_some()
+            || self.flows.is_some()
+            || self.flow_skew.is_some()
+            || self.durations.is_some()
+            || self.arrivals.is_some()
+            || self.accounts.is_some();
+        if shape_flag_given {
             return Err(BenchError::Usage(
-                "--wait-min-seconds is above --wait-max-seconds".into(),
+                "--preset names whole scenarios: drop the shape flags".into(),
             ));
+        }
+        let lines = PRESETS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, lines)| *lines)
+            .ok_or_else(|| {
+                let names: Vec<&str> = PRESETS.iter().map(|(n, _)| *n).collect();
+                BenchError::Usage(format!("unknown preset {name:?} ({})", names.join(", ")))
+            })?;
+        let mut out = Vec::new();
+        for &(sizes, flows, skew, durations, arrivals, accounts) in lines {
+            let shape = Shape {
+                flows,
+                skew: FlowSkew::parse(skew)?,
+                durations: match durations {
+                    "-" => self.classic_durations()?,
+                    text => Durations::parse(text)?,
+                },
+                arrivals: Arrivals::parse(arrivals)?,
+                accounts,
+            };
+            out.extend(expand(sizes, shape, strategies)?);
         }
         Ok(out)
     }
+}
+
+/// `SIZE[@STRATEGY],…` with one shape: each size with its strategy, or all.
+fn expand(
+    sizes: &str,
+    shape: Shape,
+    strategies: &[Strategy],
+) -> Result<Vec<ScenarioSpec>, BenchError> {
+    let mut out = Vec::new();
+    for entry in sizes.split(',') {
+        let (size, only) = match entry.split_once('@') {
+            Some((size, strategy)) => (size, Some(Strategy::parse(strategy)?)),
+            None => (entry, None),
+        };
+        let size: usize = size
+            .trim()
+            .parse()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| BenchError::Usage(format!("size {entry:?} is not a count")))?;
+        let spec = |strategy| ScenarioSpec {
+            size,
+            strategy,
+            shape,
+        };
+        match only {
+            Some(strategy) => out.push(spec(strategy)),
+            None => out.extend(strategies.iter().map(|&s| spec(s))),
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -167,5 +383,71 @@ mod tests {
         assert!(args(&["--strategies", "push"]).scenarios().is_err());
         assert!(args(&["--sizes", "0"]).scenarios().is_err());
         assert!(args(&["--sizes", "10@fast"]).scenarios().is_err());
+        assert!(args(&["--flows", "0"]).scenarios().is_err());
+        assert!(
+            args(&["--sizes", "10", "--live", "10"])
+                .scenarios()
+                .is_err()
+        );
+        assert!(args(&["--preset", "nightly"]).scenarios().is_err());
+        assert!(
+            args(&["--preset", "small", "--flows", "3"])
+                .scenarios()
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn shape_flags_make_one_scenario_per_strategy() {
+        let specs = args(&[
+            "--live",
+            "300",
+            "--flows",
+            "20",
+            "--flow-skew",
+            "zipf:1.1",
+            "--durations",
+            "lognormal:20,1,cap=600",
+            "--arrivals",
+            "steady",
+            "--accounts",
+            "2",
+            "--strategies",
+            "planner",
+        ])
+        .scenarios()
+        .unwrap();
+        assert_eq!(specs.len(), 1);
+        let spec = specs[0];
+        assert_eq!(spec.size, 300);
+        assert_eq!(spec.shape.flows, 20);
+        assert_eq!(spec.shape.skew, FlowSkew::Zipf(1.1));
+        assert_eq!(spec.shape.accounts, 2);
+        assert_eq!(spec.live_per_account(), 150.0);
+        assert_eq!(
+            spec.label(),
+            "live=300 flows=20 zipf:1.1 lognormal:20,1,cap=600 steady accounts=2 planner"
+        );
+    }
+
+    #[test]
+    fn the_default_preset_has_the_issues_scenarios_and_the_classic_bursts() {
+        let specs = args(&["--preset", "default"]).scenarios().unwrap();
+        let labels: Vec<String> = specs.iter().map(ScenarioSpec::label).collect();
+        let steady = "zipf:1.1 lognormal:180,1,cap=3600 steady";
+        assert_eq!(
+            labels[..4],
+            [
+                format!("live=10000 flows=50 {steady} planner"),
+                format!("live=10000 flows=50 {steady} interval"),
+                format!("live=2000 flows=200 {steady} planner"),
+                format!("live=10000 flows=50 {steady} accounts=2 planner"),
+            ]
+        );
+        assert_eq!(labels[4..].len(), 9);
+        assert_eq!(labels[4], "N=10 planner");
+        // Without a preset or sizes, the classic bursts: what the first benchmark ran.
+        let classic = args(&[]).scenarios().unwrap();
+        assert_eq!(classic, specs[4..]);
     }
 }

@@ -4,14 +4,19 @@
 //! Runs everything locally (control plane, emulator, operator in-process) and
 //! writes `docs/benchmarks.md` and its plot. Never talks to a real cloud.
 
+pub mod accounts;
 pub mod args;
+pub mod flow_objects;
 pub mod limits;
 pub mod measure;
+pub mod observe;
 pub mod operator;
 pub mod plot;
 pub mod report;
 pub mod scenario;
+pub mod shape;
 pub mod stats;
+pub mod workload;
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -22,7 +27,6 @@ pub use scenario::ScenarioResult;
 use fnf_client::FnfError;
 use fnf_emulator::EmulatorError;
 use fnf_testkit::devcluster::{DevCluster, DevClusterError};
-use limits::long_poll_capacity;
 use report::RunContext;
 
 const DOC_FILE: &str = "benchmarks.md";
@@ -121,8 +125,7 @@ pub async fn run(args: BenchArgs, command: String) -> Result<Vec<ScenarioResult>
             .strftime("%Y-%m-%d %H:%M UTC")
             .to_string(),
         box_seconds: args.box_seconds,
-        wait_min_seconds: args.wait_min_seconds,
-        wait_max_seconds: args.wait_max_seconds,
+        seed: args.seed,
         total_secs: started.elapsed().as_secs_f64(),
         plot_file,
     };
@@ -136,133 +139,170 @@ pub async fn run(args: BenchArgs, command: String) -> Result<Vec<ScenarioResult>
 }
 
 fn document(results: &[ScenarioResult], ctx: &RunContext) -> String {
-    let capacity = long_poll_capacity();
-    let slots = fnf_operator::slot_capacity(
-        capacity / f64::from(args::LONG_POLL_WAIT_SECS)
-            * fnf_operator::config::OPERATOR_QUOTA_SHARE,
-        args::LONG_POLL_WAIT_SECS,
-        1.0,
-    );
+    let slots = limits::floor::slots();
+    let pages = limits::floor::pages_per_sec();
     format!(
         "# Benchmarks: status lag under the cloud's quota
 
 <!-- Written by `fnf-bench`; re-run it rather than editing the figures. -->
 
+```sh
+# Every default scenario (the issue's steady workloads, then the classic
+# bursts); writes this file and benchmarks-lag.png from one run:
+nice -n 10 cargo run --release --bin fnf-bench -- --preset default
+# A small one to try the harness (300 live over 20 flows, 3 minutes):
+nice -n 10 cargo run --release --bin fnf-bench -- --preset small --measure-seconds 180
+```
+
 How long after an execution ends in the cloud does its FlowExecution say so?
-`fnf-bench` answers that for N live executions, with the operator watching them
-through its **planner** (the default: as many DescribeExecution long-polls as
-the quota sustains, ListExecutions sweeps for the rest) or by **interval**
-polling (DescribeExecution every 10 s, what peer controllers do).
+`fnf-bench` answers that per workload, with the operator watching through its
+**planner** (the default: DescribeExecution long-polls as many as the quota
+sustains, ListExecutions pages for the rest) or by **interval** polling
+(DescribeExecution every 10 s, what peer controllers do), and sets each p99
+against the **floor**: the best p99 any scheme could reach under the quotas.
+
+## Scenarios
+
+A scenario is a size, a strategy and a shape; `--preset NAME` runs a named list,
+or the flags give one shape for every size in `--sizes` (or `--live`):
+
+- `--flows K`: flows per account the executions are spread over, with
+  `--flow-skew uniform` or `zipf:S` (flow k's share ∝ 1/k^S).
+- `--durations uniform:A-B` or `lognormal:MEDIAN,SIGMA[,cap=C]` (seconds).
+  Default: uniform between `--wait-min-seconds` and `--wait-max-seconds`.
+- `--arrivals burst` (all N applied at once) or `steady[:RATE]`: the live count
+  N is applied first, each execution drawn as a run caught at a random moment of
+  a steady state (its remaining time, length-biased), so endings come at their
+  steady rate from the first second; then Poisson arrivals at RATE a second
+  (default N ÷ mean run time, which keeps N live). Measurement starts when the
+  live count has been applied and lasts max(3 median runs, `--measure-seconds`);
+  only executions that *end* inside that window count. Ended FlowExecutions
+  are deleted 30 s after their end (`ttlSecondsAfterFinished`), so the object
+  count stays near the live count.
+- `--accounts A`: executions dealt round robin over A key pairs, each an
+  account with its own quotas in the emulator (it meters per AccessKey ID);
+  account 0 is the operator's own key, the others come from Secrets
+  (`credentialsSecretRef`). Each account has its own K flows.
+- `--seed` makes the workload reproducible; `--flow-objects N` adds N `Flow`
+  objects as a side load.
+
+Presets: `default` = live 10,000 over 50 flows (zipf:1.1, lognormal:180,1,
+cap=3600, steady) with planner and interval; live 2,000 over 200 flows (same
+shape, planner); two accounts of 5,000 live each (planner); then the classic
+bursts N = 10, 100, 250 (planner), 1000, 10000 of one flow, runs of 20–60 s.
+`small` = live 300 over 20 flows, lognormal:20,1,cap=600, steady, planner.
+`classic` = the bursts only (also what no flags run).
 
 ## How it is measured
 
 - One process runs the harness: a local control plane (etcd and kube-apiserver
-  from `devcluster`, separate processes), and per scenario a fresh fnf emulator
-  with the **documented quotas** (DescribeExecution and GetExecutionHistory
-  burst 50 at 5/s, StartExecution 100/s, other actions including
-  ListExecutions burst 10 at 2/s; over quota: 429 `ResourceThrottled`).
+  from `devcluster`), and per scenario a fresh fnf emulator with the
+  **documented quotas** (DescribeExecution and GetExecutionHistory burst 50 at
+  5/s, StartExecution 100/s, other actions including ListExecutions burst 10 at
+  2/s; over quota: 429 `ResourceThrottled`), per account.
 - The operator runs as **its own process** per scenario (`fnf-bench operator
   run …`, the same code as `fnf-operator run`, default flags: 16 concurrent
   reconciles, steps followed, 10% quota headroom), watching only the
   scenario's fresh namespace.
-- N FlowExecutions are created (16 at a time) for one flow that waits
-  `$.wait` seconds, each with its own random wait.
 - **Status lag** of one execution = the moment a `kube::runtime::watcher` on the
-  namespace first receives the object with a terminal `status.phase` (wall
-  clock on receipt) − the emulator's `StoppedTime` (same clock, ms). It includes
-  the operator noticing the end, its status write, and the watch delivering it.
-- A scenario closes once every end has been seen, or a fixed time after its last
-  creation. An execution not seen by then counts as lagging at least (close −
-  its end); a quantile that such a bound could still move is shown as `≥`.
-  *unseen* is their share; *not ended* counts executions the emulator had not
-  even ended by the close (started late).
-- *Describe/s*: DescribeExecution calls the emulator answered per second over the
-  scenario; *429s*: calls it refused over quota (all actions); *writes/exec*:
-  the operator's status writes per FlowExecution
-  (`fnf_operator_status_writes_total`).
+  namespace first receives the object with a terminal `status.phase` − the
+  emulator's `StoppedTime` (same clock). It includes the operator noticing the
+  end, its status write, and the watch delivering it.
+- An execution not seen by the close counts as lagging at least (close − its
+  end); a quantile such a bound could still move is shown as `≥`. *measured*:
+  executions whose lag counts; *unseen*: their share not seen by the close.
+- *floor p99*: the model below; *p99/floor*: the ratio (a floor under 0.1 s
+  counts as 0.1 s: the write and the watch alone take about that).
 - *read p99 ≤ s*: the operator's own p99 of StoppedTime → the read that found
-  the end (`fnf_operator_ending_seen_lag_seconds`, upper bound of its bucket).
-  The rest of the status lag is the status write and the watch: when it is
-  much larger, the apiserver, not the cloud's quota, was the bottleneck.
-- *peak RSS* and *CPU s* are the **operator process's** own (`VmHWM` and
+  the end (`fnf_operator_ending_seen_lag_seconds`, bucket bound); the rest of
+  the lag is the status write and the watch.
+- *Describe/s*, *List/s*: calls the emulator answered per second, all
+  accounts; *429s*: calls refused over quota (every action); per action in the
+  last table.
+- *writes/exec*: the operator's status writes (`fnf_operator_status_writes_total`)
+  per FlowExecution created; *transitions+1*: the distinct (phase, current step)
+  states the watch saw per object, plus one (a watch can merge two quick
+  changes, so this can undercount).
+- *peak RSS* and *CPU s* are the **operator process's** (`VmHWM` and
   utime+stime from `/proc/PID`).
-- *N/Q s*: the bound of a scheme that reads executions one DescribeExecution at
-  a time, explained below (≈0: every execution can hold a long-poll).
 
-## The physical limit
+## The floor
 
-DescribeExecution is the only per-execution read, and an account may make
-Q = 5 of them per second. A long-poll is held by the cloud for up to 60 s, so
-at most Q × 60 = {capacity:.0} calls can be in flight: up to that many live
-executions can each have a long-poll waiting, and each end is answered the
-moment it happens (the lag is then the status write plus the watch, well under
-a second). Past that, a scheme that only describes goes round the executions
-and its tail lag is about N/Q seconds: 200 s at N = 1000, 2000 s at
-N = 10000. Interval polling with period T is bounded by max(T, N/Q), spreads
-its lag over that whole range even when the quota would allow less, and spends
-the quota whether or not anything ended.
+The best p99 any scheme could reach, per account (accounts are alike: the
+executions are dealt round robin and each has the same flows). Assumptions:
 
-The planner adds the other read the API has: ListExecutions pages of up to 100
-executions, each item with every DescribeExecution field, filtered by status
-and start time, at L = 2 calls a second. It gives the ~{slots} long-poll slots
-its quota share sustains (0.9 × Q × 60 × 0.95) to the oldest executions, and
-sweeps the rest: per flow, a few pages of `Running` for executions still shown
-as Starting, then each terminal status within the start-time window of the
-executions without a long-poll in flight. An ending found there needs no
-further call. A sweep round costs about 4 + E/100 calls, where E is the number
-of ended executions inside the window, so the lag of a swept execution is
-bounded by one round, (4 + E/100)/L seconds: about 2 s while few have ended,
-and at most (4 + N/100)/L when all N have (52 s at N = 10000 with the 10%
-headroom). That is the floor the figures below should be read against.
+1. **Slots.** A DescribeExecution long-poll holds a call for up to 60 s, so the
+   operator's share of the quota keeps S = 0.9 × 5/s × 60 s = {slots:.0}
+   long-polls waiting. An ending with one waiting is seen at once (lag 0). The
+   calls to re-place a slot after its execution ends are neglected.
+2. **Pages.** Any other ending is found by a ListExecutions page of its flow
+   (one flow per page, ≤ 100 items), L = 0.9 × 2/s = {pages:.1} pages a second
+   per account. A page is assumed to hold only endings not yet seen (a perfect
+   scheme never re-pages one), and DescribeExecution calls beyond the slots are
+   neglected (4.5/s finds at most 4.5 endings a second).
+3. **Endings.** In a steady state endings/s E = live ÷ mean run time (Little's
+   law; or the arrival rate when given), flow k getting its share p_k of them
+   and of the live count. A burst's endings are spread evenly over its run
+   times (uniform A–B: E = N ÷ (B − A) for B − A seconds).
+4. **Best slot assignment.** Whole flows go to slots, smallest first, while
+   they fit: such a flow needs no page at all. The slots left over hold a random
+   sample of the other flows' executions (share h = leftover ÷ their live
+   count), answering that share of their endings at once. The zero-lag share z
+   is covered flows' endings plus h of the rest.
+5. **Best page schedule.** A flow visited u times a second finds its endings
+   with a lag uniform over [0, 1/u], so a share x·u of them within x seconds,
+   and costs max(u, e_k/100) pages a second (e_k its paged endings/s). p99 ≤ x
+   needs (0.99 − z)·E endings a second found within x. The cheapest way: visit
+   the flows with the most paged endings every x seconds, the next one just
+   often enough to make up the rest, and the others only as often as their
+   endings fill pages (every ending must be found eventually: Σ e_k/100 pages
+   a second at least). The floor is the least x whose cost fits in L:
 
-When many executions start together, the first minute is shaped by the
-DescribeExecution bucket too. The operator's buckets start empty, because a
-restarted or failed-over operator cannot know how much of the cloud's burst its
-predecessor used: it sends at the steady 4.5/s and earns the burst by idling.
-The planner grants slots only as fast as their first long-polls can go, so for
-about slots / 4.5 ≈ 57 s after a mass start some executions have no long-poll
-in flight yet; the sweep covers those, and their lag is a sweep round's. At
-N ≤ 250 this start-up, not the steady state, sets the tail: the p99 below
-comes from executions that ended in that first minute. It is a limit of the
-quota, not of the scheme: even with the cloud's whole burst (50) and no
-headroom, at most 50 + 5t first long-polls are placed t seconds after a mass
-start, and no scheme knows in advance which runs will be short. With runs of
-20–60 s, at least 10% of 250 executions started together end before any
-long-poll can be waiting for them (the line per scenario below gives the share
-for each N), and their ends can only be found by ListExecutions pages, at most
-2 a second. A p99 under 250 ms at N = 250 is out of reach for a mass start;
-N ≤ 100 reaches it, because 50 + 5 × 20 ≥ 100 first long-polls fit before the
-shortest run ends.
+   Σ_k e_k/100 + Σ_(flows visited every x) max(0, 1/x − e_k/100) + (the partly
+   visited flow's share f of its endings) max(0, f/x − e_k/100) ≤ L.
 
-The apiserver is the other shared budget. A start costs three writes (the
-execution name recorded before StartExecution, the finalizer, the started
-status) and an end two (the status, the finalizer's removal); on this machine
-each write of a FlowExecution costs the apiserver about 3 ms of CPU. When
-thousands of FlowExecutions are applied at once, starts would take every
-reconcile slot and the ends of executions already running would queue behind
-them: measured at N = 10000 before the start gate, the operator read ends with
-p99 ≤ 20 s while the FlowExecutions showed them with p99 117 s, with
-kube-apiserver using 1.5 of the 2 cores. The **start gate** lets starts use at
-most half of the reconcile slots, oldest FlowExecution first, so news of
-running executions is written first; the *read p99* column shows how much of
-the lag is the cloud's.
+   If Σ e_k/100 ≥ L, pages cannot keep up in a steady state: no floor (∞). In
+   a burst they catch up after it: first come first served, the ending q of the
+   way through a burst of T seconds waits q·T·(E′/(100·L) − 1), plus one
+   round of the paged flows (K′/L), with q = (0.99 − z)·E/E′ and E′ the paged
+   endings/s.
+6. **Mass start** (the burst scenarios that start everything at once): no scheme
+   has a long-poll waiting for an execution before its first DescribeExecution,
+   and at most 50 + 5t first calls can be placed t seconds after the start
+   (the cloud's whole burst, no headroom). Endings before that are paged in
+   every flow; if that share u exceeds 1 − z, z becomes 1 − u.
+7. Not in the floor: the status write and the watch (tens of ms to a second
+   on a loaded apiserver).
+
+A round-robin reference is printed beside it: a round over the K′ paged flows
+costs R = Σ max(1, ⌈e_k·R/100⌉)/L seconds; the p99 of round robin is then
+R·(0.99 − z)/(1 − z). The floor is lower when flows are skewed (the big flows
+are visited more often) and equal to it (times 0.99) when they are alike.
+
+**Worked example** (the unit test `small_flows_go_wholly_to_slots_and_the_rest_share_the_pages`):
+10 flows of 200 live each, 20 endings a second (2 per flow). Slots: one whole
+flow (200 ≤ 270), then 70 slots left over for 1,800 live: h = 70/1800 =
+0.0389. Nine flows are paged at e = 2 × (1 − 0.0389) = 1.9222/s each, 17.3/s in
+all; z = 1 − 17.3/20 = 0.135. p99 needs (0.99 − 0.135) × 20 = 17.1/s found
+within x: eight whole flows (15.378/s) and 1.722/1.922 = 0.896 of the ninth.
+Cost: 17.3/100 for all endings, plus 8 × (1/x − 0.0192) + (0.896/x − 0.0192) =
+0.173 + 8.896/x − 0.173 ≤ 1.8, so x = 8.896/1.8 = **4.94 s**. Round robin: 9
+pages a round, R = 5 s, p99 = 5 × 0.855/0.865 = 4.94 s (alike flows: the same).
+
+The **mass start's floor** is the larger of the StartExecution quota (N ÷
+(0.9 × 100/s); the operator's bucket starts empty) and the apiserver: each
+start needs {writes} writes (the creation, the execution name recorded before
+StartExecution, the finalizer, the started status) at about 3 ms of
+kube-apiserver CPU each on this machine, over its cores. For N = 10,000 on 2
+cores: max(111 s, 60 s) = 111 s.
 
 ## Results
 
 {results}
-## Reproduce
-
-```sh
-cargo run --release --bin fnf-bench
-```
-
-(the defaults: N = 10, 100, 1000 and 10000 with both strategies, N = 250 with
-the planner, boxes of 240 s). `SIZE@STRATEGY` runs a size with one strategy only;
-`--wait-min-seconds`/`--wait-max-seconds` set the flows' run times,
-`--out-dir` where this file and the plot go. The machine is shared and has
-2 cores: absolute CPU and RSS figures move with it; the lags of the quota-bound
-scenarios do not.
+The machine is shared and has 2 cores: absolute CPU and RSS figures move
+with it; the lags of the quota-bound scenarios do not.
 ",
+        writes = limits::floor::WRITES_PER_START,
         results = report::markdown_results(results, ctx),
     )
 }

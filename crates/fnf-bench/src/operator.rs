@@ -36,6 +36,7 @@ impl OperatorProcess {
         endpoint: &str,
         namespace: &str,
         strategy: Strategy,
+        secret_credentials: bool,
     ) -> Result<Self, BenchError> {
         let io = |context: &str| {
             let context = context.to_string();
@@ -66,6 +67,7 @@ impl OperatorProcess {
             .args(["--metrics-addr", &metrics_addr.to_string()])
             .args(["--flow-missing-grace-seconds", "20"])
             .args(strategy_args)
+            .args(["--secret-credentials", &secret_credentials.to_string()])
             .env("KUBECONFIG", kubeconfig)
             .env(
                 "ALIBABA_CLOUD_ACCESS_KEY_ID",

@@ -86,9 +86,14 @@ pub fn write_lag_cdf(
     box_seconds: u64,
 ) -> Result<(), BenchError> {
     ensure_font()?;
-    let mut sizes: Vec<usize> = results.iter().map(|r| r.spec.size).collect();
-    sizes.sort_unstable();
-    sizes.dedup();
+    // One color per workload: its planner and interval runs share it.
+    let mut workloads: Vec<String> = Vec::new();
+    for r in results {
+        let label = r.spec.workload_label();
+        if !workloads.contains(&label) {
+            workloads.push(label);
+        }
+    }
     let max_lag = results
         .iter()
         .flat_map(|r| r.lags.iter().map(|l| l.secs))
@@ -116,10 +121,8 @@ pub fn write_lag_cdf(
         .map_err(plot_err)?;
 
     for result in results {
-        let index = sizes
-            .iter()
-            .position(|s| *s == result.spec.size)
-            .unwrap_or(0);
+        let workload = result.spec.workload_label();
+        let index = workloads.iter().position(|w| *w == workload).unwrap_or(0);
         let color = SIZE_COLORS[index % SIZE_COLORS.len()];
         let mut points: Vec<(f64, f64)> = vec![(MIN_LAG_SECS, 0.0)];
         for (secs, share) in seen_cdf(&result.lags) {

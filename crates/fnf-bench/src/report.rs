@@ -3,13 +3,18 @@
 
 use std::fmt::Write as _;
 
-use super::args::{ScenarioSpec, Strategy};
-use super::limits::{limit_comparison, quota_repoll_secs};
+use super::args::Strategy;
+use super::limits::floor::{WRITES_PER_START, mass_start_floor_secs};
+use super::limits::scenario_floor;
 use super::measure::Machine;
 use super::scenario::ScenarioResult;
 use super::stats::{LagSummary, summarize};
 
 const DESCRIBE: &str = "DescribeExecution";
+const LIST: &str = "ListExecutions";
+/// The apiserver's CPU per FlowExecution write measured on this machine
+/// (docs/benchmarks.md, "The apiserver"), for the mass start's floor.
+const APISERVER_WRITE_CPU_SECS: f64 = 0.003;
 
 /// How the figures were produced, for the document's header.
 pub struct RunContext {
@@ -17,51 +22,74 @@ pub struct RunContext {
     pub machine: Machine,
     pub date: String,
     pub box_seconds: u64,
-    pub wait_min_seconds: u32,
-    pub wait_max_seconds: u32,
+    pub seed: u64,
     pub total_secs: f64,
     pub plot_file: Option<String>,
 }
 
-const HEADER: [&str; 15] = [
-    "N",
+const HEADER: [&str; 18] = [
+    "scenario",
     "strategy",
     "p50 lag s",
     "p90 lag s",
     "p99 lag s",
     "max lag s",
+    "floor p99 s",
+    "p99/floor",
     "read p99 ≤ s",
+    "measured",
     "unseen",
-    "N/Q s",
     "Describe/s",
+    "List/s",
     "429s",
     "writes/exec",
+    "transitions+1",
     "peak RSS MiB",
     "CPU s",
-    "not ended",
 ];
+
+/// p99 over its floor; a floor under 0.1 s (the status write and the watch
+/// alone take about that) is taken as 0.1 s so a near-zero floor does not
+/// make the ratio meaningless.
+pub fn floor_ratio(result: &ScenarioResult) -> Option<(f64, f64, bool)> {
+    let summary = summarize(&result.lags)?;
+    let floor = scenario_floor(&result.spec).p99_secs?;
+    Some((
+        floor,
+        summary.p99.secs / floor.max(MIN_FLOOR_SECS),
+        summary.p99.at_least,
+    ))
+}
+
+const MIN_FLOOR_SECS: f64 = 0.1;
 
 fn row(result: &ScenarioResult) -> Vec<String> {
     let summary: Option<LagSummary> = summarize(&result.lags);
     let q = |pick: fn(&LagSummary) -> String| summary.as_ref().map_or("-".into(), pick);
+    let floor = scenario_floor(&result.spec).p99_secs;
     vec![
-        result.spec.size.to_string(),
+        result.spec.workload_label(),
         result.spec.strategy.label().to_string(),
         q(|s| s.p50.to_string()),
         q(|s| s.p90.to_string()),
         q(|s| s.p99.to_string()),
         q(|s| s.max.to_string()),
+        floor.map_or("∞".into(), |f| format!("{f:.2}")),
+        floor_ratio(result).map_or("-".into(), |(_, ratio, at_least)| {
+            format!("{}{ratio:.2}", if at_least { "≥" } else { "" })
+        }),
         result
             .read_p99_le
             .map_or("-".into(), |le| format!("{le:.2}")),
+        result.lags.len().to_string(),
         q(|s| format!("{:.1}%", s.unseen_share * 100.0)),
-        quota_repoll_secs(result.spec).map_or("≈0".into(), |s| format!("{s:.0}")),
         format!("{:.2}", result.calls_per_sec(DESCRIBE)),
+        format!("{:.2}", result.calls_per_sec(LIST)),
         result.total_throttled().to_string(),
-        format!(
-            "{:.1}",
-            result.status_writes / result.spec.size.max(1) as f64
-        ),
+        format!("{:.1}", result.writes_per_execution()),
+        result
+            .transitions
+            .map_or("-".into(), |t| format!("{:.1}", t + 1.0)),
         result.peak_rss_kib.map_or("-".into(), |kib| {
             let mark = if result.peak_rss_is_per_scenario {
                 ""
@@ -71,27 +99,30 @@ fn row(result: &ScenarioResult) -> Vec<String> {
             format!("{:.0}{mark}", kib as f64 / 1024.0)
         }),
         result.cpu_secs.map_or("-".into(), |s| format!("{s:.1}")),
-        result.not_ended.to_string(),
     ]
 }
 
 /// p99(interval) / p99(planner) per size run with both.
-pub fn p99_ratios(results: &[ScenarioResult]) -> Vec<(usize, String)> {
-    let mut sizes: Vec<usize> = results.iter().map(|r| r.spec.size).collect();
-    sizes.sort_unstable();
-    sizes.dedup();
-    let p99 = |size: usize, strategy: Strategy| {
+pub fn p99_ratios(results: &[ScenarioResult]) -> Vec<(String, String)> {
+    let mut workloads: Vec<String> = Vec::new();
+    for r in results {
+        let label = r.spec.workload_label();
+        if !workloads.contains(&label) {
+            workloads.push(label);
+        }
+    }
+    let p99 = |workload: &str, strategy: Strategy| {
         results
             .iter()
-            .find(|r| r.spec == ScenarioSpec { size, strategy })
+            .find(|r| r.spec.strategy == strategy && r.spec.workload_label() == workload)
             .and_then(|r| summarize(&r.lags))
             .map(|s| s.p99)
     };
-    sizes
+    workloads
         .into_iter()
-        .filter_map(|size| {
-            let interval = p99(size, Strategy::Interval)?;
-            let long_poll = p99(size, Strategy::LongPoll)?;
+        .filter_map(|workload| {
+            let interval = p99(&workload, Strategy::Interval)?;
+            let long_poll = p99(&workload, Strategy::LongPoll)?;
             // A floor keeps a near-zero planner lag from making the ratio meaningless.
             let ratio = interval.secs / long_poll.secs.max(0.01);
             let bound = if interval.at_least || long_poll.at_least {
@@ -99,7 +130,7 @@ pub fn p99_ratios(results: &[ScenarioResult]) -> Vec<(usize, String)> {
             } else {
                 ""
             };
-            Some((size, format!("{ratio:.0}×{bound}")))
+            Some((workload, format!("{ratio:.0}×{bound}")))
         })
         .collect()
 }
@@ -130,7 +161,7 @@ pub fn terminal_table(results: &[ScenarioResult]) -> String {
         out.push_str(&line(r));
     }
     for (size, ratio) in p99_ratios(results) {
-        let _ = write!(out, "\np99 lag interval/planner at N={size}: {ratio}");
+        let _ = write!(out, "\np99 lag interval/planner at {size}: {ratio}");
     }
     out
 }
@@ -148,7 +179,7 @@ fn calls_table(results: &[ScenarioResult]) -> String {
     let mut actions: Vec<&String> = results.iter().flat_map(|r| r.calls.keys()).collect();
     actions.sort();
     actions.dedup();
-    let mut header = vec!["N", "strategy", "measured s", "create s"];
+    let mut header = vec!["scenario", "strategy", "created", "s", "create s"];
     header.extend(actions.iter().map(|a| a.as_str()));
     header.push("429 by action");
     header.push("failed reconciles");
@@ -156,8 +187,9 @@ fn calls_table(results: &[ScenarioResult]) -> String {
         .iter()
         .map(|r| {
             let mut cells = vec![
-                r.spec.size.to_string(),
+                r.spec.workload_label(),
                 r.spec.strategy.label().to_string(),
+                r.created.to_string(),
                 format!("{:.0}", r.measured_secs),
                 format!("{:.1}", r.create_secs),
             ];
@@ -192,23 +224,71 @@ fn calls_table(results: &[ScenarioResult]) -> String {
     markdown_table(&header, &rows)
 }
 
+/// One line per scenario: its floor and what the model saw, for a reader to
+/// check against docs/benchmarks.md.
+pub fn floor_lines(results: &[ScenarioResult]) -> Vec<String> {
+    results
+        .iter()
+        .filter_map(|r| {
+            let s = summarize(&r.lags)?;
+            let f = scenario_floor(&r.spec);
+            let floor = f
+                .p99_secs
+                .map_or("∞ (pages cannot keep up)".into(), |x| format!("{x:.2} s"));
+            let round = f.round_secs.map_or("∞".into(), |x| format!("{x:.1} s"));
+            let ratio =
+                floor_ratio(r).map_or(String::new(), |(_, ratio, _)| format!(", ratio {ratio:.2}"));
+            Some(format!(
+                "- {} {}: p99 {} s against a floor of {floor}{ratio}. Per account: {} of {} flows \
+                 wholly on long-polls, {} paged, {:.1}% of endings answered by a long-poll, {:.2} \
+                 paged endings/s; a round-robin round over the paged flows {round}.",
+                r.spec.workload_label(),
+                r.spec.strategy.label(),
+                s.p99,
+                f.covered_flows,
+                r.spec.shape.flows,
+                f.paged_flows,
+                f.zero_lag_share * 100.0,
+                f.paged_endings_per_sec,
+            ))
+        })
+        .collect()
+}
+
+/// The mass start of each burst: applying N FlowExecutions to the last
+/// StartExecution, against its floor.
+pub fn mass_start_lines(results: &[ScenarioResult], cores: usize) -> Vec<String> {
+    results
+        .iter()
+        .filter_map(|r| {
+            let span = r.start_span_secs?;
+            let f = mass_start_floor_secs(r.spec.size, APISERVER_WRITE_CPU_SECS, cores);
+            Some(format!(
+                "- {} {}: last StartExecution {span:.1} s after the first creation; floor {:.1} s \
+                 (StartExecution at 0.9 × 100/s: {:.1} s; apiserver {WRITES_PER_START} writes × \
+                 {:.0} ms over {cores} cores: {:.1} s), ratio {:.2}.",
+                r.spec.workload_label(),
+                r.spec.strategy.label(),
+                f.secs(),
+                f.quota,
+                APISERVER_WRITE_CPU_SECS * 1000.0,
+                f.apiserver,
+                span / f.secs().max(f64::EPSILON),
+            ))
+        })
+        .collect()
+}
+
 /// The results part of `docs/benchmarks.md`; the prose around it is in `lib.rs`'s template.
 pub fn markdown_results(results: &[ScenarioResult], ctx: &RunContext) -> String {
     let mut out = String::new();
     let m = &ctx.machine;
     let _ = writeln!(
         out,
-        "Run on {}: {} cores ({}), {:.1} GiB memory, shared with other work. \
-         Flows wait {}–{} s (uniform), scenarios close {} s after their last creation \
-         (or as soon as every end is seen). Whole run: {:.0} s.\n",
-        ctx.date,
-        m.cores,
-        m.cpu_model,
-        m.memory_gib,
-        ctx.wait_min_seconds,
-        ctx.wait_max_seconds,
-        ctx.box_seconds,
-        ctx.total_secs
+        "Run on {}: {} cores ({}), {:.1} GiB memory, shared with other work. Seed {}; \
+         scenarios close {} s after their last creation (burst) or their window (steady), \
+         or as soon as every measured end is seen. Whole run: {:.0} s.\n",
+        ctx.date, m.cores, m.cpu_model, m.memory_gib, ctx.seed, ctx.box_seconds, ctx.total_secs
     );
     let _ = writeln!(out, "```sh\n{}\n```\n", ctx.command);
     let rows: Vec<Vec<String>> = results.iter().map(row).collect();
@@ -218,16 +298,18 @@ pub fn markdown_results(results: &[ScenarioResult], ctx: &RunContext) -> String 
         out.push_str("\np99 lag, interval ÷ planner: ");
         let parts: Vec<String> = ratios
             .iter()
-            .map(|(size, ratio)| format!("N={size}: {ratio}"))
+            .map(|(size, ratio)| format!("{size}: {ratio}"))
             .collect();
         out.push_str(&parts.join("; "));
         out.push_str(".\n");
     }
-    let comparison = limit_comparison(results, ctx.wait_min_seconds, ctx.wait_max_seconds);
-    if !comparison.is_empty() {
-        out.push_str("\nAgainst the physical limit:\n\n");
-        out.push_str(&comparison.join("\n"));
-        out.push('\n');
+    for (title, lines) in [
+        ("Against the floor", floor_lines(results)),
+        ("Mass starts", mass_start_lines(results, m.cores)),
+    ] {
+        if !lines.is_empty() {
+            let _ = write!(out, "\n{title}:\n\n{}\n", lines.join("\n"));
+        }
     }
     out.push_str("\nCloud calls the emulator answered during each scenario, by action:\n\n");
     out.push_str(&calls_table(results));
@@ -258,5 +340,25 @@ mod tests {
         assert!(table.contains("3.0"), "{table}");
         assert!(table.contains("200"), "{table}");
         assert!(table.ends_with("at N=10: 10×"), "{table}");
+    }
+
+    #[test]
+    fn each_scenario_is_set_against_its_floor_and_each_burst_against_its_start_floor() {
+        let results = [result(250, Strategy::LongPoll, 1.0)];
+        let table = terminal_table(&results);
+        // Floor 0.50 s, p99 1.00 s: ratio 2.00.
+        assert!(table.contains("0.50"), "{table}");
+        assert!(table.contains("2.00"), "{table}");
+        let lines = floor_lines(&results);
+        assert!(
+            lines[0]
+                .starts_with("- N=250 planner: p99 1.00 s against a floor of 0.50 s, ratio 2.00."),
+            "{}",
+            lines[0]
+        );
+        let starts = mass_start_lines(&results, 2);
+        // 250 at 90/s: 2.8 s; 4 writes × 3 ms / 2 cores: 1.5 s.
+        assert!(starts[0].contains("floor 2.8 s"), "{}", starts[0]);
+        assert!(starts[0].contains("1.5 s), ratio 0.36."), "{}", starts[0]);
     }
 }

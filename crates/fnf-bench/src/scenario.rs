@@ -1,58 +1,74 @@
-//! One scenario: a fresh emulator and namespace, the operator in-process with
-//! one poll strategy, N FlowExecutions whose flows wait a random time, and a
+//! One scenario: a fresh emulator (one key per account) and namespace, the
+//! operator as its own process with one poll strategy, the workload's
+//! FlowExecutions (all at once, or the live count then steady arrivals), and a
 //! watch that stamps the moment each one's terminal phase becomes visible.
 //! Never touches another scenario's namespace; leaves nothing running.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::{StreamExt, TryStreamExt};
 use jiff::Timestamp;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
-use kube::runtime::{WatchStreamExt, watcher};
-use rand::Rng;
 
 use super::BenchError;
 use super::args::{BenchArgs, ScenarioSpec};
-use super::measure;
+use super::observe::{
+    SeenMap, ended_at, ended_count, lags, last_start, lock, secs_between, watch_ends,
+};
 use super::operator::OperatorProcess;
+use super::shape::Arrivals;
 use super::stats::LagSample;
-use fnf_emulator::{ExecutionMode, RunningEmulator};
-use fnf_operator::crd::{FlowExecution, default_execution_name, phase};
+use super::workload::{PlannedExecution, flow_name, object_name};
+use super::{accounts, flow_objects, measure};
+use fnf_emulator::RunningEmulator;
+use fnf_operator::crd::FlowExecution;
 use fnf_testkit::devcluster::DevCluster;
-use fnf_testkit::sandbox;
-
-pub const FLOW_NAME: &str = "bench-wait";
-/// Waits `$.wait` seconds, then succeeds.
-const FLOW_DEFINITION: &str = "Type: StateMachine\nSpecVersion: v1\nName: bench-wait\nStartAt: Hold\nStates:\n  - Type: Wait\n    Name: Hold\n    SecondsPath: $.wait\n    Next: Done\n  - Type: Succeed\n    Name: Done\n";
 
 const CREATE_ATTEMPTS: u32 = 10;
 const CREATE_RETRY_BASE: Duration = Duration::from_millis(500);
 const CHECK_PERIOD: Duration = Duration::from_secs(1);
 const PROGRESS_LOG_PERIOD: Duration = Duration::from_secs(20);
 const CLEANUP_CONCURRENCY: usize = 16;
+/// Steady scenarios: ended FlowExecutions go this long after their end (the
+/// operator's TTL), so the object count stays near the live count, as it
+/// does where runs are cleaned up.
+const STEADY_TTL_SECS: i64 = 30;
+/// Steady scenarios measure at least this many median run times.
+const MEDIAN_RUNS_MEASURED: f64 = 3.0;
 
 /// What one scenario measured.
 #[derive(Clone, Debug)]
 pub struct ScenarioResult {
     pub spec: ScenarioSpec,
+    /// Burst: every execution; steady: those that ended in the window.
     pub lags: Vec<LagSample>,
-    /// Executions the emulator had not ended when the scenario closed.
+    /// Executions the emulator had not ended when the scenario closed (burst).
     pub not_ended: usize,
+    /// FlowExecutions created, the live count and the arrivals.
+    pub created: usize,
+    /// Creating the live count (all of a burst's executions), seconds.
     pub create_secs: f64,
+    /// Burst: from the first creation to the last StartExecution.
+    pub start_span_secs: Option<f64>,
+    /// Steady: the measurement window after the live count was reached.
+    pub window_secs: Option<f64>,
     /// From the first creation to the close.
     pub measured_secs: f64,
     /// Cloud calls by action, and those answered 429 `ResourceThrottled`.
     pub calls: BTreeMap<String, u64>,
     pub throttled: BTreeMap<String, u64>,
     pub status_writes: f64,
+    /// Mean distinct (phase, current step) states the watch saw per object.
+    pub transitions: Option<f64>,
     /// The operator's own p99 of StoppedTime → end read (bucket bound), the
     /// part of the lag the read budget decides; the rest is writing and watching.
     pub read_p99_le: Option<f64>,
     /// Failed reconciles by reason (e.g. `KubernetesApi` for a write conflict).
     pub reconcile_errors: BTreeMap<String, u64>,
-    /// The whole benchmark process (operator, emulator, watch), KiB.
+    /// The operator process's peak RSS, KiB.
     pub peak_rss_kib: Option<u64>,
     /// False: the peak could not be reset, so it covers earlier scenarios too.
     pub peak_rss_is_per_scenario: bool,
@@ -68,55 +84,35 @@ impl ScenarioResult {
     pub fn total_throttled(&self) -> u64 {
         self.throttled.values().sum()
     }
-}
 
-type SeenAt = Arc<Mutex<HashMap<String, Timestamp>>>;
-
-fn seen_count(seen: &SeenAt) -> usize {
-    seen.lock().unwrap_or_else(PoisonError::into_inner).len()
-}
-
-/// Stamps, per FlowExecution, the wall clock when a terminal phase first arrives.
-async fn watch_ends(api: Api<FlowExecution>, seen: SeenAt) {
-    let stream = watcher(api, watcher::Config::default()).default_backoff();
-    futures::pin_mut!(stream);
-    while let Some(event) = stream.next().await {
-        let now = Timestamp::now();
-        match event {
-            Ok(watcher::Event::Apply(fe) | watcher::Event::InitApply(fe)) => {
-                let ended = fe
-                    .status
-                    .as_ref()
-                    .and_then(|s| s.phase.as_deref())
-                    .is_some_and(phase::is_terminal);
-                if let (true, Some(name)) = (ended, fe.metadata.name) {
-                    seen.lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .entry(name)
-                        .or_insert(now);
-                }
-            }
-            Ok(_) => {}
-            Err(err) => tracing::warn!(error = %err, "benchmark watch error"),
-        }
+    pub fn writes_per_execution(&self) -> f64 {
+        self.status_writes / self.created.max(1) as f64
     }
-}
-
-fn object_name(index: usize) -> String {
-    format!("fe-{index:05}")
 }
 
 async fn create_one(
     api: &Api<FlowExecution>,
-    name: String,
-    wait_secs: u32,
+    planned: &PlannedExecution,
+    ttl_secs: Option<i64>,
 ) -> Result<(), BenchError> {
+    let name = object_name(planned.index);
+    let mut spec = serde_json::json!({
+        "flowName": flow_name(planned.account, planned.flow),
+        // Once: the bench finds each execution by its default name.
+        "runPolicy": "Once",
+        "input": {"wait": planned.wait_secs},
+    });
+    if let Some(secret) = accounts::secret_name(planned.account) {
+        spec["credentialsSecretRef"] = serde_json::json!({ "name": secret });
+    }
+    if let Some(ttl) = ttl_secs {
+        spec["ttlSecondsAfterFinished"] = ttl.into();
+    }
     let fe: FlowExecution = serde_json::from_value(serde_json::json!({
         "apiVersion": "fnf-operator.dev/v1alpha1",
         "kind": "FlowExecution",
         "metadata": {"name": name},
-        // Once: the bench finds each execution by its default name.
-        "spec": {"flowName": FLOW_NAME, "runPolicy": "Once", "input": {"wait": wait_secs}},
+        "spec": spec,
     }))
     .map_err(|e| BenchError::Usage(format!("bench object: {e}")))?;
     let mut attempt = 1;
@@ -139,6 +135,34 @@ async fn create_one(
     }
 }
 
+/// Creates the arrivals, each at its time after `live_at`, until aborted.
+async fn create_arrivals(
+    api: Api<FlowExecution>,
+    arrivals: Vec<PlannedExecution>,
+    live_at: Instant,
+    concurrency: usize,
+    created: Arc<AtomicUsize>,
+    ttl_secs: Option<i64>,
+) {
+    futures::stream::iter(arrivals)
+        .map(move |planned| {
+            let (api, created) = (api.clone(), created.clone());
+            async move {
+                let at = live_at + Duration::from_secs_f64(planned.start_at_secs);
+                tokio::time::sleep_until(at.into()).await;
+                match create_one(&api, &planned, ttl_secs).await {
+                    Ok(()) => {
+                        created.fetch_max(planned.index + 1, Ordering::Relaxed);
+                    }
+                    Err(err) => tracing::warn!(error = %err, "an arrival was not created"),
+                }
+            }
+        })
+        .buffered(concurrency.max(1))
+        .collect::<()>()
+        .await;
+}
+
 /// Runs one scenario on `cluster`; `cleanup` removes its FlowExecutions after.
 pub async fn run(
     cluster: &DevCluster,
@@ -147,13 +171,15 @@ pub async fn run(
     ticks_per_sec: f64,
     cleanup: bool,
 ) -> Result<ScenarioResult, BenchError> {
-    let emulator = sandbox::start_emulator().await?;
-    emulator.create_flow(FLOW_NAME, FLOW_DEFINITION, ExecutionMode::Standard)?;
+    let shape = spec.shape;
+    let emulator = accounts::start_emulator(shape.accounts, shape.flows).await?;
     let namespace = cluster
         .create_namespace(&format!("bench-{}-{}", spec.size, spec.strategy.label()))
         .await?;
-    let api: Api<FlowExecution> = Api::namespaced(cluster.admin_client().await?, &namespace);
-    let seen: SeenAt = Arc::default();
+    let client = cluster.admin_client().await?;
+    let api: Api<FlowExecution> = Api::namespaced(client.clone(), &namespace);
+    accounts::create_secrets(&Api::namespaced(client, &namespace), shape.accounts).await?;
+    let seen: SeenMap = Arc::default();
     let watch = tokio::spawn(watch_ends(api.clone(), seen.clone()));
 
     let before = emulator.counters();
@@ -162,47 +188,75 @@ pub async fn run(
         &emulator.endpoint(),
         &namespace,
         spec.strategy,
+        shape.accounts > 1,
     )
     .await?;
     tracing::info!(scenario = %spec.label(), %namespace, "scenario started");
 
     let flows_started = Instant::now();
-    create_flows(cluster, &namespace, args).await?;
+    flow_objects::create(
+        cluster,
+        &namespace,
+        args.flow_objects,
+        args.create_concurrency,
+    )
+    .await?;
 
-    let waits: Vec<u32> = {
-        let mut rng = rand::rng();
-        (0..spec.size)
-            .map(|_| rng.random_range(args.wait_min_seconds..=args.wait_max_seconds))
-            .collect()
-    };
+    let steady = matches!(shape.arrivals, Arrivals::Steady { .. });
+    let window_secs = steady.then(|| {
+        (MEDIAN_RUNS_MEASURED * shape.durations.median()).max(args.measure_seconds as f64)
+    });
+    let horizon = window_secs.unwrap_or(0.0) + args.box_seconds as f64;
+    let planned = super::workload::plan(&spec, args.seed, horizon);
+    let (initial, later) = planned.split_at(spec.size.min(planned.len()));
+    let ttl = steady.then_some(STEADY_TTL_SECS);
+
+    let first_created_at = Timestamp::now();
     let first_created = Instant::now();
-    futures::stream::iter(waits.iter().enumerate())
-        .map(|(i, &wait)| create_one(&api, object_name(i), wait))
+    futures::stream::iter(initial.iter())
+        .map(|p| create_one(&api, p, ttl))
         .buffer_unordered(args.create_concurrency.max(1))
         .try_collect::<Vec<()>>()
         .await?;
     let create_secs = first_created.elapsed().as_secs_f64();
-    tracing::info!(scenario = %spec.label(), create_secs, "all FlowExecutions created");
+    tracing::info!(scenario = %spec.label(), create_secs, "live count created");
+    let created = Arc::new(AtomicUsize::new(initial.len()));
+    let live_at = Timestamp::now();
+    let arrivals = tokio::spawn(create_arrivals(
+        api.clone(),
+        later.to_vec(),
+        Instant::now(),
+        args.create_concurrency,
+        created.clone(),
+        ttl,
+    ));
 
-    let deadline = Instant::now() + Duration::from_secs(args.box_seconds);
-    let mut last_log = Instant::now();
-    loop {
-        let seen_now = seen_count(&seen);
-        if seen_now >= spec.size || Instant::now() >= deadline {
-            break;
+    let box_time = Duration::from_secs(args.box_seconds);
+    // The executions whose lag counts, decided when the window closes.
+    let measured: Vec<&PlannedExecution> = match window_secs {
+        None => {
+            let names: Vec<String> = initial.iter().map(|p| object_name(p.index)).collect();
+            wait_for_ends(&spec, &seen, &names, Instant::now() + box_time, &emulator).await;
+            initial.iter().collect()
         }
-        if last_log.elapsed() >= PROGRESS_LOG_PERIOD {
-            let counters = emulator.counters();
-            tracing::info!(
-                scenario = %spec.label(), seen = seen_now, of = spec.size,
-                describe_calls = counters.calls("DescribeExecution") - before.calls("DescribeExecution"),
-                held_long_polls = counters.held_long_polls,
-                "waiting for ends"
-            );
-            last_log = Instant::now();
+        Some(window) => {
+            tokio::time::sleep(Duration::from_secs_f64(window)).await;
+            let window_end = Timestamp::now();
+            let made = created.load(Ordering::Relaxed);
+            let in_window: Vec<&PlannedExecution> = planned[..made.min(planned.len())]
+                .iter()
+                .filter(|p| {
+                    ended_at(&emulator, &namespace, p)
+                        .is_some_and(|end| end >= live_at && end <= window_end)
+                })
+                .collect();
+            let names: Vec<String> = in_window.iter().map(|p| object_name(p.index)).collect();
+            tracing::info!(scenario = %spec.label(), ended_in_window = names.len(), created = made, "window closed");
+            wait_for_ends(&spec, &seen, &names, Instant::now() + box_time, &emulator).await;
+            in_window
         }
-        tokio::time::sleep(CHECK_PERIOD).await;
-    }
+    };
+    arrivals.abort();
     let closed_at = Timestamp::now();
     let measured_secs = first_created.elapsed().as_secs_f64();
     let after = emulator.counters();
@@ -222,11 +276,11 @@ pub async fn run(
             })
             .collect();
 
-    if args.flows > 0 {
-        report_flows(
+    if args.flow_objects > 0 {
+        flow_objects::report(
             cluster,
             &namespace,
-            args.flows,
+            args.flow_objects,
             &emulator,
             &before,
             flows_started,
@@ -236,8 +290,16 @@ pub async fn run(
     operator.stop().await;
     watch.abort();
 
-    let seen_at = seen.lock().unwrap_or_else(PoisonError::into_inner).clone();
-    let (lags, not_ended) = lags(&emulator, &namespace, spec.size, &seen_at, closed_at);
+    let seen_map = lock(&seen).clone();
+    let made = created.load(Ordering::Relaxed).min(planned.len());
+    let transitions = (!seen_map.is_empty()).then(|| {
+        seen_map.values().map(|s| f64::from(s.states)).sum::<f64>() / seen_map.len() as f64
+    });
+    let (lags, not_ended) = lags(&emulator, &namespace, &measured, &seen_map, closed_at);
+    let start_span_secs = (!steady)
+        .then(|| last_start(&emulator, &namespace, initial))
+        .flatten()
+        .map(|last| secs_between(first_created_at, last));
     emulator.shutdown().await;
 
     let mut calls = BTreeMap::new();
@@ -257,11 +319,15 @@ pub async fn run(
         spec,
         lags,
         not_ended,
+        created: made,
         create_secs,
+        start_span_secs,
+        window_secs,
         measured_secs,
         calls,
         throttled,
         status_writes,
+        transitions,
         read_p99_le,
         reconcile_errors,
         peak_rss_kib,
@@ -271,148 +337,33 @@ pub async fn run(
     })
 }
 
-/// A flow the bench's Flows declare (each under a name of its own).
-const BENCH_FLOW_DEFINITION: &str = "Type: StateMachine\nSpecVersion: v1\nStartAt: done\nStates:\n  - Type: Pass\n    Name: done\n    End: true\n";
-/// How long the scenario waits for every Flow to be Ready.
-const FLOWS_READY_WAIT: Duration = Duration::from_secs(600);
-/// Calls are counted over this long from the first Flow: past the operator's
-/// 300 s resync, so the steady state's DescribeFlows are in the figure.
-const FLOWS_STEADY_WINDOW: Duration = Duration::from_secs(420);
-/// The flow-management actions whose calls the Flow scenario reports.
-const FLOW_ACTIONS: [&str; 4] = ["DescribeFlow", "CreateFlow", "UpdateFlow", "DeleteFlow"];
-
-/// `args.flows` Flow objects, each managing a flow of its own.
-async fn create_flows(
-    cluster: &DevCluster,
-    namespace: &str,
-    args: &BenchArgs,
-) -> Result<(), BenchError> {
-    if args.flows == 0 {
-        return Ok(());
-    }
-    let api: Api<fnf_operator::crd::Flow> =
-        Api::namespaced(cluster.admin_client().await?, namespace);
-    futures::stream::iter(0..args.flows)
-        .map(|i| {
-            let api = api.clone();
-            async move {
-                let flow: fnf_operator::crd::Flow = serde_json::from_value(serde_json::json!({
-                    "apiVersion": "fnf-operator.dev/v1alpha1", "kind": "Flow",
-                    "metadata": {"name": format!("bench-flow-{i}")},
-                    "spec": {"flowName": format!("bench_flow_{i}"), "definition": BENCH_FLOW_DEFINITION},
-                }))
-                .map_err(|e| BenchError::Usage(e.to_string()))?;
-                api.create(&PostParams::default(), &flow)
-                    .await
-                    .map(|_| ())
-                    .map_err(|source| BenchError::Kube {
-                        context: "creating a Flow".into(),
-                        source,
-                    })
-            }
-        })
-        .buffer_unordered(args.create_concurrency.max(1))
-        .try_collect::<Vec<()>>()
-        .await?;
-    Ok(())
-}
-
-/// Prints the flow-management calls per action, their 429s, and how many
-/// Flows were Ready at the close.
-async fn report_flows(
-    cluster: &DevCluster,
-    namespace: &str,
-    count: usize,
+/// Waits until the watch has seen every one of `names` end, or `deadline`.
+async fn wait_for_ends(
+    spec: &ScenarioSpec,
+    seen: &SeenMap,
+    names: &[String],
+    deadline: Instant,
     emulator: &RunningEmulator,
-    before: &fnf_emulator::Counters,
-    started: Instant,
-) -> Result<(), BenchError> {
-    let api: Api<fnf_operator::crd::Flow> =
-        Api::namespaced(cluster.admin_client().await?, namespace);
-    // The executions may all be seen before the last flow is created.
-    let deadline = Instant::now() + FLOWS_READY_WAIT;
-    let mut ready = 0;
-    while Instant::now() < deadline {
-        let listed = api
-            .list(&ListParams::default())
-            .await
-            .map_err(|source| BenchError::Kube {
-                context: "listing Flows".into(),
-                source,
-            })?;
-        ready = listed.items.iter().filter(|f| f.is_ready()).count();
-        if ready == count {
-            break;
+) {
+    let mut last_log = Instant::now();
+    loop {
+        let seen_now = ended_count(seen, names);
+        if seen_now >= names.len() || Instant::now() >= deadline {
+            return;
+        }
+        if last_log.elapsed() >= PROGRESS_LOG_PERIOD {
+            let counters = emulator.counters();
+            tracing::info!(
+                scenario = %spec.label(), seen = seen_now, of = names.len(),
+                describe_calls = counters.calls("DescribeExecution"),
+                list_calls = counters.calls("ListExecutions"),
+                held_long_polls = counters.held_long_polls,
+                "waiting for ends"
+            );
+            last_log = Instant::now();
         }
         tokio::time::sleep(CHECK_PERIOD).await;
     }
-    let ready_secs = started.elapsed().as_secs_f64();
-    // A resync period past the last creation, so the steady state counts too.
-    let resync_end = started + FLOWS_STEADY_WINDOW;
-    if Instant::now() < resync_end {
-        tokio::time::sleep(resync_end - Instant::now()).await;
-    }
-    let after = emulator.counters();
-    let secs = started.elapsed().as_secs_f64();
-    let mut line = format!("Flows: {ready}/{count} Ready after {ready_secs:.0}s; over {secs:.0}s:");
-    for action in FLOW_ACTIONS {
-        let calls = after.calls(action) - before.calls(action);
-        let throttled = after.calls_with_code(action, "ResourceThrottled")
-            - before.calls_with_code(action, "ResourceThrottled");
-        line.push_str(&format!(
-            " {action} {calls} calls ({:.2}/s, {throttled} x 429);",
-            calls as f64 / secs.max(1.0)
-        ));
-    }
-    println!("{line}");
-    Ok(())
-}
-
-/// Lag per FlowExecution: seen minus the emulator's end. One not seen counts
-/// as lagging at least the close minus its end (or 0 if it had not ended).
-fn lags(
-    emulator: &RunningEmulator,
-    namespace: &str,
-    size: usize,
-    seen_at: &HashMap<String, Timestamp>,
-    closed_at: Timestamp,
-) -> (Vec<LagSample>, usize) {
-    let mut not_ended = 0;
-    let mut out = Vec::with_capacity(size);
-    for i in 0..size {
-        let name = object_name(i);
-        let execution = default_execution_name(namespace, &name);
-        let ended: Option<Timestamp> = emulator
-            .execution(FLOW_NAME, &execution)
-            .and_then(|e| e.stopped_time.parse().ok());
-        let seen = seen_at.get(&name).copied();
-        let secs_between =
-            |from: Timestamp, to: Timestamp| to.duration_since(from).as_secs_f64().max(0.0);
-        out.push(match (ended, seen) {
-            (Some(end), Some(seen)) => LagSample {
-                secs: secs_between(end, seen),
-                seen: true,
-            },
-            // Terminal in Kubernetes but not in the emulator cannot happen; an
-            // unknown end makes it count as seen at once rather than invent a lag.
-            (None, Some(_)) => LagSample {
-                secs: 0.0,
-                seen: true,
-            },
-            (Some(end), None) => LagSample {
-                secs: secs_between(end, closed_at),
-                seen: false,
-            },
-            (None, None) => {
-                not_ended += 1;
-                LagSample {
-                    secs: 0.0,
-                    seen: false,
-                }
-            }
-        });
-    }
-    (out, not_ended)
 }
 
 /// Strips the finalizer (the operator is gone) and deletes every FlowExecution,
@@ -457,7 +408,11 @@ async fn remove_all(api: &Api<FlowExecution>) -> Result<(), BenchError> {
 #[cfg(test)]
 pub fn sample_result(size: usize, strategy: super::args::Strategy, lag: f64) -> ScenarioResult {
     ScenarioResult {
-        spec: super::args::ScenarioSpec { size, strategy },
+        spec: super::args::ScenarioSpec {
+            size,
+            strategy,
+            shape: super::shape::Shape::classic(20.0, 60.0),
+        },
         lags: vec![
             super::stats::LagSample {
                 secs: lag,
@@ -466,11 +421,15 @@ pub fn sample_result(size: usize, strategy: super::args::Strategy, lag: f64) -> 
             size
         ],
         not_ended: 0,
+        created: size,
         create_secs: 1.0,
+        start_span_secs: Some(1.0),
+        window_secs: None,
         measured_secs: 100.0,
         calls: [("DescribeExecution".to_string(), 250)].into(),
         throttled: Default::default(),
         status_writes: 3.0 * size as f64,
+        transitions: Some(3.0),
         read_p99_le: Some(0.02),
         reconcile_errors: Default::default(),
         peak_rss_kib: Some(204_800),
