@@ -30,7 +30,7 @@ pub struct Density {
 }
 
 impl Density {
-    fn all(self) -> f64 {
+    pub fn all(self) -> f64 {
         self.live + self.ended
     }
 }
@@ -84,12 +84,12 @@ pub fn cost(listing: Listing, expected: Expected) -> f64 {
     }
 }
 
-/// The cheapest listing for a window, and its cost; `All` on a tie (it needs
-/// no second pass).
-pub fn choose(expected: Expected) -> (Listing, f64) {
-    [Listing::All, Listing::RunningFirst, Listing::Terminal]
-        .into_iter()
-        .map(|listing| (listing, cost(listing, expected)))
+/// The cheapest of `listings` for a window, and its cost; the first given
+/// on a tie (`All` needs no second pass).
+pub fn choose_among(listings: &[Listing], expected: Expected) -> (Listing, f64) {
+    listings
+        .iter()
+        .map(|&listing| (listing, cost(listing, expected)))
         .fold((Listing::All, f64::INFINITY), |best, next| {
             if next.1 < best.1 { next } else { best }
         })
@@ -124,12 +124,12 @@ impl Cluster {
     }
 }
 
-/// Splits sorted start times into windows so that the ended executions between
-/// them are not paged again: two neighbours share a window only when that
+/// Splits sorted start times into windows so that the items between them
+/// (`density` a second: every item, or only live ones for a `Running`
+/// listing) are not paged: two neighbours share a window only when that
 /// costs no more pages than reading them apart. With no density known yet,
 /// one window covers all.
-pub fn clusters(starts: &[Timestamp], density: Density) -> Vec<Cluster> {
-    let density = density.all();
+pub fn clusters(starts: &[Timestamp], density: f64) -> Vec<Cluster> {
     let mut out: Vec<Cluster> = Vec::new();
     for &start in starts {
         let alone = Cluster {
@@ -236,9 +236,32 @@ pub fn plan_flow(sought: &[Start], seen: Seen) -> Vec<Part> {
     let mut order: Vec<usize> = (0..sought.len()).collect();
     order.sort_by_key(|&i| sought[i].started);
     let starts: Vec<Timestamp> = order.iter().filter_map(|&i| sought[i].started).collect();
-    let mut rest = order.as_slice();
+    let plan = |density: f64, listings: &[Listing]| {
+        plan_windows(sought, &order, seen, clusters(&starts, density), listings)
+    };
+    // Reading every item pays for the ended ones between sought executions;
+    // a Running listing does not, but pays again for the absent ones.
+    let every = plan(seen.density.all(), &[Listing::All, Listing::Terminal]);
+    let running = plan(seen.density.live, &[Listing::RunningFirst]);
+    let calls = |parts: &[Part]| parts.iter().map(|p| p.calls).sum::<f64>();
+    if calls(&running) < calls(&every) {
+        running
+    } else {
+        every
+    }
+}
+
+/// One part per cluster, each read with the cheapest of `listings`.
+fn plan_windows(
+    sought: &[Start],
+    order: &[usize],
+    seen: Seen,
+    clusters: Vec<Cluster>,
+    listings: &[Listing],
+) -> Vec<Part> {
+    let mut rest = order;
     let mut parts = Vec::new();
-    for cluster in clusters(&starts, seen.density) {
+    for cluster in clusters {
         let (members, after) = rest.split_at(cluster.sought.min(rest.len()));
         rest = after;
         let width = cluster.width_secs();
@@ -249,7 +272,7 @@ pub fn plan_flow(sought: &[Start], seen: Seen) -> Vec<Part> {
             endings,
             starting: members.iter().any(|&i| sought[i].starting),
         };
-        let (listing, calls) = choose(expected);
+        let (listing, calls) = choose_among(listings, expected);
         parts.push(Part {
             window: cluster.window(),
             listing,

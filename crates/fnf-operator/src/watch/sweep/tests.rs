@@ -16,7 +16,7 @@ fn at(secs: i64) -> Timestamp {
 #[test]
 fn without_a_density_one_window_covers_every_start() {
     let starts = [at(0), at(5), at(3_600)];
-    let one = choose::clusters(&starts, Density::default());
+    let one = choose::clusters(&starts, 0.0);
     assert_eq!(
         one,
         [Cluster {
@@ -38,7 +38,7 @@ fn a_straggler_far_from_the_others_gets_its_own_window() {
         ended: 9.0,
     };
     let starts = [at(0), at(2), at(3_600), at(3_601)];
-    let parts = choose::clusters(&starts, density);
+    let parts = choose::clusters(&starts, density.all());
     assert_eq!(parts.len(), 2);
     assert_eq!(
         (parts[0].low, parts[0].high, parts[0].sought),
@@ -52,6 +52,7 @@ fn a_straggler_far_from_the_others_gets_its_own_window() {
 
 #[test]
 fn the_cheapest_listing_follows_what_the_window_holds() {
+    let every = [Listing::All, Listing::RunningFirst, Listing::Terminal];
     let expected = |live, ended, endings| Expected {
         live,
         ended,
@@ -60,17 +61,17 @@ fn the_cheapest_listing_follows_what_the_window_holds() {
     };
     // A few items: one page of everything.
     assert_eq!(
-        choose::choose(expected(30.0, 20.0, 5.0)),
+        choose::choose_among(&every, expected(30.0, 20.0, 5.0)),
         (Listing::All, 1.0)
     );
     // Thousands ended, a few live: Running, then the few absent.
     assert_eq!(
-        choose::choose(expected(150.0, 5_000.0, 3.0)),
+        choose::choose_among(&every, expected(150.0, 5_000.0, 3.0)),
         (Listing::RunningFirst, 5.0)
     );
     // Many live, few ended and many endings expected: the terminal statuses.
     assert_eq!(
-        choose::choose(expected(2_000.0, 50.0, 40.0)),
+        choose::choose_among(&every, expected(2_000.0, 50.0, 40.0)),
         (Listing::Terminal, 4.0)
     );
     // Executions shown as Starting add the Running pages a terminal sweep reads.

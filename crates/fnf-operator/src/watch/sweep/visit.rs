@@ -143,7 +143,7 @@ impl<V: CloudViews, L: ListPages> Visit<'_, V, L> {
             vec![(None, None)]
         } else {
             starts.sort();
-            choose::clusters(&starts, self.density)
+            choose::clusters(&starts, self.density.all())
                 .iter()
                 .map(choose::Cluster::window)
                 .collect()
