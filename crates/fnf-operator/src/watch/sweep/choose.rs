@@ -154,16 +154,22 @@ pub fn clusters(starts: &[Timestamp], density: f64) -> Vec<Cluster> {
     out
 }
 
+/// What a sought execution counts for in a flow's score: one whose ending is
+/// sought counts whole; one sought only to see it Running (its long-poll will
+/// report the ending, and a long-poll's timeout answer shows Running within a
+/// minute anyway) counts this much.
+pub const STARTING_ONLY_WEIGHT: f64 = 0.25;
+
 /// How much lag a visit to a flow removes per call: the endings it may find
-/// (proportional to the sought executions and the time since the last visit)
-/// times how long they have waited, per estimated call. A flow never visited
-/// goes first.
-pub fn score(sought: usize, since_visit: Option<Duration>, calls: f64) -> f64 {
+/// (proportional to `sought`, the weighted sought executions, and the time
+/// since the last visit) times how long they have waited, per estimated
+/// call. A flow never visited goes first.
+pub fn score(sought: f64, since_visit: Option<Duration>, calls: f64) -> f64 {
     let Some(since) = since_visit else {
         return f64::INFINITY;
     };
     let secs = since.as_secs_f64();
-    sought as f64 * secs * secs / calls.max(1.0)
+    sought * secs * secs / calls.max(1.0)
 }
 
 /// The flows a round visits, best first: by score, until their estimated

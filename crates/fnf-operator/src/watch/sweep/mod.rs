@@ -95,7 +95,7 @@ pub async fn run<V: CloudViews, R: Roster>(
                 let parts = choose::plan_flow(&starts(&flow.sought), remembered.seen);
                 let calls: f64 = parts.iter().map(|p| p.calls).sum();
                 let since = remembered.visited.map(|t| now.duration_since(t));
-                let score = choose::score(flow.sought.len(), since, calls);
+                let score = choose::score(weight(&flow.sought), since, calls);
                 (id.clone(), parts, score, calls)
             })
             .collect();
@@ -159,6 +159,20 @@ fn logged(flow_name: &str, err: &FnfError) -> bool {
     true
 }
 
+/// The sought executions as `choose::score` counts them.
+fn weight(sought: &[Sought]) -> f64 {
+    sought
+        .iter()
+        .map(|s| {
+            if s.ending_wanted {
+                1.0
+            } else {
+                choose::STARTING_ONLY_WEIGHT
+            }
+        })
+        .sum()
+}
+
 fn starts(sought: &[Sought]) -> Vec<Start> {
     sought
         .iter()
@@ -206,6 +220,7 @@ fn gather<V: CloudViews>(
             execution_name: member.execution_name,
             started: read.started_time.as_deref().and_then(parse_cloud_time),
             starting,
+            ending_wanted: wanted_ending,
         });
     }
     flows

@@ -84,10 +84,10 @@ fn the_cheapest_listing_follows_what_the_window_holds() {
 
 #[test]
 fn pages_go_to_the_flows_with_the_most_lag_to_remove() {
-    let never = choose::score(1, None, 1.0);
-    let busy = choose::score(500, Some(std::time::Duration::from_secs(10)), 5.0);
-    let quiet = choose::score(2, Some(std::time::Duration::from_secs(10)), 1.0);
-    let quiet_later = choose::score(2, Some(std::time::Duration::from_secs(120)), 1.0);
+    let never = choose::score(1.0, None, 1.0);
+    let busy = choose::score(500.0, Some(std::time::Duration::from_secs(10)), 5.0);
+    let quiet = choose::score(2.0, Some(std::time::Duration::from_secs(10)), 1.0);
+    let quiet_later = choose::score(2.0, Some(std::time::Duration::from_secs(120)), 1.0);
     assert!(never.is_infinite());
     assert!(busy > quiet, "more to find per call");
     assert!(
@@ -231,6 +231,7 @@ fn sought(name: &str, secs: i64, starting: bool) -> Sought {
         execution_name: name.into(),
         started: Some(at(secs)),
         starting,
+        ending_wanted: true,
     }
 }
 

@@ -40,6 +40,8 @@ pub struct Sought {
     pub execution_name: String,
     pub started: Option<Timestamp>,
     pub starting: bool,
+    /// Sought for its ending (no long-poll in flight), not only to see it Running.
+    pub ending_wanted: bool,
 }
 
 /// What a visit's pages held.
