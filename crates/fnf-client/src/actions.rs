@@ -166,6 +166,9 @@ impl Client {
                 params.push(param(key, value));
             }
         }
+        if request.metadata_only {
+            params.push(param("MetadataOnly", "true"));
+        }
         let body = self
             .send(
                 "ListExecutions",

@@ -152,6 +152,9 @@ pub struct ListExecutions {
     pub started_time_begin: Option<String>,
     pub started_time_end: Option<String>,
     pub execution_name_prefix: Option<String>,
+    /// `MetadataOnly`: items without Input and Output (smaller pages when
+    /// only the names and statuses are needed).
+    pub metadata_only: bool,
 }
 
 /// Decodes a success body into `T`: `Decode` when it is too large or not the

@@ -150,6 +150,15 @@ pub fn list(service: &Service, p: &Params<'_>, principal: &Principal) -> Result<
     let begin = time_param(p, "StartedTimeBegin")?;
     let end = time_param(p, "StartedTimeEnd")?;
     let prefix = p.get("ExecutionNamePrefix").unwrap_or_default();
+    let metadata_only = match p.get("MetadataOnly") {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return Err(ApiError::invalid_argument(format!(
+                "MetadataOnly '{other}' is invalid."
+            )));
+        }
+    };
     let all = service.store.executions(flow)?;
     let matches = |e: &&std::sync::Arc<super::execution::Execution>| {
         e.name.starts_with(prefix)
@@ -163,7 +172,13 @@ pub fn list(service: &Service, p: &Params<'_>, principal: &Principal) -> Result<
     let mut position = from;
     while position < all.len() && page.len() < limit {
         if let Some(e) = all.get(position).filter(|e| matches(e)) {
-            page.push(e.describe());
+            let mut item = e.describe();
+            if metadata_only && let Some(fields) = item.as_object_mut() {
+                for field in ["Input", "Output", "FlowDefinition"] {
+                    fields.remove(field);
+                }
+            }
+            page.push(item);
         }
         position += 1;
     }

@@ -205,6 +205,29 @@ async fn list_executions_filters_by_status_prefix_and_start_time_and_pages() {
     let second = list(vec![("Limit", "3".into()), ("NextToken", token)]).await;
     assert_eq!(names(&second), ["slow-2"]);
     assert!(second["NextToken"].as_str().is_none_or(str::is_empty));
+    // MetadataOnly: the same items without Input, Output or definition.
+    let full = list(vec![("Status", "Succeeded".into())]).await;
+    assert!(full["Executions"][0]["Input"].is_string(), "{full}");
+    let bare = list(vec![
+        ("Status", "Succeeded".into()),
+        ("MetadataOnly", "true".into()),
+    ])
+    .await;
+    assert_eq!(names(&bare), ["quick-1", "quick-2"]);
+    for field in ["Input", "Output", "FlowDefinition"] {
+        assert!(bare["Executions"][0].get(field).is_none(), "{bare}");
+    }
+    assert_eq!(bare["Executions"][0]["Status"], "Succeeded");
+    assert_error(
+        &caller
+            .call(
+                "ListExecutions",
+                &[("FlowName", "hold"), ("MetadataOnly", "maybe")],
+            )
+            .await,
+        400,
+        "InvalidArgument",
+    );
     assert_error(
         &caller
             .call("ListExecutions", &[("FlowName", "hold"), ("Limit", "101")])

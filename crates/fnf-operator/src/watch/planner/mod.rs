@@ -1,27 +1,32 @@
 //! The poll planner. An account's DescribeExecution quota sustains about
 //! `rate × WaitTimeSeconds` long-polls at once (≈ 256 with the default quota
-//! and headroom). Those *slots* go to the executions most likely to end soon,
-//! the oldest; every other live execution of the account is *swept*: `sweep`
-//! reads ListExecutions pages (100 executions per call) within the
-//! ListExecutions quota (slotted ones too while their long-polls queue for
-//! tokens). A slot freed by an ending goes to the oldest swept
-//! execution. When the cloud throttles anyway (someone else shares the
-//! account), the slots shrink, and grow back once it stops.
+//! and headroom). Those *slots* go where they save the most ListExecutions
+//! pages: whole small flows first, oldest first within a flow (`account`);
+//! every other live execution of the account is *swept*: `sweep` reads
+//! ListExecutions pages (100 executions per call) within the ListExecutions
+//! quota (slotted ones too while their long-polls queue for tokens). Each
+//! account (credential set) has its own slots, sweeper and quota buckets.
+//! When the cloud throttles anyway (someone else shares the account), the
+//! slots shrink, and grow back once it stops.
 //!
 //! Locks here are never held across an `.await`, and never taken while the
 //! tracker's lock is held (nor the other way round).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use tokio::sync::{Notify, oneshot};
+use tokio::sync::oneshot;
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
+mod account;
 mod budget;
+mod membership;
 
+use account::{Account, MemberState, Role};
 pub use budget::slot_capacity;
-use budget::{Budget, GRANT_HORIZON, Throttling};
+use budget::{Budget, GRANT_HORIZON};
+pub use membership::Membership;
 
 use super::key::{Member, PollTarget, TrackKey};
 use super::sweep::{self, Roster};
@@ -29,90 +34,6 @@ use super::views::CloudViews;
 use fnf_client::Client;
 
 const DESCRIBE: &str = "DescribeExecution";
-enum Role {
-    /// `issued`: its first long-poll has been sent for (it holds a token or
-    /// waits for one).
-    Holder {
-        issued: bool,
-    },
-    Waiting(Option<oneshot::Sender<()>>),
-}
-
-struct MemberState {
-    member: Member,
-    /// Oldest first: (started, ms since the epoch; arrival).
-    order: (i64, u64),
-    role: Role,
-}
-
-struct Account {
-    members: HashMap<TrackKey, MemberState>,
-    waiting: BTreeMap<(i64, u64), TrackKey>,
-    holders: usize,
-    /// Holders granted a slot that have not yet sent their first long-poll.
-    unissued: usize,
-    /// How this account's members are asked (for grants between joins).
-    asker: Option<(Client, u32)>,
-    throttling: Throttling,
-    sweeper: Option<AbortHandle>,
-    news: Arc<Notify>,
-}
-
-impl Account {
-    fn new() -> Self {
-        Self {
-            members: HashMap::new(),
-            waiting: BTreeMap::new(),
-            holders: 0,
-            unissued: 0,
-            asker: None,
-            throttling: Throttling::new(Instant::now()),
-            sweeper: None,
-            news: Arc::new(Notify::new()),
-        }
-    }
-
-    /// Takes a member out of the counts.
-    fn remove(&mut self, key: &TrackKey) {
-        if let Some(state) = self.members.remove(key) {
-            match state.role {
-                Role::Holder { issued } => {
-                    self.holders -= 1;
-                    if !issued {
-                        self.unissued -= 1;
-                    }
-                }
-                Role::Waiting(_) => {
-                    self.waiting.remove(&state.order);
-                }
-            }
-        }
-    }
-
-    /// Grants free slots to the oldest waiting members, no faster than the
-    /// bucket can send their first long-polls: a slot granted before its call
-    /// can go covers nothing, and its abandoned wait would book the bucket.
-    fn fill(&mut self, budget: Budget) {
-        while self.holders < budget.slots && (self.unissued as u64) < budget.tokens {
-            let Some((_, key)) = self.waiting.pop_first() else {
-                return;
-            };
-            if let Some(state) = self.members.get_mut(&key)
-                && let Role::Waiting(grant) = &mut state.role
-            {
-                if let Some(grant) = grant.take() {
-                    // A member whose task already ended leaves through `Drop`.
-                    let _ = grant.send(());
-                }
-                state.role = Role::Holder { issued: false };
-                state.member.holds_slot = true;
-                self.holders += 1;
-                self.unissued += 1;
-            }
-        }
-    }
-}
-
 #[derive(Default)]
 struct Inner {
     accounts: Mutex<HashMap<String, Account>>,
@@ -159,7 +80,7 @@ impl Planner {
         let Some(account) = accounts.get_mut(account_id) else {
             return;
         };
-        if account.waiting.is_empty() {
+        if !account.has_waiting() {
             return;
         }
         if let Some((client, wait)) = account.asker.clone() {
@@ -204,15 +125,20 @@ impl Planner {
             execution_name: target.execution_name.clone(),
             holds_slot: false,
         };
+        let flow = (
+            target.client.config().endpoint.url().to_string(),
+            target.flow_name.clone(),
+        );
+        account.enqueue(&flow, order, key.clone());
         account.members.insert(
             key.clone(),
             MemberState {
                 member,
+                flow,
                 order,
                 role: Role::Waiting(Some(grant)),
             },
         );
-        account.waiting.insert(order, key.clone());
         account.asker = Some((target.client.clone(), wait));
         let budget = Self::budget(&account_id, account, &target.client, wait);
         account.fill(budget);
@@ -315,89 +241,6 @@ impl Roster for Planner {
 
     fn members(&self, account_id: &str) -> Vec<Member> {
         Planner::members(self, account_id)
-    }
-}
-
-/// A poll task's place in the plan; dropping it frees the slot or leaves the sweep.
-pub struct Membership {
-    planner: Planner,
-    account_id: String,
-    key: TrackKey,
-    client: Client,
-    wait: u32,
-    /// Tells this membership from a later one of the same object.
-    arrival: u64,
-    granted: Option<oneshot::Receiver<()>>,
-}
-
-impl Membership {
-    /// Returns once this execution holds a long-poll slot; until then it is swept.
-    pub async fn slot(&mut self) {
-        if let Some(granted) = self.granted.take() {
-            // A dropped sender means the member was granted and re-queued
-            // elsewhere; `keep_slot` sorts that out.
-            let _ = granted.await;
-        }
-    }
-
-    /// Whether this holder may long-poll again; gives the slot back (and
-    /// rejoins the sweep) when throttling has shrunk the capacity below the
-    /// number of holders.
-    pub fn keep_slot(&mut self) -> bool {
-        let mut accounts = self.planner.lock();
-        let Some(account) = accounts.get_mut(&self.account_id) else {
-            return true;
-        };
-        let budget = Planner::budget(&self.account_id, account, &self.client, self.wait);
-        let over = account.holders > budget.slots;
-        let Some(state) = account
-            .members
-            .get_mut(&self.key)
-            .filter(|s| s.order.1 == self.arrival)
-        else {
-            // Replaced: this task is being ended.
-            return true;
-        };
-        match &mut state.role {
-            Role::Holder { issued } if over => {
-                if !*issued {
-                    account.unissued -= 1;
-                }
-                let (grant, granted) = oneshot::channel();
-                state.role = Role::Waiting(Some(grant));
-                state.member.holds_slot = false;
-                let order = state.order;
-                account.holders -= 1;
-                account.waiting.insert(order, self.key.clone());
-                account.news.notify_one();
-                self.granted = Some(granted);
-                false
-            }
-            Role::Holder { issued } => {
-                if !*issued {
-                    *issued = true;
-                    account.unissued -= 1;
-                }
-                // Capacity regained after throttling goes to those waiting.
-                account.fill(budget);
-                true
-            }
-            Role::Waiting(grant) => {
-                // Still queued: make sure there is a grant to wait for.
-                if self.granted.is_none() {
-                    let (sender, granted) = oneshot::channel();
-                    *grant = Some(sender);
-                    self.granted = Some(granted);
-                }
-                false
-            }
-        }
-    }
-}
-
-impl Drop for Membership {
-    fn drop(&mut self) {
-        self.planner.leave(self);
     }
 }
 

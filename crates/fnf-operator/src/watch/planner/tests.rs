@@ -11,18 +11,23 @@ use fnf_client::{
 };
 
 fn target(quotas: &QuotaRegistry, name: &str) -> PollTarget {
+    target_in(quotas, "acct", "flow", name)
+}
+
+/// A target of `flow` under the credentials `account`; longer names started later.
+fn target_in(quotas: &QuotaRegistry, account: &str, flow: &str, name: &str) -> PollTarget {
     fnf_client::install_crypto_provider();
     let endpoint = Endpoint::from_url("http://127.0.0.1:9").unwrap();
     let mut config = ClientConfig::with_http(endpoint, reqwest::Client::new());
     config.quotas = quotas.clone();
     let credentials = CredentialProvider::static_credentials(Credentials {
-        access_key_id: "acct".into(),
+        access_key_id: account.into(),
         access_key_secret: "secret".into(),
         security_token: None,
     });
     PollTarget {
         client: Client::new(config, credentials),
-        flow_name: "flow".into(),
+        flow_name: flow.into(),
         execution_name: name.into(),
         strategy: PollStrategy::LongPoll { wait_time_secs: 1 },
         recorded_start: Some(Timestamp::from_second(1_000 + name.len() as i64).unwrap()),
@@ -102,5 +107,91 @@ async fn a_poll_restarted_before_the_old_one_ended_takes_its_place() {
         "the old one's drop leaves the new one"
     );
     drop(new);
+    assert_eq!(planner.counts(), (0, 0));
+}
+
+/// 5/s held 1 s: four slots per account.
+fn four_slots() -> QuotaRegistry {
+    QuotaRegistry::new(QuotaConfig::unlimited().with_action(DESCRIBE, Rate::new(10, 5.0)))
+}
+
+async fn granted(membership: &mut Membership) -> bool {
+    tokio::time::timeout(Duration::from_secs(1), membership.slot())
+        .await
+        .is_ok()
+}
+
+#[tokio::test]
+async fn slots_go_to_whole_small_flows_first() {
+    let quotas = four_slots();
+    let (tracker, _woken) = Tracker::new(Metrics::default());
+    let planner = Planner::default();
+    // Eight of a big flow (the oldest, so they get the first four slots),
+    // then two of a small one.
+    let mut big: Vec<Membership> = (1..=8)
+        .map(|n| {
+            let name = "b".repeat(n);
+            planner.join(
+                &tracker,
+                &key(&name),
+                &target_in(&quotas, "acct", "big", &name),
+                1,
+            )
+        })
+        .collect();
+    let mut small: Vec<Membership> = ["s".repeat(20), "s".repeat(21)]
+        .iter()
+        .map(|name| {
+            planner.join(
+                &tracker,
+                &key(name),
+                &target_in(&quotas, "acct", "small", name),
+                1,
+            )
+        })
+        .collect();
+    assert_eq!(planner.counts(), (4, 6));
+    // A freed slot goes to the flow with the fewest waiting, not the oldest.
+    drop(big.remove(0));
+    assert!(granted(&mut small[0]).await);
+    assert!(small[0].keep_slot());
+    // A holder of the big flow, swept anyway, gives its slot to the small one.
+    assert!(granted(&mut big[0]).await);
+    assert!(!big[0].keep_slot());
+    assert!(granted(&mut small[1]).await);
+    assert!(small[1].keep_slot());
+    // Now the small flow is whole and nothing waits elsewhere: holders keep theirs.
+    assert!(granted(&mut big[1]).await);
+    assert!(big[1].keep_slot());
+    assert_eq!(planner.counts(), (4, 5));
+    drop(big);
+    drop(small);
+    assert_eq!(planner.counts(), (0, 0));
+}
+
+#[tokio::test]
+async fn each_account_has_its_own_slots() {
+    let quotas = four_slots();
+    let (tracker, _woken) = Tracker::new(Metrics::default());
+    let planner = Planner::default();
+    let mut members = Vec::new();
+    for account in ["acct-a", "acct-b"] {
+        for n in 1..=6 {
+            let name = format!("{account}-{}", "x".repeat(n));
+            let target = target_in(&quotas, account, "flow", &name);
+            members.push(planner.join(&tracker, &key(&name), &target, 1));
+        }
+    }
+    assert_eq!(planner.counts(), (8, 4), "four slots in each account");
+    // Throttling one account shrinks its slots only.
+    quotas.penalize("acct-a", DESCRIBE, Duration::from_millis(1));
+    for member in &mut members[..4] {
+        member.keep_slot();
+    }
+    for member in &mut members[6..10] {
+        assert!(member.keep_slot());
+    }
+    assert_eq!(planner.counts(), (7, 5));
+    drop(members);
     assert_eq!(planner.counts(), (0, 0));
 }

@@ -1,0 +1,290 @@
+//! What a sweep reads, decided without I/O: which start-time windows cover a
+//! flow's sought executions, which listing reads each window, and which flows
+//! get the next pages. Every estimate comes from what the flow's last visit
+//! returned; a wrong estimate only costs calls, never an ending, because every
+//! listing still covers every sought execution.
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+
+/// Items per ListExecutions page.
+pub const PAGE_SIZE: u32 = 100;
+/// The cloud compares StartedTime at its own precision: widen each window.
+pub const WINDOW_SLACK: Duration = Duration::from_secs(1);
+/// Terminal statuses a status-filtered sweep lists, one listing each.
+const TERMINAL_LISTINGS: f64 = 4.0;
+/// Pages of `Running` a terminal sweep reads for executions shown as Starting.
+pub const RUNNING_PAGES_FOR_STARTING: usize = 5;
+
+/// A start-time range; `None` bounds are open.
+pub type Window = (Option<Timestamp>, Option<Timestamp>);
+
+/// How many items a flow's listings returned per second of start time.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Density {
+    /// Starting or Running items.
+    pub live: f64,
+    /// Ended items.
+    pub ended: f64,
+}
+
+impl Density {
+    pub fn all(self) -> f64 {
+        self.live + self.ended
+    }
+}
+
+/// How one window is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Listing {
+    /// No status filter: every item, ended or not, in one pass.
+    All,
+    /// One listing per terminal status (plus a few `Running` pages when a
+    /// sought execution is still shown as Starting).
+    Terminal,
+    /// `Running` items only (metadata): a sought execution absent from it
+    /// has ended (or not yet run), and only those are then read with `All`
+    /// over windows around them.
+    RunningFirst,
+}
+
+/// What a window is expected to hold, from the flow's last visit.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Expected {
+    pub live: f64,
+    pub ended: f64,
+    /// Sought executions expected to have ended since the last visit.
+    pub endings: f64,
+    /// Whether a sought execution is shown as Starting.
+    pub starting: bool,
+}
+
+fn pages(items: f64) -> f64 {
+    (items / f64::from(PAGE_SIZE)).ceil().max(1.0)
+}
+
+/// The estimated calls of each listing over a window.
+pub fn cost(listing: Listing, expected: Expected) -> f64 {
+    let all = pages(expected.live + expected.ended);
+    match listing {
+        Listing::All => all,
+        Listing::Terminal => {
+            // One status usually holds nearly all endings; the others cost a call each.
+            let starting = if expected.starting {
+                pages(expected.live).min(RUNNING_PAGES_FOR_STARTING as f64)
+            } else {
+                0.0
+            };
+            pages(expected.ended) + TERMINAL_LISTINGS - 1.0 + starting
+        }
+        // Absent executions are read again around their starts: at worst
+        // one call each, never more than reading the window at once.
+        Listing::RunningFirst => pages(expected.live) + expected.endings.ceil().min(all),
+    }
+}
+
+/// The cheapest of `listings` for a window, and its cost; the first given
+/// on a tie (`All` needs no second pass).
+pub fn choose_among(listings: &[Listing], expected: Expected) -> (Listing, f64) {
+    listings
+        .iter()
+        .map(|&listing| (listing, cost(listing, expected)))
+        .fold((Listing::All, f64::INFINITY), |best, next| {
+            if next.1 < best.1 { next } else { best }
+        })
+}
+
+/// A window over sought executions: its bounds (without slack) and how many
+/// sought executions it covers.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Cluster {
+    pub low: Timestamp,
+    pub high: Timestamp,
+    pub sought: usize,
+}
+
+impl Cluster {
+    /// Seconds of start time the window spans, slack included.
+    pub fn width_secs(&self) -> f64 {
+        let span = self.high.duration_since(self.low).as_secs_f64();
+        span + 2.0 * WINDOW_SLACK.as_secs_f64()
+    }
+
+    pub fn window(&self) -> Window {
+        (
+            self.low.checked_sub(WINDOW_SLACK).ok(),
+            self.high.checked_add(WINDOW_SLACK).ok(),
+        )
+    }
+
+    /// Items the window is expected to hold.
+    pub fn items(&self, density: f64) -> f64 {
+        (density * self.width_secs()).max(self.sought as f64)
+    }
+}
+
+/// Splits sorted start times into windows so that the items between them
+/// (`density` a second: every item, or only live ones for a `Running`
+/// listing) are not paged: two neighbours share a window only when that
+/// costs no more pages than reading them apart. With no density known yet,
+/// one window covers all.
+pub fn clusters(starts: &[Timestamp], density: f64) -> Vec<Cluster> {
+    let mut out: Vec<Cluster> = Vec::new();
+    for &start in starts {
+        let alone = Cluster {
+            low: start,
+            high: start,
+            sought: 1,
+        };
+        if let Some(last) = out.last_mut() {
+            let merged = Cluster {
+                low: last.low,
+                high: start.max(last.high),
+                sought: last.sought + 1,
+            };
+            let apart = pages(last.items(density)) + pages(alone.items(density));
+            if pages(merged.items(density)) <= apart {
+                *last = merged;
+                continue;
+            }
+        }
+        out.push(alone);
+    }
+    out
+}
+
+/// What a sought execution counts for in a flow's score: one whose ending is
+/// sought counts whole; one sought only to see it Running (its long-poll will
+/// report the ending, and a long-poll's timeout answer shows Running within a
+/// minute anyway) counts this much.
+pub const STARTING_ONLY_WEIGHT: f64 = 0.25;
+
+/// How much lag a visit to a flow removes per call: the endings it may find
+/// (proportional to `sought`, the weighted sought executions, and the time
+/// since the last visit) times how long they have waited, per estimated
+/// call. A flow never visited goes first.
+pub fn score(sought: f64, since_visit: Option<Duration>, calls: f64) -> f64 {
+    let Some(since) = since_visit else {
+        return f64::INFINITY;
+    };
+    let secs = since.as_secs_f64();
+    sought * secs * secs / calls.max(1.0)
+}
+
+/// The flows a round visits, best first: by score, until their estimated
+/// calls reach `budget` (at least one flow), so the plan is redone often.
+pub fn pick(flows: &[(f64, f64)], budget: f64) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..flows.len()).collect();
+    order.sort_by(|&a, &b| flows[b].0.total_cmp(&flows[a].0));
+    let mut spent = 0.0;
+    let mut chosen = Vec::new();
+    for index in order {
+        if !chosen.is_empty() && spent + flows[index].1 > budget {
+            continue;
+        }
+        spent += flows[index].1;
+        chosen.push(index);
+    }
+    chosen
+}
+
+/// Items per second of start time seen over `width_secs`; `previous` when
+/// nothing of that kind was listed.
+pub fn density(items: usize, width_secs: f64, previous: f64) -> f64 {
+    if width_secs > 0.0 {
+        items as f64 / width_secs
+    } else {
+        previous
+    }
+}
+
+/// One sought execution as planning sees it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Start {
+    pub started: Option<Timestamp>,
+    /// Shown as Starting (a long-poll would not report it Running).
+    pub starting: bool,
+}
+
+/// One window of a flow's visit: how it is read and which sought executions
+/// (indices into the planned slice) it covers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Part {
+    pub window: Window,
+    pub listing: Listing,
+    pub calls: f64,
+    pub members: Vec<usize>,
+}
+
+/// What a flow's last visit saw, for planning the next one.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Seen {
+    pub density: Density,
+    /// Share of the sought executions found ended at the last visit.
+    pub ended_share: f64,
+}
+
+/// The windows and listings of one flow's visit. Executions without a known
+/// start force one open window read whole.
+pub fn plan_flow(sought: &[Start], seen: Seen) -> Vec<Part> {
+    if sought.is_empty() {
+        return Vec::new();
+    }
+    if sought.iter().any(|s| s.started.is_none()) {
+        return vec![Part {
+            window: (None, None),
+            listing: Listing::All,
+            calls: pages(sought.len() as f64),
+            members: (0..sought.len()).collect(),
+        }];
+    }
+    let mut order: Vec<usize> = (0..sought.len()).collect();
+    order.sort_by_key(|&i| sought[i].started);
+    let starts: Vec<Timestamp> = order.iter().filter_map(|&i| sought[i].started).collect();
+    let plan = |density: f64, listings: &[Listing]| {
+        plan_windows(sought, &order, seen, clusters(&starts, density), listings)
+    };
+    // Reading every item pays for the ended ones between sought executions;
+    // a Running listing does not, but pays again for the absent ones.
+    let every = plan(seen.density.all(), &[Listing::All, Listing::Terminal]);
+    let running = plan(seen.density.live, &[Listing::RunningFirst]);
+    let calls = |parts: &[Part]| parts.iter().map(|p| p.calls).sum::<f64>();
+    if calls(&running) < calls(&every) {
+        running
+    } else {
+        every
+    }
+}
+
+/// One part per cluster, each read with the cheapest of `listings`.
+fn plan_windows(
+    sought: &[Start],
+    order: &[usize],
+    seen: Seen,
+    clusters: Vec<Cluster>,
+    listings: &[Listing],
+) -> Vec<Part> {
+    let mut rest = order;
+    let mut parts = Vec::new();
+    for cluster in clusters {
+        let (members, after) = rest.split_at(cluster.sought.min(rest.len()));
+        rest = after;
+        let width = cluster.width_secs();
+        let endings = cluster.sought as f64 * seen.ended_share;
+        let expected = Expected {
+            live: (seen.density.live * width).max(cluster.sought as f64 - endings),
+            ended: seen.density.ended * width,
+            endings,
+            starting: members.iter().any(|&i| sought[i].starting),
+        };
+        let (listing, calls) = choose_among(listings, expected);
+        parts.push(Part {
+            window: cluster.window(),
+            listing,
+            calls,
+            members: members.to_vec(),
+        });
+    }
+    parts
+}

@@ -1,0 +1,227 @@
+//! The sweeper: one task per account reads ListExecutions pages, so every
+//! ending is seen even when no long-poll is in flight for it. It seeks, per
+//! flow, the executions without a long-poll in flight (and those still shown
+//! as Starting: a long-poll answers only at the end).
+//!
+//! Pages go where they remove the most lag: each round ranks the flows by the
+//! endings a visit may find times how long they have waited, per estimated
+//! call (`choose::score`), and visits the best until about `ROUND_CALLS` calls
+//! are planned; then it plans again. A visit reads only windows around its
+//! sought executions (ended executions between them are not paged again), each
+//! with the listing its last visit suggests is cheapest: every status at once,
+//! one listing per terminal status, or `Running` only (metadata) with the
+//! absent ones read again around their starts. Calls are paced by the
+//! account's ListExecutions quota, so rounds simply follow each other.
+
+mod choose;
+mod visit;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::Notify;
+
+use super::key::Member;
+use super::views::CloudViews;
+use crate::crd::phase;
+use crate::decide::classify;
+use choose::{Part, Seen, Start};
+use fnf_client::model::parse_cloud_time;
+use fnf_client::{Client, FnfError};
+use visit::{Sought, Visit};
+
+/// DescribeExecution callers wait longer than this: slot holders may not have
+/// their long-poll in flight.
+const QUEUED_LONG_POLLS: Duration = Duration::from_secs(1);
+/// Nothing to sweep: look again after this even without news.
+const IDLE_RECHECK: Duration = Duration::from_secs(5);
+/// Calls planned per round before the flows are ranked again (about ten
+/// seconds of the default ListExecutions quota).
+const ROUND_CALLS: f64 = 20.0;
+
+/// A flow of one endpoint: (endpoint URL, flow name).
+type FlowId = (String, String);
+
+/// What one round seeks in one flow.
+struct FlowSweep {
+    client: Client,
+    flow_name: String,
+    sought: Vec<Sought>,
+}
+
+/// What the sweeper remembers of a flow between visits.
+#[derive(Clone, Copy, Default)]
+struct Memory {
+    seen: Seen,
+    visited: Option<Instant>,
+}
+
+/// What a sweep needs of the plan it serves: the account's members, and
+/// grants of freed long-poll slots between pages. The planner implements it.
+pub trait Roster: Send + Sync + 'static {
+    /// Grants what the account's budget allows now.
+    fn refill(&self, account_id: &str);
+    /// The account's members as they stand now.
+    fn members(&self, account_id: &str) -> Vec<Member>;
+}
+
+pub async fn run<V: CloudViews, R: Roster>(
+    tracker: V,
+    planner: R,
+    account_id: String,
+    news: Arc<Notify>,
+) {
+    let mut failures: u32 = 0;
+    let mut memory: HashMap<FlowId, Memory> = HashMap::new();
+    loop {
+        planner.refill(&account_id);
+        let mut flows = gather(&tracker, &account_id, planner.members(&account_id));
+        if flows.is_empty() {
+            memory.clear();
+            // Either a new member or the idle re-check: both just start a round.
+            let _ = tokio::time::timeout(IDLE_RECHECK, news.notified()).await;
+            continue;
+        }
+        memory.retain(|id, _| flows.contains_key(id));
+        let now = Instant::now();
+        let mut planned: Vec<(FlowId, Vec<Part>, f64, f64)> = flows
+            .iter()
+            .map(|(id, flow)| {
+                let remembered = memory.get(id).copied().unwrap_or_default();
+                let parts = choose::plan_flow(&starts(&flow.sought), remembered.seen);
+                let calls: f64 = parts.iter().map(|p| p.calls).sum();
+                let since = remembered.visited.map(|t| now.duration_since(t));
+                let score = choose::score(weight(&flow.sought), since, calls);
+                (id.clone(), parts, score, calls)
+            })
+            .collect();
+        let ranked: Vec<(f64, f64)> = planned.iter().map(|p| (p.2, p.3)).collect();
+        // Slots follow the DescribeExecution bucket's refill: grant between pages.
+        let refill = || planner.refill(&account_id);
+        let round_started = Instant::now();
+        let mut failed = false;
+        let mut pages = 0;
+        let mut visited = 0;
+        for index in choose::pick(&ranked, ROUND_CALLS) {
+            let (id, parts, _, _) = std::mem::take(&mut planned[index]);
+            let Some(flow) = flows.remove(&id) else {
+                continue;
+            };
+            let remembered = memory.entry(id).or_default();
+            let visit = Visit {
+                tracker: &tracker,
+                lister: &flow.client,
+                flow_name: &flow.flow_name,
+                density: remembered.seen.density,
+                refill: &refill,
+            };
+            let result = visit.run(&flow.sought, &parts).await;
+            remembered.visited = Some(Instant::now());
+            visited += 1;
+            match result {
+                Ok(tally) => {
+                    pages += tally.pages;
+                    remembered.seen = Seen {
+                        density: tally.density(remembered.seen.density),
+                        ended_share: tally.endings as f64 / flow.sought.len().max(1) as f64,
+                    };
+                }
+                Err(err) => failed |= logged(&flow.flow_name, &err),
+            }
+        }
+        tracing::debug!(
+            account = %account_id,
+            flows = visited,
+            waiting_flows = flows.len(),
+            pages,
+            took_ms = round_started.elapsed().as_millis() as u64,
+            failed,
+            "sweep round"
+        );
+        if failed {
+            failures = failures.saturating_add(1);
+            tokio::time::sleep(classify::backoff_ceiling(failures)).await;
+        } else {
+            failures = 0;
+        }
+    }
+}
+
+fn logged(flow_name: &str, err: &FnfError) -> bool {
+    tracing::debug!(
+        flow = %flow_name, reason = err.reason(), error = %err,
+        "sweep failed"
+    );
+    true
+}
+
+/// The sought executions as `choose::score` counts them.
+fn weight(sought: &[Sought]) -> f64 {
+    sought
+        .iter()
+        .map(|s| {
+            if s.ending_wanted {
+                1.0
+            } else {
+                choose::STARTING_ONLY_WEIGHT
+            }
+        })
+        .sum()
+}
+
+fn starts(sought: &[Sought]) -> Vec<Start> {
+    sought
+        .iter()
+        .map(|s| Start {
+            started: s.started,
+            starting: s.starting,
+        })
+        .collect()
+}
+
+/// The executions each flow's sweep seeks now.
+fn gather<V: CloudViews>(
+    tracker: &V,
+    account_id: &str,
+    members: Vec<Member>,
+) -> HashMap<FlowId, FlowSweep> {
+    // A slot holder's long-poll may be queued for its token (many slots
+    // granted at once): until it is in flight, the sweep covers it too.
+    let long_polls_queued = members.first().is_some_and(|member| {
+        let quotas = &member.client.config().quotas;
+        quotas.backlog(account_id, "DescribeExecution") > QUEUED_LONG_POLLS
+    });
+    let mut flows: HashMap<FlowId, FlowSweep> = HashMap::new();
+    for member in members {
+        let Some(read) = tracker.execution_read(&member.key) else {
+            continue;
+        };
+        let ended = read.status.as_deref().is_some_and(phase::is_terminal);
+        let starting = read.status.as_deref() == Some(phase::STARTING);
+        let wanted_ending = !ended && (!member.holds_slot || long_polls_queued);
+        if !wanted_ending && !starting {
+            continue;
+        }
+        let id = (
+            member.client.config().endpoint.url().to_string(),
+            member.flow_name.clone(),
+        );
+        let flow = flows.entry(id).or_insert_with(|| FlowSweep {
+            client: member.client.clone(),
+            flow_name: member.flow_name.clone(),
+            sought: Vec::new(),
+        });
+        flow.sought.push(Sought {
+            key: member.key,
+            execution_name: member.execution_name,
+            started: read.started_time.as_deref().and_then(parse_cloud_time),
+            starting,
+            ending_wanted: wanted_ending,
+        });
+    }
+    flows
+}

@@ -1,0 +1,253 @@
+//! One visit to one flow: reads the planned listings, records every sought
+//! execution found, and tallies what the pages held so the next visit can be
+//! planned. Whatever the listing, every sought execution of a window ends up
+//! covered: those absent from a `Running` listing are read again with every
+//! status around their starts.
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+
+use jiff::Timestamp;
+
+use super::choose::{self, Density, Listing, PAGE_SIZE, Part, RUNNING_PAGES_FOR_STARTING, Window};
+use crate::crd::phase;
+use crate::watch::key::{ReadVia, TrackKey};
+use crate::watch::views::CloudViews;
+use fnf_client::model::TERMINAL_STATUSES;
+use fnf_client::{Client, ExecutionsPage, FnfError, ListExecutions};
+
+/// Reads one ListExecutions page: the client, or a fake in tests.
+pub trait ListPages: Send + Sync {
+    fn page(
+        &self,
+        query: &ListExecutions,
+    ) -> impl Future<Output = Result<ExecutionsPage, FnfError>> + Send;
+}
+
+impl ListPages for Client {
+    fn page(
+        &self,
+        query: &ListExecutions,
+    ) -> impl Future<Output = Result<ExecutionsPage, FnfError>> + Send {
+        self.list_executions(query)
+    }
+}
+
+/// One execution the sweep looks for.
+#[derive(Clone, Debug)]
+pub struct Sought {
+    pub key: TrackKey,
+    pub execution_name: String,
+    pub started: Option<Timestamp>,
+    pub starting: bool,
+    /// Sought for its ending (no long-poll in flight), not only to see it Running.
+    pub ending_wanted: bool,
+}
+
+/// What a visit's pages held.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Tally {
+    pub pages: usize,
+    live_items: usize,
+    live_secs: f64,
+    ended_items: usize,
+    ended_secs: f64,
+    /// Sought executions found ended.
+    pub endings: usize,
+}
+
+impl Tally {
+    /// Densities seen, or `previous` for a kind nothing was listed of.
+    pub fn density(&self, previous: Density) -> Density {
+        Density {
+            live: choose::density(self.live_items, self.live_secs, previous.live),
+            ended: choose::density(self.ended_items, self.ended_secs, previous.ended),
+        }
+    }
+}
+
+/// What one visit needs besides the flow's plan.
+pub struct Visit<'a, V, L> {
+    pub tracker: &'a V,
+    pub lister: &'a L,
+    pub flow_name: &'a str,
+    pub density: Density,
+    /// Grants freed long-poll slots between pages.
+    pub refill: &'a (dyn Fn() + Sync),
+}
+
+impl<V: CloudViews, L: ListPages> Visit<'_, V, L> {
+    /// Reads every part; the first failed call ends the visit.
+    pub async fn run(&self, sought: &[Sought], parts: &[Part]) -> Result<Tally, FnfError> {
+        let mut tally = Tally::default();
+        for part in parts {
+            let members: HashMap<&str, &Sought> = part
+                .members
+                .iter()
+                .filter_map(|&i| sought.get(i))
+                .map(|s| (s.execution_name.as_str(), s))
+                .collect();
+            let width = width_secs(part.window);
+            match part.listing {
+                Listing::All => {
+                    self.read(&members, Query::all(part.window), &mut tally)
+                        .await?;
+                    tally.live_secs += width;
+                    tally.ended_secs += width;
+                }
+                Listing::Terminal => {
+                    for &status in TERMINAL_STATUSES {
+                        let query = Query::status(status, part.window);
+                        self.read(&members, query, &mut tally).await?;
+                    }
+                    tally.ended_secs += width;
+                    if members.values().any(|s| s.starting) {
+                        let query = Query {
+                            most: RUNNING_PAGES_FOR_STARTING,
+                            ..Query::status(phase::RUNNING, part.window)
+                        };
+                        // A few pages: not a sample of the live items.
+                        let live_before = tally.live_items;
+                        self.read(&members, query, &mut tally).await?;
+                        tally.live_items = live_before;
+                    }
+                }
+                Listing::RunningFirst => {
+                    let query = Query {
+                        metadata_only: true,
+                        ..Query::status(phase::RUNNING, part.window)
+                    };
+                    let running = self.read(&members, query, &mut tally).await?;
+                    tally.live_secs += width;
+                    let absent: HashMap<&str, &Sought> = members
+                        .into_iter()
+                        .filter(|(name, _)| !running.contains(*name))
+                        .collect();
+                    self.read_absent(&absent, &mut tally).await?;
+                }
+            }
+        }
+        Ok(tally)
+    }
+
+    /// Reads, with every status, windows around executions a `Running`
+    /// listing did not show: each has ended, or has not started running.
+    async fn read_absent(
+        &self,
+        absent: &HashMap<&str, &Sought>,
+        tally: &mut Tally,
+    ) -> Result<(), FnfError> {
+        if absent.is_empty() {
+            return Ok(());
+        }
+        let mut starts: Vec<Timestamp> = absent.values().filter_map(|s| s.started).collect();
+        let windows: Vec<Window> = if starts.len() < absent.len() {
+            vec![(None, None)]
+        } else {
+            starts.sort();
+            choose::clusters(&starts, self.density.all())
+                .iter()
+                .map(choose::Cluster::window)
+                .collect()
+        };
+        for window in windows {
+            // Only the ended items count: these windows are chosen where
+            // executions ended, not a sample of live ones.
+            let live_before = tally.live_items;
+            self.read(absent, Query::all(window), tally).await?;
+            tally.live_items = live_before;
+            tally.ended_secs += width_secs(window);
+        }
+        Ok(())
+    }
+
+    /// Reads a listing's pages, records the sought executions found, and
+    /// returns their names.
+    async fn read<'s>(
+        &self,
+        sought: &HashMap<&'s str, &'s Sought>,
+        query: Query<'_>,
+        tally: &mut Tally,
+    ) -> Result<HashSet<&'s str>, FnfError> {
+        let mut found = HashSet::new();
+        let mut next_token = None;
+        let mut read = 0;
+        while read < query.most {
+            read += 1;
+            tally.pages += 1;
+            (self.refill)();
+            let page = self
+                .lister
+                .page(&query.request(self.flow_name, next_token))
+                .await?;
+            for execution in &page.executions {
+                let ended = execution.is_terminal();
+                if ended {
+                    tally.ended_items += 1;
+                } else {
+                    tally.live_items += 1;
+                }
+                if let Some((&name, sought)) = sought.get_key_value(execution.name.as_str()) {
+                    self.tracker
+                        .record_read(&sought.key, execution, ReadVia::Sweep);
+                    tally.endings += usize::from(ended);
+                    found.insert(name);
+                }
+            }
+            match page.next_token.filter(|t| !t.is_empty()) {
+                Some(token) => next_token = Some(token),
+                None => break,
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// One listing: its filter and how many pages it may read.
+struct Query<'a> {
+    status: Option<&'a str>,
+    window: Window,
+    metadata_only: bool,
+    most: usize,
+}
+
+impl<'a> Query<'a> {
+    fn all(window: Window) -> Self {
+        Self {
+            status: None,
+            window,
+            metadata_only: false,
+            most: usize::MAX,
+        }
+    }
+
+    fn status(status: &'a str, window: Window) -> Self {
+        Self {
+            status: Some(status),
+            ..Self::all(window)
+        }
+    }
+
+    fn request(&self, flow_name: &str, next_token: Option<String>) -> ListExecutions {
+        // The documented shape: RFC 3339 UTC with milliseconds.
+        let format = |t: Timestamp| t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+        ListExecutions {
+            flow_name: flow_name.to_string(),
+            next_token,
+            limit: Some(PAGE_SIZE),
+            status: self.status.map(str::to_string),
+            started_time_begin: self.window.0.map(format),
+            started_time_end: self.window.1.map(format),
+            execution_name_prefix: None,
+            metadata_only: self.metadata_only,
+        }
+    }
+}
+
+/// Seconds a window spans; 0 for an open one (it says nothing of density).
+fn width_secs(window: Window) -> f64 {
+    match window {
+        (Some(low), Some(high)) => high.duration_since(low).as_secs_f64().max(0.0),
+        _ => 0.0,
+    }
+}
