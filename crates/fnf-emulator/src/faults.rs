@@ -3,6 +3,7 @@
 //! request before it is served; never touches flows or executions.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -43,6 +44,11 @@ pub enum Fault {
     },
     /// Stop answering anything but the admin endpoint until `Resume`.
     Pause,
+    /// Judge request timestamps against a clock `secs` ahead (negative:
+    /// behind) of the emulator's, as a skewed service or caller clock would.
+    ClockSkew {
+        secs: i64,
+    },
     Resume,
 }
 
@@ -78,6 +84,7 @@ struct FaultTable {
 
 pub struct Faults {
     table: Mutex<FaultTable>,
+    skew_secs: AtomicI64,
     paused: watch::Sender<bool>,
 }
 
@@ -85,6 +92,7 @@ impl Default for Faults {
     fn default() -> Self {
         Self {
             table: Mutex::default(),
+            skew_secs: AtomicI64::new(0),
             paused: watch::Sender::new(false),
         }
     }
@@ -107,6 +115,7 @@ impl Faults {
             Fault::Resume => {
                 self.paused.send_replace(false);
             }
+            Fault::ClockSkew { secs } => self.skew_secs.store(secs, Ordering::Relaxed),
             other => {
                 let mut table = self.table.lock().unwrap_or_else(|e| e.into_inner());
                 match other {
@@ -120,7 +129,7 @@ impl Faults {
                     } => table.fail_next.push((action, code, count)),
                     Fault::Latency { min, max } => table.latency = Some((min, max.max(min))),
                     Fault::DropConnections { action, rate } => table.drops.push((action, rate)),
-                    Fault::Pause | Fault::Resume => {}
+                    Fault::Pause | Fault::Resume | Fault::ClockSkew { .. } => {}
                 }
             }
         }
@@ -129,7 +138,15 @@ impl Faults {
     /// Removes every fault and resumes a paused service.
     pub fn clear(&self) {
         *self.table.lock().unwrap_or_else(|e| e.into_inner()) = FaultTable::default();
+        self.skew_secs.store(0, Ordering::Relaxed);
         self.paused.send_replace(false);
+    }
+
+    /// `now` as the injected clock skew shows it.
+    pub fn skewed(&self, now: jiff::Timestamp) -> jiff::Timestamp {
+        let secs = self.skew_secs.load(Ordering::Relaxed);
+        now.checked_add(jiff::SignedDuration::from_secs(secs))
+            .unwrap_or(now)
     }
 
     pub fn is_paused(&self) -> bool {
