@@ -1,0 +1,92 @@
+//! Invariant 2: an execution that ended in the cloud while its object showed
+//! it as the current one is shown ended in that object (as the current run
+//! or in `status.runs`) within the bound after the end, or after the last
+//! fault overlapping that wait cleared, whichever is later.
+
+use super::super::recording::{Bounds, FaultWindow, ObjectVersion, Recording, is_terminal_phase};
+use super::owners::Owners;
+use super::{Violation, context};
+
+/// The end of the wait: faults that begin before the deadline push it to
+/// their own clearing plus the bound.
+pub fn deadline(ended_ms: i64, faults: &[FaultWindow], bound_ms: i64) -> i64 {
+    let mut cleared = ended_ms;
+    let mut windows: Vec<&FaultWindow> = faults.iter().collect();
+    windows.sort_by_key(|w| w.from_ms);
+    for w in windows {
+        if w.from_ms <= cleared + bound_ms && w.to_ms > cleared {
+            cleared = w.to_ms;
+        }
+    }
+    cleared + bound_ms
+}
+
+fn shows_ended(v: &ObjectVersion, execution: &str) -> bool {
+    let current = v.status_str("executionName") == Some(execution)
+        && v.status_str("phase").is_some_and(is_terminal_phase);
+    let in_runs = v.status()["runs"].as_array().is_some_and(|runs| {
+        runs.iter().any(|r| {
+            r["executionName"].as_str() == Some(execution)
+                && r["phase"].as_str().is_some_and(is_terminal_phase)
+        })
+    });
+    current || in_runs
+}
+
+pub fn check(recording: &Recording, owners: &Owners<'_>, bounds: &Bounds) -> Vec<Violation> {
+    let mut found = Vec::new();
+    for e in recording.executions.iter().filter(|e| e.is_terminal()) {
+        let Some(ended_ms) = e.stopped_at_ms else {
+            continue;
+        };
+        let Some(owner) = owners.owner_of(&e.name) else {
+            continue;
+        };
+        let Some(at_end) = owners.version_at(owner, ended_ms) else {
+            continue;
+        };
+        // Only an execution its object showed as current when it ended, on
+        // an object that was not going away.
+        if at_end.being_deleted() || at_end.status_str("executionName") != Some(e.name.as_str()) {
+            continue;
+        }
+        let due = deadline(ended_ms, &recording.faults, bounds.end_shown_within_ms);
+        if due > recording.ended_ms {
+            continue; // the recording ended before the bound: not judged
+        }
+        let versions = owners.versions.get(owner).map(Vec::as_slice).unwrap_or(&[]);
+        let after: Vec<&&ObjectVersion> = versions
+            .iter()
+            .filter(|v| v.at_ms >= at_end.at_ms)
+            .collect();
+        let shown = after.iter().find(|v| shows_ended(v, &e.name));
+        let gone = after.iter().find(|v| v.being_deleted());
+        let ok = match (shown, gone) {
+            (Some(s), _) if s.at_ms <= due => true,
+            (_, Some(g)) if g.at_ms <= due => true,
+            _ => false,
+        };
+        if !ok {
+            let mut lines = context(recording, &e.flow, &e.name, ended_ms);
+            lines.push(match shown {
+                Some(s) => format!(
+                    "first shown ended at t={} ({} ms late)",
+                    s.at_ms,
+                    s.at_ms - due
+                ),
+                None => "never shown ended".to_string(),
+            });
+            found.push(Violation {
+                invariant: 2,
+                object: owner.to_string(),
+                execution: format!("{}/{}", e.flow, e.name),
+                detail: format!(
+                    "{} in the cloud at t={ended_ms}, not shown by t={due}",
+                    e.status
+                ),
+                context: lines,
+            });
+        }
+    }
+    found
+}

@@ -1,0 +1,97 @@
+//! The soak's invariant checker: pure, no I/O. Reads a [`Recording`] and
+//! reports every broken promise with the object, the execution and what
+//! happened around it. One module per invariant (numbers as in issue 21):
+//! 1 `starts`, 2 `ends`, 3 `status`, 4 `secrets`, 5 and 6 `resources`.
+
+mod ends;
+mod owners;
+mod resources;
+mod secrets;
+mod starts;
+mod status;
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+
+use super::recording::{Bounds, KnownSecret, Recording};
+
+pub use owners::Owners;
+
+/// One broken invariant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// 1–6, as numbered in issue 21 and docs/reliability.md.
+    pub invariant: u8,
+    /// `FlowExecution/ns/name`, `flow/execution`, or the process/action.
+    pub object: String,
+    /// `flow/execution` when one is concerned (empty otherwise).
+    pub execution: String,
+    pub detail: String,
+    /// What happened around it: calls, faults, object versions.
+    pub context: Vec<String>,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invariant {}: {} [{}]: {}",
+            self.invariant, self.object, self.execution, self.detail
+        )?;
+        for line in &self.context {
+            write!(f, "\n    {line}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs every invariant; violations in invariant order.
+pub fn check(recording: &Recording, secrets: &[KnownSecret], bounds: &Bounds) -> Vec<Violation> {
+    let owners = Owners::of(recording);
+    let mut found = Vec::new();
+    found.extend(starts::check(recording, &owners));
+    found.extend(ends::check(recording, &owners, bounds));
+    found.extend(status::check(recording));
+    found.extend(secrets::check(recording, secrets));
+    found.extend(resources::check_throttles(recording));
+    found.extend(resources::check_growth(recording, bounds));
+    found
+}
+
+/// Calls about `flow/execution` around `at_ms` and the faults active then.
+fn context(recording: &Recording, flow: &str, execution: &str, at_ms: i64) -> Vec<String> {
+    const AROUND_MS: i64 = 30_000;
+    let mut lines: Vec<String> = recording
+        .calls
+        .iter()
+        .filter(|c| c.execution == execution && (flow.is_empty() || c.flow == flow))
+        .filter(|c| (c.at_ms - at_ms).abs() <= AROUND_MS)
+        .take(12)
+        .map(|c| {
+            format!(
+                "call #{} t={} {} {}/{} -> {}{}",
+                c.seq,
+                c.at_ms,
+                c.action,
+                c.flow,
+                c.execution,
+                c.code,
+                if c.injected { " (injected)" } else { "" }
+            )
+        })
+        .collect();
+    lines.extend(
+        recording
+            .faults
+            .iter()
+            .filter(|w| w.from_ms - AROUND_MS <= at_ms && at_ms <= w.to_ms + AROUND_MS)
+            .map(|w| {
+                format!(
+                    "fault {} ({}) t={}..{}",
+                    w.kind, w.detail, w.from_ms, w.to_ms
+                )
+            }),
+    );
+    lines
+}

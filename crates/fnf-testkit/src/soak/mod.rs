@@ -1,0 +1,7 @@
+//! The chaos soak (issue 21): a seeded workload and fault schedule against the
+//! whole stack (control plane, emulator, two operator replicas), a recording
+//! of everything, and the invariant checker that judges it. See
+//! docs/reliability.md for the catalogue, the invariants and their bounds.
+
+pub mod checker;
+pub mod recording;
