@@ -42,6 +42,14 @@ pub enum Fault {
         action: Option<String>,
         rate: f64,
     },
+    /// Serve this fraction of calls (of `action`, or of all), then close the
+    /// connection instead of answering: the call took effect, the caller
+    /// never learns it (a StartExecution whose answer is lost).
+    DropAnswers {
+        #[serde(default)]
+        action: Option<String>,
+        rate: f64,
+    },
     /// Stop answering anything but the admin endpoint until `Resume`.
     Pause,
     /// Judge request timestamps against a clock `secs` ahead (negative:
@@ -80,6 +88,7 @@ struct FaultTable {
     fail_next: Vec<(String, String, u32)>,
     latency: Option<(Duration, Duration)>,
     drops: Vec<(Option<String>, f64)>,
+    dropped_answers: Vec<(Option<String>, f64)>,
 }
 
 pub struct Faults {
@@ -129,6 +138,9 @@ impl Faults {
                     } => table.fail_next.push((action, code, count)),
                     Fault::Latency { min, max } => table.latency = Some((min, max.max(min))),
                     Fault::DropConnections { action, rate } => table.drops.push((action, rate)),
+                    Fault::DropAnswers { action, rate } => {
+                        table.dropped_answers.push((action, rate))
+                    }
                     Fault::Pause | Fault::Resume | Fault::ClockSkew { .. } => {}
                 }
             }
@@ -158,6 +170,15 @@ impl Faults {
         let mut rx = self.paused.subscribe();
         // The sender lives as long as `self`, so this only ends on resume.
         let _ = rx.wait_for(|paused| !*paused).await;
+    }
+
+    /// Whether to drop the answer to a call of `action` already served.
+    pub fn drop_answer(&self, action: &str) -> bool {
+        let table = self.table.lock().unwrap_or_else(|e| e.into_inner());
+        table
+            .dropped_answers
+            .iter()
+            .any(|(filter, rate)| applies(filter, action) && chance(*rate))
     }
 
     /// Applies latency, then drops, then "fail next", then error rates.

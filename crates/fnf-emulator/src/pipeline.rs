@@ -72,6 +72,24 @@ pub async fn handle(
             return Err(Dropped);
         }
     };
+    if service.faults.drop_answer(&served.action) {
+        service.counters.record_call(&served.action, CODE_DROPPED);
+        service.call_log.record_call(
+            &served.action,
+            &served.account,
+            &served.target,
+            CODE_DROPPED,
+            true,
+        );
+        tracing::info!(
+            request_id,
+            action = served.action,
+            code = CODE_DROPPED,
+            latency_ms,
+            "fnf request answer dropped"
+        );
+        return Err(Dropped);
+    }
     let (status, code, body) = match served.result {
         Ok(Value::Object(mut fields)) => {
             fields.insert("RequestId".to_string(), Value::String(request_id.clone()));

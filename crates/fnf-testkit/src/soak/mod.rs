@@ -4,4 +4,11 @@
 //! docs/reliability.md for the catalogue, the invariants and their bounds.
 
 pub mod checker;
+pub mod fault_driver;
+pub mod plan;
+pub mod plant;
+pub mod recorder;
 pub mod recording;
+pub mod replicas;
+pub mod run;
+pub mod workload;
