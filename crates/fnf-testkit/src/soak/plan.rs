@@ -148,6 +148,9 @@ pub struct SoakPlan {
     pub faults: Vec<PlannedFault>,
 }
 
+/// Plans shorter than this pace their faults faster.
+const SHORT_PLAN_MS: u64 = 240_000;
+
 /// What exists at a point of the plan, so that edits name live objects.
 #[derive(Default)]
 struct Live {
@@ -255,8 +258,9 @@ fn next_action(rng: &mut StdRng, live: &mut Live, serial: &mut u32) -> Option<Wo
 
 impl SoakPlan {
     /// Workload steps every 0.5–2.5 s over `active_ms`; faults from 10 s on,
-    /// one at a time (5–20 s each, 5–15 s apart), every kind of the
-    /// catalogue before any repeats (a shuffled round-robin).
+    /// one at a time (5–20 s each, 5–15 s apart; under 4 minutes, 3–8 s
+    /// each, 3–6 s apart, so a short soak still holds most kinds), every
+    /// kind of the catalogue before any repeats (a shuffled round-robin).
     pub fn new(seed: u64, active_ms: u64) -> Self {
         let mut rng = StdRng::seed_from_u64(seed);
         let mut live = Live::default();
@@ -271,9 +275,14 @@ impl SoakPlan {
         }
         let mut faults = Vec::new();
         let mut kinds: Vec<FaultKind> = Vec::new();
+        let (holds, gaps) = if active_ms < SHORT_PLAN_MS {
+            (3_000..8_000, 3_000..6_000)
+        } else {
+            (5_000..20_000, 5_000..15_000)
+        };
         let mut at_ms = 10_000;
         loop {
-            let hold_ms = rng.random_range(5_000..20_000);
+            let hold_ms = rng.random_range(holds.clone());
             if at_ms + hold_ms > active_ms {
                 break;
             }
@@ -287,7 +296,7 @@ impl SoakPlan {
                 hold_ms,
                 kind,
             });
-            at_ms += hold_ms + rng.random_range(5_000..15_000);
+            at_ms += hold_ms + rng.random_range(gaps.clone());
         }
         Self {
             seed,
@@ -353,5 +362,12 @@ mod tests {
             assert!(pair[0].at_ms + pair[0].hold_ms < pair[1].at_ms);
         }
         assert!(plan.faults.iter().all(|f| f.at_ms + f.hold_ms <= 300_000));
+    }
+
+    #[test]
+    fn a_ninety_second_plan_still_holds_most_kinds() {
+        let plan = SoakPlan::new(21, 90_000);
+        let kinds: std::collections::BTreeSet<_> = plan.faults.iter().map(|f| f.kind).collect();
+        assert!(kinds.len() >= 6, "{plan}");
     }
 }

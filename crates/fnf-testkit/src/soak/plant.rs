@@ -81,17 +81,20 @@ async fn second_start(emulator: &RunningEmulator, admin: &kube::Client, recorder
     caller.key_id = SANDBOX_ACCESS_KEY_ID.into();
     caller.secret = SANDBOX_ACCESS_KEY_SECRET.into();
     let lost = default_execution_name(NAMESPACE, name);
-    let answer = caller
-        .call(
-            "StartExecution",
-            &[
-                ("FlowName", flow.as_str()),
-                ("ExecutionName", lost.as_str()),
-                ("Input", "{\"planted\":true}"),
-            ],
-        )
-        .await;
-    eprintln!("soak: planted a second start {flow}/{lost}: {}", answer.0);
+    // Injected faults may refuse a call: try until the cloud took it.
+    for _ in 0..20 {
+        let params = [
+            ("FlowName", flow.as_str()),
+            ("ExecutionName", lost.as_str()),
+            ("Input", "{\"planted\":true}"),
+        ];
+        let (status, _) = caller.call("StartExecution", &params).await;
+        eprintln!("soak: planted a second start {flow}/{lost}: {status}");
+        if status == 200 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
 }
 
 async fn stale_status(admin: &kube::Client, recorder: &Recorder) {

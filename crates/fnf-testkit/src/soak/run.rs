@@ -50,6 +50,8 @@ pub struct SoakReport {
     pub calls_by_action: BTreeMap<String, BTreeMap<String, u64>>,
     pub executions_created: usize,
     pub objects: usize,
+    pub versions_recorded: usize,
+    pub ends_in_cloud: usize,
     pub workload_steps: usize,
     pub workload_errors: usize,
     pub bounds: Bounds,
@@ -281,6 +283,12 @@ pub async fn run(settings: &SoakSettings) -> anyhow::Result<SoakReport> {
             .map(|v| (v.kind.clone(), v.uid.clone()))
             .collect::<std::collections::BTreeSet<_>>()
             .len(),
+        versions_recorded: recording.versions.len(),
+        ends_in_cloud: recording
+            .executions
+            .iter()
+            .filter(|e| e.is_terminal())
+            .count(),
         workload_steps: plan.steps.len(),
         workload_errors,
         bounds,
@@ -306,6 +314,11 @@ impl std::fmt::Display for SoakReport {
             self.workload_errors,
             self.objects,
             self.executions_created
+        )?;
+        writeln!(
+            f,
+            "object versions recorded: {}, executions ended in the cloud: {}",
+            self.versions_recorded, self.ends_in_cloud
         )?;
         writeln!(f, "faults by kind: {:?}", self.faults_by_kind)?;
         for (action, codes) in &self.calls_by_action {
