@@ -4,7 +4,7 @@
 //! fault overlapping that wait cleared, whichever is later.
 
 use super::super::recording::{Bounds, FaultWindow, ObjectVersion, Recording, is_terminal_phase};
-use super::owners::Owners;
+use super::owners::{Owners, identity_in_name};
 use super::{Violation, context};
 
 /// The end of the wait: faults that begin before the deadline push it to
@@ -33,6 +33,19 @@ fn shows_ended(v: &ObjectVersion, execution: &str) -> bool {
     current || in_runs
 }
 
+/// The object's current run is this execution: named so, or (before the
+/// start's answer came back) declared with the identity and attempt its
+/// run name carries.
+fn is_current(v: &ObjectVersion, execution: &str) -> bool {
+    if v.status_str("executionName") == Some(execution) {
+        return true;
+    }
+    let declared = v
+        .status_str("runIdentity")
+        .map(|identity| (identity.to_string(), v.status_i64("attempt").unwrap_or(1)));
+    declared.is_some() && identity_in_name(execution) == declared
+}
+
 pub fn check(recording: &Recording, owners: &Owners<'_>, bounds: &Bounds) -> Vec<Violation> {
     let mut found = Vec::new();
     for e in recording.executions.iter().filter(|e| e.is_terminal()) {
@@ -47,7 +60,7 @@ pub fn check(recording: &Recording, owners: &Owners<'_>, bounds: &Bounds) -> Vec
         };
         // Only an execution its object showed as current when it ended, on
         // an object that was not going away.
-        if at_end.being_deleted() || at_end.status_str("executionName") != Some(e.name.as_str()) {
+        if at_end.being_deleted() || !is_current(at_end, &e.name) {
             continue;
         }
         let due = deadline(ended_ms, &recording.faults, bounds.end_shown_within_ms);

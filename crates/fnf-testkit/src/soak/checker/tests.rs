@@ -150,6 +150,18 @@ fn an_end_never_shown_is_reported_with_its_calls() {
 }
 
 #[test]
+fn an_end_of_a_start_whose_answer_was_lost_is_judged_too() {
+    let mut r = clean();
+    // The status declared the run but never learnt the execution's name.
+    r.versions.truncate(1);
+    r.versions.push(version(
+        1_500,
+        json!({"phase": "Pending", "runIdentity": "0123456789ab", "attempt": 1}),
+    ));
+    assert_eq!(only(&r, 2).execution, format!("{FLOW}/{RUN}"));
+}
+
+#[test]
 fn an_end_shown_late_only_after_a_fault_is_in_bound() {
     let mut r = clean();
     r.versions[2].at_ms = 100_000;
