@@ -88,7 +88,11 @@ async fn second_start(emulator: &RunningEmulator, admin: &kube::Client, recorder
             ("ExecutionName", lost.as_str()),
             ("Input", "{\"planted\":true}"),
         ];
-        let (status, _) = caller.call("StartExecution", &params).await;
+        // A dropped connection is an answer too here: try again.
+        let status = match caller.request("StartExecution", &params).send().await {
+            Ok(answer) => answer.status().as_u16(),
+            Err(_) => 0,
+        };
         eprintln!("soak: planted a second start {flow}/{lost}: {status}");
         if status == 200 {
             return;

@@ -52,6 +52,8 @@ pub struct SoakReport {
     pub objects: usize,
     pub versions_recorded: usize,
     pub ends_in_cloud: usize,
+    /// Per replica incarnation: samples, peak RSS (KiB), peak open descriptors.
+    pub resource_peaks: BTreeMap<String, (usize, u64, u64)>,
     pub workload_steps: usize,
     pub workload_errors: usize,
     pub bounds: Bounds,
@@ -284,6 +286,11 @@ pub async fn run(settings: &SoakSettings) -> anyhow::Result<SoakReport> {
             .collect::<std::collections::BTreeSet<_>>()
             .len(),
         versions_recorded: recording.versions.len(),
+        resource_peaks: recording.samples.iter().fold(BTreeMap::new(), |mut m, s| {
+            let peak = m.entry(s.process.clone()).or_insert((0, 0, 0));
+            *peak = (peak.0 + 1, peak.1.max(s.rss_kib), peak.2.max(s.open_fds));
+            m
+        }),
         ends_in_cloud: recording
             .executions
             .iter()
@@ -321,6 +328,13 @@ impl std::fmt::Display for SoakReport {
             self.versions_recorded, self.ends_in_cloud
         )?;
         writeln!(f, "faults by kind: {:?}", self.faults_by_kind)?;
+        for (process, (samples, rss_kib, fds)) in &self.resource_peaks {
+            writeln!(
+                f,
+                "{process}: {samples} samples, peak RSS {} MiB, peak open descriptors {fds}",
+                rss_kib / 1024
+            )?;
+        }
         for (action, codes) in &self.calls_by_action {
             writeln!(f, "calls {action}: {codes:?}")?;
         }
