@@ -105,6 +105,9 @@ pub struct Recording {
     pub texts: Vec<EmittedText>,
     pub faults: Vec<FaultWindow>,
     pub samples: Vec<ResourceSample>,
+    /// When the soak began (Unix ms): violations give times from here.
+    #[serde(default)]
+    pub began_ms: i64,
     /// When the recording ended (Unix ms).
     pub ended_ms: i64,
 }

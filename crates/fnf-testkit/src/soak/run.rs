@@ -200,6 +200,7 @@ pub async fn run(settings: &SoakSettings) -> anyhow::Result<SoakReport> {
     };
 
     let began = Instant::now();
+    let began_ms = now_ms();
     let workload = Workload::new(admin.clone());
     let steps = async {
         let mut errors = 0;
@@ -258,6 +259,7 @@ pub async fn run(settings: &SoakSettings) -> anyhow::Result<SoakReport> {
         texts,
         faults: windows,
         samples: samples.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+        began_ms,
         ended_ms: now_ms(),
     };
     let secrets = vec![

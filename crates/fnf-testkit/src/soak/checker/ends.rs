@@ -5,7 +5,7 @@
 
 use super::super::recording::{Bounds, FaultWindow, ObjectVersion, Recording, is_terminal_phase};
 use super::owners::{Owners, identity_in_name};
-use super::{Violation, context};
+use super::{Violation, at, context};
 
 /// The end of the wait: faults that begin before the deadline push it to
 /// their own clearing plus the bound.
@@ -83,8 +83,8 @@ pub fn check(recording: &Recording, owners: &Owners<'_>, bounds: &Bounds) -> Vec
             let mut lines = context(recording, &e.flow, &e.name, ended_ms);
             lines.push(match shown {
                 Some(s) => format!(
-                    "first shown ended at t={} ({} ms late)",
-                    s.at_ms,
+                    "first shown ended at {} ({} ms late)",
+                    at(recording, s.at_ms),
                     s.at_ms - due
                 ),
                 None => "never shown ended".to_string(),
@@ -94,8 +94,10 @@ pub fn check(recording: &Recording, owners: &Owners<'_>, bounds: &Bounds) -> Vec
                 object: owner.to_string(),
                 execution: format!("{}/{}", e.flow, e.name),
                 detail: format!(
-                    "{} in the cloud at t={ended_ms}, not shown by t={due}",
-                    e.status
+                    "{} in the cloud at {}, not shown by {}",
+                    e.status,
+                    at(recording, ended_ms),
+                    at(recording, due)
                 ),
                 context: lines,
             });

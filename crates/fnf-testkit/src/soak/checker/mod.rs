@@ -59,6 +59,11 @@ pub fn check(recording: &Recording, secrets: &[KnownSecret], bounds: &Bounds) ->
     found
 }
 
+/// `ms` as the soak's own time, `t+12.3s` (the plan prints the same).
+fn at(recording: &Recording, ms: i64) -> String {
+    format!("t+{:.1}s", (ms - recording.began_ms) as f64 / 1000.0)
+}
+
 /// Calls about `flow/execution` around `at_ms` and the faults active then.
 fn context(recording: &Recording, flow: &str, execution: &str, at_ms: i64) -> Vec<String> {
     const AROUND_MS: i64 = 30_000;
@@ -70,9 +75,9 @@ fn context(recording: &Recording, flow: &str, execution: &str, at_ms: i64) -> Ve
         .take(12)
         .map(|c| {
             format!(
-                "call #{} t={} {} {}/{} -> {}{}",
+                "call #{} {} {} {}/{} -> {}{}",
                 c.seq,
-                c.at_ms,
+                at(recording, c.at_ms),
                 c.action,
                 c.flow,
                 c.execution,
@@ -88,8 +93,11 @@ fn context(recording: &Recording, flow: &str, execution: &str, at_ms: i64) -> Ve
             .filter(|w| w.from_ms - AROUND_MS <= at_ms && at_ms <= w.to_ms + AROUND_MS)
             .map(|w| {
                 format!(
-                    "fault {} ({}) t={}..{}",
-                    w.kind, w.detail, w.from_ms, w.to_ms
+                    "fault {} ({}) {} to {}",
+                    w.kind,
+                    w.detail,
+                    at(recording, w.from_ms),
+                    at(recording, w.to_ms)
                 )
             }),
     );

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::super::recording::{Bounds, Recording, ResourceSample};
-use super::Violation;
+use super::{Violation, at};
 use fnf_emulator::api_error::status_for_code;
 
 const TOO_MANY_REQUESTS: u16 = 429;
@@ -29,10 +29,10 @@ pub fn check_throttles(recording: &Recording) -> Vec<Violation> {
             object: action.to_string(),
             execution: String::new(),
             detail: format!(
-                "{} throttled answers not injected by the soak (first at t={}, last at t={})",
+                "{} throttled answers not injected by the soak (first at {}, last at {})",
                 times.len(),
-                times[0],
-                times[times.len() - 1]
+                at(recording, times[0]),
+                at(recording, times[times.len() - 1])
             ),
             context: Vec::new(),
         })
@@ -66,8 +66,10 @@ pub fn check_growth(recording: &Recording, bounds: &Bounds) -> Vec<Violation> {
                 object: process.to_string(),
                 execution: String::new(),
                 detail: format!(
-                    "RSS {} KiB at t={} over the bound {rss_limit} KiB (from {} KiB)",
-                    s.rss_kib, s.at_ms, base.rss_kib
+                    "RSS {} KiB at {} over the bound {rss_limit} KiB (from {} KiB)",
+                    s.rss_kib,
+                    at(recording, s.at_ms),
+                    base.rss_kib
                 ),
                 context: Vec::new(),
             });
@@ -78,8 +80,10 @@ pub fn check_growth(recording: &Recording, bounds: &Bounds) -> Vec<Violation> {
                 object: process.to_string(),
                 execution: String::new(),
                 detail: format!(
-                    "{} open descriptors at t={} over the bound {fd_limit} (from {})",
-                    s.open_fds, s.at_ms, base.open_fds
+                    "{} open descriptors at {} over the bound {fd_limit} (from {})",
+                    s.open_fds,
+                    at(recording, s.at_ms),
+                    base.open_fds
                 ),
                 context: Vec::new(),
             });

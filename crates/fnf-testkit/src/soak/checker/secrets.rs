@@ -3,7 +3,7 @@
 //! source and line number, never by the value.
 
 use super::super::recording::{KnownSecret, Recording};
-use super::Violation;
+use super::{Violation, at};
 
 pub fn check(recording: &Recording, secrets: &[KnownSecret]) -> Vec<Violation> {
     let secrets: Vec<&KnownSecret> = secrets.iter().filter(|s| s.value.len() >= 6).collect();
@@ -35,7 +35,7 @@ pub fn check(recording: &Recording, secrets: &[KnownSecret]) -> Vec<Violation> {
         scan(
             v.key(),
             String::new(),
-            format!("its status at t={}", v.at_ms),
+            format!("its status at {}", at(recording, v.at_ms)),
             &v.status().to_string(),
         );
     }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use super::super::recording::Recording;
 use super::owners::{Owners, identity_in_name};
-use super::{Violation, context};
+use super::{Violation, at, context};
 
 pub fn check(recording: &Recording, owners: &Owners<'_>) -> Vec<Violation> {
     let mut found = Vec::new();
@@ -26,7 +26,15 @@ pub fn check(recording: &Recording, owners: &Owners<'_>) -> Vec<Violation> {
                     .unwrap_or("(no owner)")
                     .to_string(),
                 execution: format!("{flow}/{execution}"),
-                detail: format!("created {} times, at {times:?}", times.len()),
+                detail: format!(
+                    "created {} times, at {}",
+                    times.len(),
+                    times
+                        .iter()
+                        .map(|t| at(recording, *t))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
                 context: context(recording, flow, execution, times[1]),
             });
         }

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::super::recording::{CloudExecution, ObjectVersion, Recording, is_terminal_phase};
 use super::owners::FLOW_EXECUTION;
-use super::{Violation, context};
+use super::{Violation, at, context};
 
 fn rank(phase: &str) -> u8 {
     match phase {
@@ -48,6 +48,7 @@ pub fn check(recording: &Recording) -> Vec<Violation> {
     let mut found = Vec::new();
     for v in versions {
         let track = tracks.entry(v.uid.as_str()).or_default();
+        let when = at(recording, v.at_ms);
         let flow = v
             .status_str("flowName")
             .or_else(|| v.object["spec"]["flowName"].as_str())
@@ -66,8 +67,8 @@ pub fn check(recording: &Recording) -> Vec<Violation> {
                 report(
                     "",
                     format!(
-                        "observedGeneration {generation} after {} at t={}",
-                        track.observed_generation, v.at_ms
+                        "observedGeneration {generation} after {} at {when}",
+                        track.observed_generation
                     ),
                 );
             }
@@ -80,10 +81,7 @@ pub fn check(recording: &Recording) -> Vec<Violation> {
             if attempt < *max {
                 report(
                     "",
-                    format!(
-                        "attempt {attempt} of run {identity} after attempt {max} at t={}",
-                        v.at_ms
-                    ),
+                    format!("attempt {attempt} of run {identity} after attempt {max} at {when}"),
                 );
             }
             *max = (*max).max(attempt);
@@ -99,8 +97,9 @@ pub fn check(recording: &Recording) -> Vec<Violation> {
                 report(
                     execution,
                     format!(
-                        "phase {phase} at t={} after {} at t={}",
-                        v.at_ms, before.phase, before.at_ms
+                        "phase {phase} at {when} after {} at {}",
+                        before.phase,
+                        at(recording, before.at_ms)
                     ),
                 );
             }
@@ -118,13 +117,10 @@ pub fn check(recording: &Recording) -> Vec<Violation> {
         match cloud.get(&(flow, execution)) {
             None => report(
                 execution,
-                format!(
-                    "status shows {phase} for an execution the cloud never had (t={})",
-                    v.at_ms
-                ),
+                format!("status shows {phase} for an execution the cloud never had ({when})"),
             ),
             Some(e) => {
-                for detail in mirror_mismatches(v, e, phase) {
+                for detail in mirror_mismatches(v, e, phase, &when) {
                     report(execution, detail);
                 }
             }
@@ -138,10 +134,7 @@ pub fn check(recording: &Recording) -> Vec<Violation> {
                 {
                     report(
                         name,
-                        format!(
-                            "runs[] shows {shown}, the cloud {} (t={})",
-                            e.status, v.at_ms
-                        ),
+                        format!("runs[] shows {shown}, the cloud {} ({when})", e.status),
                     );
                 }
             }
@@ -153,16 +146,18 @@ pub fn check(recording: &Recording) -> Vec<Violation> {
 /// Where a version's mirrored fields differ from the cloud's final record.
 /// A non-terminal phase is an earlier observation: only its start time must
 /// match; a terminal one must match everything.
-fn mirror_mismatches(v: &ObjectVersion, e: &CloudExecution, phase: &str) -> Vec<String> {
+fn mirror_mismatches(
+    v: &ObjectVersion,
+    e: &CloudExecution,
+    phase: &str,
+    when: &str,
+) -> Vec<String> {
     let mut out = Vec::new();
     let mut differ = |field: &str, shown: Option<&str>, cloud: &str| {
         if let Some(shown) = shown
             && shown != cloud
         {
-            out.push(format!(
-                "status.{field} differs from the cloud's at t={}",
-                v.at_ms
-            ));
+            out.push(format!("status.{field} differs from the cloud's at {when}"));
         }
     };
     differ("startedTime", v.status_str("startedTime"), &e.started_time);
@@ -189,10 +184,7 @@ fn mirror_mismatches(v: &ObjectVersion, e: &CloudExecution, phase: &str) -> Vec<
             output == e.output
         };
         if !same {
-            out.push(format!(
-                "status.output differs from the cloud's at t={}",
-                v.at_ms
-            ));
+            out.push(format!("status.output differs from the cloud's at {when}"));
         }
     }
     out

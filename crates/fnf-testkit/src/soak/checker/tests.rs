@@ -81,6 +81,7 @@ fn clean() -> Recording {
         }],
         faults: vec![],
         samples: vec![],
+        began_ms: 0,
         ended_ms: 200_000,
     }
 }
