@@ -52,6 +52,7 @@ pub struct SoakReport {
     pub objects: usize,
     pub versions_recorded: usize,
     pub ends_in_cloud: usize,
+    pub coverage: checker::Coverage,
     /// Per replica incarnation: samples, peak RSS (KiB), peak open descriptors.
     pub resource_peaks: BTreeMap<String, (usize, u64, u64)>,
     pub workload_steps: usize,
@@ -273,6 +274,7 @@ pub async fn run(settings: &SoakSettings) -> anyhow::Result<SoakReport> {
         },
     ];
     let violations = checker::check(&recording, &secrets, &bounds);
+    let coverage = checker::coverage(&recording, &bounds);
     let report = SoakReport {
         seed: settings.seed,
         faults_by_kind: recording.faults.iter().fold(BTreeMap::new(), |mut m, w| {
@@ -293,6 +295,7 @@ pub async fn run(settings: &SoakSettings) -> anyhow::Result<SoakReport> {
             *peak = (peak.0 + 1, peak.1.max(s.rss_kib), peak.2.max(s.open_fds));
             m
         }),
+        coverage,
         ends_in_cloud: recording
             .executions
             .iter()
@@ -328,6 +331,14 @@ impl std::fmt::Display for SoakReport {
             f,
             "object versions recorded: {}, executions ended in the cloud: {}",
             self.versions_recorded, self.ends_in_cloud
+        )?;
+        writeln!(
+            f,
+            "judged: {} starts (invariant 1), {} ends ({} not judged: not current when they ended, object going away, or deadline after the end) (invariant 2), {} versions (invariant 3)",
+            self.coverage.starts,
+            self.coverage.ends_judged,
+            self.coverage.ends_not_judged,
+            self.coverage.versions
         )?;
         writeln!(f, "faults by kind: {:?}", self.faults_by_kind)?;
         for (process, (samples, rss_kib, fds)) in &self.resource_peaks {

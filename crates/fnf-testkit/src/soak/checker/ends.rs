@@ -3,7 +3,9 @@
 //! or in `status.runs`) within the bound after the end, or after the last
 //! fault overlapping that wait cleared, whichever is later.
 
-use super::super::recording::{Bounds, FaultWindow, ObjectVersion, Recording, is_terminal_phase};
+use super::super::recording::{
+    Bounds, CloudExecution, FaultWindow, ObjectVersion, Recording, is_terminal_phase,
+};
 use super::owners::{Owners, identity_in_name};
 use super::{Violation, at, context};
 
@@ -46,8 +48,25 @@ fn is_current(v: &ObjectVersion, execution: &str) -> bool {
     declared.is_some() && identity_in_name(execution) == declared
 }
 
-pub fn check(recording: &Recording, owners: &Owners<'_>, bounds: &Bounds) -> Vec<Violation> {
-    let mut found = Vec::new();
+/// An end invariant 2 judges: its execution, object, the object's version
+/// when it ended, the end, and the deadline.
+pub struct Judged<'a> {
+    pub execution: &'a CloudExecution,
+    pub owner: &'a str,
+    pub at_end: &'a ObjectVersion,
+    pub ended_ms: i64,
+    pub due: i64,
+}
+
+/// The ends invariant 2 judges: of an execution its object showed as the
+/// current one when it ended, on an object not going away, with a deadline
+/// inside the recording.
+pub fn judged<'a>(
+    recording: &'a Recording,
+    owners: &'a Owners<'a>,
+    bounds: &Bounds,
+) -> Vec<Judged<'a>> {
+    let mut out = Vec::new();
     for e in recording.executions.iter().filter(|e| e.is_terminal()) {
         let Some(ended_ms) = e.stopped_at_ms else {
             continue;
@@ -58,15 +77,33 @@ pub fn check(recording: &Recording, owners: &Owners<'_>, bounds: &Bounds) -> Vec
         let Some(at_end) = owners.version_at(owner, ended_ms) else {
             continue;
         };
-        // Only an execution its object showed as current when it ended, on
-        // an object that was not going away.
         if at_end.being_deleted() || !is_current(at_end, &e.name) {
             continue;
         }
         let due = deadline(ended_ms, &recording.faults, bounds.end_shown_within_ms);
-        if due > recording.ended_ms {
-            continue; // the recording ended before the bound: not judged
+        if due <= recording.ended_ms {
+            out.push(Judged {
+                execution: e,
+                owner,
+                at_end,
+                ended_ms,
+                due,
+            });
         }
+    }
+    out
+}
+
+pub fn check(recording: &Recording, owners: &Owners<'_>, bounds: &Bounds) -> Vec<Violation> {
+    let mut found = Vec::new();
+    for Judged {
+        execution: e,
+        owner,
+        at_end,
+        ended_ms,
+        due,
+    } in judged(recording, owners, bounds)
+    {
         let versions = owners.versions.get(owner).map(Vec::as_slice).unwrap_or(&[]);
         let after: Vec<&&ObjectVersion> = versions
             .iter()

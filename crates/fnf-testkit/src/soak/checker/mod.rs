@@ -59,6 +59,37 @@ pub fn check(recording: &Recording, secrets: &[KnownSecret], bounds: &Bounds) ->
     found
 }
 
+/// How much of a recording the checker could judge: without it, zero
+/// violations could also mean nothing was looked at.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Coverage {
+    /// Executions created, each judged by invariant 1.
+    pub starts: usize,
+    /// Ends judged by invariant 2 (see `ends::judged`).
+    pub ends_judged: usize,
+    /// Ends not judged: no owner, not current at the end, object going away,
+    /// or a deadline after the recording.
+    pub ends_not_judged: usize,
+    /// Object versions judged by invariant 3.
+    pub versions: usize,
+}
+
+pub fn coverage(recording: &Recording, bounds: &Bounds) -> Coverage {
+    let owners = Owners::of(recording);
+    let ends = recording
+        .executions
+        .iter()
+        .filter(|e| e.is_terminal())
+        .count();
+    let ends_judged = ends::judged(recording, &owners, bounds).len();
+    Coverage {
+        starts: recording.created.len(),
+        ends_judged,
+        ends_not_judged: ends - ends_judged,
+        versions: recording.versions.len(),
+    }
+}
+
 /// `ms` as the soak's own time, `t+12.3s` (the plan prints the same).
 fn at(recording: &Recording, ms: i64) -> String {
     format!("t+{:.1}s", (ms - recording.began_ms) as f64 / 1000.0)

@@ -114,6 +114,15 @@ fn a_clean_recording_has_no_violation() {
 }
 
 #[test]
+fn coverage_counts_what_was_judged() {
+    let c = super::coverage(&clean(), &bounds());
+    assert_eq!(
+        (c.starts, c.ends_judged, c.ends_not_judged, c.versions),
+        (1, 1, 0, 3)
+    );
+}
+
+#[test]
 fn a_second_execution_for_the_same_run_is_reported() {
     let mut r = clean();
     // The object's default name, started while its status declared run 0123… attempt 1.
