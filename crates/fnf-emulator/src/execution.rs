@@ -249,6 +249,21 @@ impl Execution {
         }
     }
 
+    /// `error` and `cause` of the final event of an ended execution, as its
+    /// history serves them; `None` while it runs or when the end has neither.
+    pub fn final_error_and_cause(&self) -> Option<(String, String)> {
+        let p = self.progress();
+        if !p.status.is_terminal() {
+            return None;
+        }
+        let detail: Value = serde_json::from_str(&p.events.last()?.detail).ok()?;
+        let field = |k: &str| detail.get(k).and_then(Value::as_str).map(str::to_string);
+        match (field("error"), field("cause")) {
+            (None, None) => None,
+            (error, cause) => Some((error.unwrap_or_default(), cause.unwrap_or_default())),
+        }
+    }
+
     /// The DescribeExecution fields (without RequestId).
     pub fn describe(&self) -> Value {
         let s = self.snapshot();

@@ -45,6 +45,7 @@ pub fn start(service: &Service, p: &Params<'_>, principal: &Principal) -> Result
         Started::AlreadyRunning(execution) => Ok(execution.describe()),
         Started::Created(execution, definition) => {
             service.counters.record_created(flow, name);
+            service.call_log.record_created(flow, name);
             tracing::info!(flow, execution = name, "execution created");
             interpreter::spawn(execution.clone(), definition);
             Ok(execution.describe())

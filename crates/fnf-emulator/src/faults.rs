@@ -3,6 +3,7 @@
 //! request before it is served; never touches flows or executions.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -41,8 +42,21 @@ pub enum Fault {
         action: Option<String>,
         rate: f64,
     },
+    /// Serve this fraction of calls (of `action`, or of all), then close the
+    /// connection instead of answering: the call took effect, the caller
+    /// never learns it (a StartExecution whose answer is lost).
+    DropAnswers {
+        #[serde(default)]
+        action: Option<String>,
+        rate: f64,
+    },
     /// Stop answering anything but the admin endpoint until `Resume`.
     Pause,
+    /// Judge request timestamps against a clock `secs` ahead (negative:
+    /// behind) of the emulator's, as a skewed service or caller clock would.
+    ClockSkew {
+        secs: i64,
+    },
     Resume,
 }
 
@@ -74,10 +88,12 @@ struct FaultTable {
     fail_next: Vec<(String, String, u32)>,
     latency: Option<(Duration, Duration)>,
     drops: Vec<(Option<String>, f64)>,
+    dropped_answers: Vec<(Option<String>, f64)>,
 }
 
 pub struct Faults {
     table: Mutex<FaultTable>,
+    skew_secs: AtomicI64,
     paused: watch::Sender<bool>,
 }
 
@@ -85,6 +101,7 @@ impl Default for Faults {
     fn default() -> Self {
         Self {
             table: Mutex::default(),
+            skew_secs: AtomicI64::new(0),
             paused: watch::Sender::new(false),
         }
     }
@@ -107,6 +124,7 @@ impl Faults {
             Fault::Resume => {
                 self.paused.send_replace(false);
             }
+            Fault::ClockSkew { secs } => self.skew_secs.store(secs, Ordering::Relaxed),
             other => {
                 let mut table = self.table.lock().unwrap_or_else(|e| e.into_inner());
                 match other {
@@ -120,7 +138,10 @@ impl Faults {
                     } => table.fail_next.push((action, code, count)),
                     Fault::Latency { min, max } => table.latency = Some((min, max.max(min))),
                     Fault::DropConnections { action, rate } => table.drops.push((action, rate)),
-                    Fault::Pause | Fault::Resume => {}
+                    Fault::DropAnswers { action, rate } => {
+                        table.dropped_answers.push((action, rate))
+                    }
+                    Fault::Pause | Fault::Resume | Fault::ClockSkew { .. } => {}
                 }
             }
         }
@@ -129,7 +150,15 @@ impl Faults {
     /// Removes every fault and resumes a paused service.
     pub fn clear(&self) {
         *self.table.lock().unwrap_or_else(|e| e.into_inner()) = FaultTable::default();
+        self.skew_secs.store(0, Ordering::Relaxed);
         self.paused.send_replace(false);
+    }
+
+    /// `now` as the injected clock skew shows it.
+    pub fn skewed(&self, now: jiff::Timestamp) -> jiff::Timestamp {
+        let secs = self.skew_secs.load(Ordering::Relaxed);
+        now.checked_add(jiff::SignedDuration::from_secs(secs))
+            .unwrap_or(now)
     }
 
     pub fn is_paused(&self) -> bool {
@@ -141,6 +170,15 @@ impl Faults {
         let mut rx = self.paused.subscribe();
         // The sender lives as long as `self`, so this only ends on resume.
         let _ = rx.wait_for(|paused| !*paused).await;
+    }
+
+    /// Whether to drop the answer to a call of `action` already served.
+    pub fn drop_answer(&self, action: &str) -> bool {
+        let table = self.table.lock().unwrap_or_else(|e| e.into_inner());
+        table
+            .dropped_answers
+            .iter()
+            .any(|(filter, rate)| applies(filter, action) && chance(*rate))
     }
 
     /// Applies latency, then drops, then "fail next", then error rates.

@@ -17,6 +17,7 @@ mod actions;
 mod admin;
 pub mod api_error;
 pub mod auth;
+mod call_log;
 mod clock;
 mod condition;
 pub mod config;
@@ -43,6 +44,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use api_error::ApiError;
+pub use call_log::{CallRecord, CreatedRecord};
 pub use config::{
     Account, EmulatorConfig, ExecutionMode, PreloadedFlow, QuotaSettings, Rate, StsCredential,
     TlsFiles,
@@ -53,6 +55,14 @@ pub use faults::Fault;
 pub use pipeline::API_VERSION;
 
 use service::Service;
+
+/// An execution as it stands, with the `error` and `cause` of its final
+/// history event when it ended with one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FinalExecution {
+    pub snapshot: ExecutionSnapshot,
+    pub error_and_cause: Option<(String, String)>,
+}
 use store::NewFlow;
 
 #[derive(Debug, thiserror::Error)]
@@ -219,6 +229,32 @@ impl RunningEmulator {
             .execution(flow, name)
             .ok()
             .map(|e| e.snapshot())
+    }
+
+    /// Every answered call so far, in answer order (see [`CallRecord`]).
+    pub fn call_log(&self) -> Vec<CallRecord> {
+        self.service.call_log.calls()
+    }
+
+    /// Every execution StartExecution created so far, in order.
+    pub fn created_log(&self) -> Vec<CreatedRecord> {
+        self.service.call_log.created()
+    }
+
+    /// Every execution of every flow as it stands now, with the error and
+    /// cause of its final history event (empty while it runs).
+    pub fn all_executions(&self) -> Vec<FinalExecution> {
+        self.service
+            .store
+            .list_flows(|_| true)
+            .into_iter()
+            .filter_map(|(flow, _)| self.service.store.executions(&flow).ok())
+            .flatten()
+            .map(|e| FinalExecution {
+                error_and_cause: e.final_error_and_cause(),
+                snapshot: e.snapshot(),
+            })
+            .collect()
     }
 
     /// Stops accepting, closes connections and ends running executions.

@@ -13,6 +13,7 @@ use super::actions;
 use super::admin;
 use super::api_error::ApiError;
 use super::auth::{self, AuthError, FreshnessPolicy, ReceivedRequest};
+use super::call_log::CallTarget;
 use super::counters::{CODE_DROPPED, CODE_OK};
 use super::faults::FaultOutcome;
 use super::service::{Service, new_request_id};
@@ -30,6 +31,8 @@ struct Served {
     action: String,
     account: String,
     result: Result<Value, ApiError>,
+    target: CallTarget,
+    injected: bool,
 }
 
 pub async fn handle(
@@ -54,8 +57,11 @@ pub async fn handle(
     let latency_ms = began.elapsed().as_millis();
     let served = match served {
         Ok(served) => served,
-        Err(DroppedCall { action }) => {
+        Err(DroppedCall { action, target }) => {
             service.counters.record_call(&action, CODE_DROPPED);
+            service
+                .call_log
+                .record_call(&action, "", &target, CODE_DROPPED, true);
             tracing::info!(
                 request_id,
                 action,
@@ -66,6 +72,24 @@ pub async fn handle(
             return Err(Dropped);
         }
     };
+    if service.faults.drop_answer(&served.action) {
+        service.counters.record_call(&served.action, CODE_DROPPED);
+        service.call_log.record_call(
+            &served.action,
+            &served.account,
+            &served.target,
+            CODE_DROPPED,
+            true,
+        );
+        tracing::info!(
+            request_id,
+            action = served.action,
+            code = CODE_DROPPED,
+            latency_ms,
+            "fnf request answer dropped"
+        );
+        return Err(Dropped);
+    }
     let (status, code, body) = match served.result {
         Ok(Value::Object(mut fields)) => {
             fields.insert("RequestId".to_string(), Value::String(request_id.clone()));
@@ -75,6 +99,13 @@ pub async fn handle(
         Err(e) => (e.status(), e.code.clone(), e.body(&request_id, &host_id)),
     };
     service.counters.record_call(&served.action, &code);
+    service.call_log.record_call(
+        &served.action,
+        &served.account,
+        &served.target,
+        &code,
+        served.injected,
+    );
     tracing::info!(
         request_id,
         action = served.action,
@@ -104,6 +135,7 @@ pub fn json_response(status: u16, request_id: &str, body: &Value) -> Response<Bo
 /// A call a fault chose to drop, remembered for the counters.
 struct DroppedCall {
     action: String,
+    target: CallTarget,
 }
 
 /// `Err` when a fault drops the connection.
@@ -127,6 +159,8 @@ async fn serve(service: &Service, req: Request<Body>) -> Result<Served, DroppedC
             action: action.to_string(),
             account: String::new(),
             result: Err(e),
+            target: CallTarget::default(),
+            injected: false,
         })
     };
     let path_and_query = parts
@@ -184,16 +218,34 @@ async fn serve(service: &Service, req: Request<Body>) -> Result<Served, DroppedC
         .map(str::to_string)
         .or_else(|| auth::v3_credential(&headers))
         .unwrap_or_default();
+    let target = CallTarget {
+        flow: auth::param(&params, "FlowName")
+            .unwrap_or_default()
+            .to_string(),
+        execution: auth::param(&params, "ExecutionName")
+            .unwrap_or_default()
+            .to_string(),
+    };
     let refuse = |e: ApiError| {
         Ok(Served {
             action: action.clone(),
             account: claimed_key.clone(),
             result: Err(e),
+            target: target.clone(),
+            injected: false,
         })
     };
     match service.faults.before_serving(&action).await {
-        FaultOutcome::Drop => return Err(DroppedCall { action }),
-        FaultOutcome::Fail(e) => return refuse(e),
+        FaultOutcome::Drop => return Err(DroppedCall { action, target }),
+        FaultOutcome::Fail(e) => {
+            return Ok(Served {
+                action: action.clone(),
+                account: claimed_key.clone(),
+                result: Err(e),
+                target,
+                injected: true,
+            });
+        }
         FaultOutcome::Serve => {}
     }
     if action == sts::ACTION {
@@ -201,6 +253,8 @@ async fn serve(service: &Service, req: Request<Body>) -> Result<Served, DroppedC
             result: sts::assume_role_with_oidc(service, &params),
             action,
             account: String::new(),
+            target,
+            injected: false,
         });
     }
     let version = auth::param(&params, "Version")
@@ -216,7 +270,7 @@ async fn serve(service: &Service, req: Request<Body>) -> Result<Served, DroppedC
         return refuse(ApiError::action_not_supported(&action));
     }
     let policy = FreshnessPolicy {
-        now: service.clock.now(),
+        now: service.faults.skewed(service.clock.now()),
         max_skew_secs: service.max_skew_secs,
     };
     let verified = match auth::verify_request(&received, |id| service.credentials.key(id), &policy)
@@ -230,6 +284,8 @@ async fn serve(service: &Service, req: Request<Body>) -> Result<Served, DroppedC
             action: action.clone(),
             account: principal.account.clone(),
             result,
+            target: target.clone(),
+            injected: false,
         })
     };
     if service.check_nonce

@@ -1,6 +1,7 @@
 //! Everything one running emulator shares between its connections and its
 //! library handle. Plain state; the request order lives in `pipeline`.
 
+use super::call_log::CallLog;
 use super::clock::Clock;
 use super::config::EmulatorConfig;
 use super::counters::CounterStore;
@@ -15,6 +16,7 @@ pub struct Service {
     pub faults: Faults,
     pub quotas: Quotas,
     pub counters: CounterStore,
+    pub call_log: CallLog,
     pub credentials: Credentials,
     /// `None` accepts any request time.
     pub max_skew_secs: Option<u64>,
@@ -40,6 +42,7 @@ impl Service {
             faults,
             quotas: Quotas::new(config.quotas.clone()),
             counters: CounterStore::default(),
+            call_log: CallLog::default(),
             credentials: Credentials::new(&config.accounts, &config.sts_credentials),
             max_skew_secs: config.check_skew.then_some(config.max_skew_secs),
             check_nonce: config.check_nonce,

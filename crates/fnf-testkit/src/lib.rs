@@ -25,6 +25,7 @@ pub mod fault;
 #[cfg(feature = "gitops")]
 pub mod gitops;
 pub mod sandbox;
+pub mod soak;
 
 /// The repository root: this crate lives in `crates/fnf-testkit`.
 pub const REPO_ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");

@@ -3,6 +3,7 @@
 //! paging, filters, quotas, faults and the STS stand-in. Raw signed requests,
 //! in-process emulator.
 
+mod call_log;
 mod errors;
 mod executions;
 mod faults;

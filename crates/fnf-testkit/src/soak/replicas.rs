@@ -1,0 +1,170 @@
+//! The two operator replicas as processes of the built binary, with leader
+//! election on one Lease: spawned, SIGKILLed, respawned, sampled (RSS, open
+//! descriptors), their logs kept across incarnations and their metrics read.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use k8s_openapi::api::coordination::v1::Lease;
+use kube::Api;
+
+use super::recording::{EmittedText, ResourceSample};
+use crate::devcluster::DevCluster;
+
+pub const REPLICAS: [&str; 2] = ["replica-a", "replica-b"];
+pub const LEASE_NAMESPACE: &str = "default";
+pub const LEASE_NAME: &str = "fnf-soak";
+pub const LEASE_SECS: u64 = 15;
+
+/// What every replica runs with.
+#[derive(Clone, Debug)]
+pub struct ReplicaSettings {
+    pub binary: PathBuf,
+    pub endpoint: String,
+    pub namespaces: Vec<String>,
+    pub wait_secs: u32,
+    pub log_dir: PathBuf,
+}
+
+struct Incarnation {
+    child: tokio::process::Child,
+    label: String,
+    metrics_addr: String,
+}
+
+pub struct Replica {
+    pub name: &'static str,
+    incarnations: u32,
+    live: Option<Incarnation>,
+    logs: Vec<(String, PathBuf)>,
+}
+
+fn free_local_addr() -> String {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.to_string())
+        .unwrap_or_else(|_| "127.0.0.1:0".to_string())
+}
+
+impl Replica {
+    pub fn new(name: &'static str) -> Self {
+        Self {
+            name,
+            incarnations: 0,
+            live: None,
+            logs: Vec::new(),
+        }
+    }
+
+    pub fn is_live(&self) -> bool {
+        self.live.is_some()
+    }
+
+    pub fn spawn(
+        &mut self,
+        settings: &ReplicaSettings,
+        cluster: &DevCluster,
+    ) -> std::io::Result<()> {
+        self.incarnations += 1;
+        let label = format!("{}#{}", self.name, self.incarnations);
+        let log_path = settings.log_dir.join(format!("{label}.log"));
+        let log = std::fs::File::create(&log_path)?;
+        let metrics_addr = free_local_addr();
+        let child = tokio::process::Command::new(&settings.binary)
+            .args(["run", "--endpoint", &settings.endpoint])
+            .args(["--namespaces", &settings.namespaces.join(",")])
+            .args(["--wait-time-seconds", &settings.wait_secs.to_string()])
+            .args(["--metrics-addr", &metrics_addr])
+            .args(["--secret-credentials", "true", "--leader-election", "true"])
+            .args([
+                "--lease-name",
+                LEASE_NAME,
+                "--lease-namespace",
+                LEASE_NAMESPACE,
+            ])
+            .args(["--lease-duration-seconds", &LEASE_SECS.to_string()])
+            .args(["--instance", self.name])
+            .env("KUBECONFIG", cluster.kubeconfig_path())
+            .envs(crate::sandbox::sandbox_credentials_env())
+            .env("RUST_LOG", "info")
+            .env_remove("FNF_ENDPOINT")
+            .env_remove("FNF_NAMESPACES")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(log))
+            .kill_on_drop(true)
+            .spawn()?;
+        self.logs.push((label.clone(), log_path));
+        self.live = Some(Incarnation {
+            child,
+            label,
+            metrics_addr,
+        });
+        Ok(())
+    }
+
+    /// SIGKILL: nothing released, the Lease is left to expire.
+    pub async fn kill(&mut self) {
+        if let Some(mut live) = self.live.take() {
+            let _ = live.child.kill().await;
+        }
+    }
+
+    pub fn sample(&self, at_ms: i64) -> Option<ResourceSample> {
+        let live = self.live.as_ref()?;
+        let pid = live.child.id()?;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let rss_kib = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())?;
+        let open_fds = std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count() as u64;
+        Some(ResourceSample {
+            at_ms,
+            process: live.label.clone(),
+            rss_kib,
+            open_fds,
+        })
+    }
+
+    /// /metrics of the live incarnation, as a text to check.
+    pub async fn scrape_metrics(&self) -> Option<EmittedText> {
+        let live = self.live.as_ref()?;
+        let text = reqwest::get(format!("http://{}/metrics", live.metrics_addr))
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        Some(EmittedText {
+            source: format!("metrics {}", live.label),
+            text,
+        })
+    }
+
+    /// Every incarnation's log.
+    pub fn logs(&self) -> Vec<EmittedText> {
+        self.logs
+            .iter()
+            .map(|(label, path)| EmittedText {
+                source: format!("log {label}"),
+                text: read(path),
+            })
+            .collect()
+    }
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+/// The replica holding the Lease now, if any.
+pub async fn leader(admin: &kube::Client) -> Option<String> {
+    let leases: Api<Lease> = Api::namespaced(admin.clone(), LEASE_NAMESPACE);
+    leases
+        .get_opt(LEASE_NAME)
+        .await
+        .ok()??
+        .spec?
+        .holder_identity
+}
