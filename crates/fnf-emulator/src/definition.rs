@@ -336,6 +336,10 @@ fn choice(name: &str, raw: &Value, shape: Shape) -> Result<StateKind, Definition
 }
 
 #[cfg(test)]
+#[path = "definition_fuzz_tests.rs"]
+mod fuzz_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
