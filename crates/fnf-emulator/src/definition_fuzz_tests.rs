@@ -10,13 +10,44 @@ use crate::condition::{Condition, lookup};
 
 /// The words the parser looks for, so generated documents reach its branches.
 const KEYS: &[&str] = &[
-    "Type", "type", "Name", "name", "States", "StartAt", "Steps", "steps", "Next", "End", "goto",
-    "Branches", "choices", "Condition", "Default", "Seconds", "SecondsPath", "Duration", "Result",
-    "Outputs", "Error", "Cause", "TimeoutSeconds",
+    "Type",
+    "type",
+    "Name",
+    "name",
+    "States",
+    "StartAt",
+    "Steps",
+    "steps",
+    "Next",
+    "End",
+    "goto",
+    "Branches",
+    "choices",
+    "Condition",
+    "Default",
+    "Seconds",
+    "SecondsPath",
+    "Duration",
+    "Result",
+    "Outputs",
+    "Error",
+    "Cause",
+    "TimeoutSeconds",
 ];
 const WORDS: &[&str] = &[
-    "StateMachine", "flow", "Pass", "Wait", "Succeed", "Fail", "Choice", "Parallel", "a", "b",
-    "$.x > 1", "true", "$.a == \"b\" && $.c < 2 || $.d != 3",
+    "StateMachine",
+    "flow",
+    "Pass",
+    "Wait",
+    "Succeed",
+    "Fail",
+    "Choice",
+    "Parallel",
+    "a",
+    "b",
+    "$.x > 1",
+    "true",
+    "$.a == \"b\" && $.c < 2 || $.d != 3",
 ];
 
 fn json_value() -> impl Strategy<Value = Value> {
@@ -54,7 +85,9 @@ fn valid_definition() -> impl Strategy<Value = (String, Vec<String>)> {
             .map(|(i, kind)| {
                 let next = &names[i + 1];
                 match kind {
-                    0 => json!({"Type": "Pass", "Name": names[i], "Result": {"i": i}, "Next": next}),
+                    0 => {
+                        json!({"Type": "Pass", "Name": names[i], "Result": {"i": i}, "Next": next})
+                    }
                     1 => json!({"Type": "Wait", "Name": names[i], "Seconds": i, "Next": next}),
                     2 => json!({"Type": "Choice", "Name": names[i], "Branches": [
                         {"Condition": format!("$.i >= {i}"), "Next": next}

@@ -5,7 +5,10 @@
 #[path = "../../../../fuzz/checks/client_response.rs"]
 mod client_response;
 
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fuzz/corpus/client_response");
+const CORPUS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../fuzz/corpus/client_response"
+);
 
 #[test]
 fn the_client_response_corpus_replays_cleanly() {

@@ -11,9 +11,29 @@ use serde_json::{Map, Value, json};
 
 /// Field names of the models and the error body, so objects reach them.
 const FIELDS: &[&str] = &[
-    "Code", "Message", "RequestId", "HostId", "Name", "FlowName", "Status", "Input", "Output",
-    "StartedTime", "StoppedTime", "Events", "Executions", "NextToken", "Type", "EventId",
-    "ScheduleEventId", "Time", "StepName", "EventDetail", "Definition", "ExecutionMode", "code",
+    "Code",
+    "Message",
+    "RequestId",
+    "HostId",
+    "Name",
+    "FlowName",
+    "Status",
+    "Input",
+    "Output",
+    "StartedTime",
+    "StoppedTime",
+    "Events",
+    "Executions",
+    "NextToken",
+    "Type",
+    "EventId",
+    "ScheduleEventId",
+    "Time",
+    "StepName",
+    "EventDetail",
+    "Definition",
+    "ExecutionMode",
+    "code",
 ];
 
 fn json_value() -> impl Strategy<Value = Value> {

@@ -79,21 +79,19 @@ fn signing() -> impl Strategy<Value = Signing> {
         prop::option::of("[A-Za-z0-9+/=]{8,40}"),
         "[0-9a-f]{32}",
     )
-        .prop_map(
-            |(v3, post, action, params, secret, token, nonce)| Signing {
-                v3,
-                method: if post {
-                    HttpMethod::Post
-                } else {
-                    HttpMethod::Get
-                },
-                action,
-                params,
-                secret,
-                token,
-                nonce,
+        .prop_map(|(v3, post, action, params, secret, token, nonce)| Signing {
+            v3,
+            method: if post {
+                HttpMethod::Post
+            } else {
+                HttpMethod::Get
             },
-        )
+            action,
+            params,
+            secret,
+            token,
+            nonce,
+        })
 }
 
 impl Signing {

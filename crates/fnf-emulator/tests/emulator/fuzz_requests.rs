@@ -76,7 +76,8 @@ fn http_request() -> impl Strategy<Value = Vec<u8>> {
                     "application/x-www-form-urlencoded".to_string()
                 )),
                 "[0-9]{1,12}".prop_map(|n| ("content-length".to_string(), n)),
-                "[ -~]{0,60}".prop_map(|v| ("authorization".to_string(), format!("ACS3-HMAC-SHA256 {v}"))),
+                "[ -~]{0,60}"
+                    .prop_map(|v| ("authorization".to_string(), format!("ACS3-HMAC-SHA256 {v}"))),
                 "[A-Za-z]{0,20}".prop_map(|v| ("x-acs-action".to_string(), v)),
                 Just(("x-acs-version".to_string(), "2019-03-15".to_string())),
             ],

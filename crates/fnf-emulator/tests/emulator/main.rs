@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod fuzz_auth;
+mod fuzz_corpus;
 mod fuzz_requests;
 mod official_sdks;
 mod protocol;

@@ -157,3 +157,7 @@ fn bundled_zones() -> &'static TimeZoneDatabase {
 #[cfg(test)]
 #[path = "schedule_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "schedule_fuzz_tests.rs"]
+mod fuzz_tests;
