@@ -59,6 +59,14 @@ fn exchange(raw: &[u8]) -> Vec<u8> {
     answer
 }
 
+/// `PROPTEST_CASES` when set (a longer run by hand), else `default`.
+fn cases_or(default: u32) -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok());
+    ProptestConfig::with_cases(cases.unwrap_or(default))
+}
+
 fn http_request() -> impl Strategy<Value = Vec<u8>> {
     (
         prop::sample::select(vec!["GET", "POST", "PUT", "get", "OPTIONS", "X"]),
@@ -99,7 +107,7 @@ fn http_request() -> impl Strategy<Value = Vec<u8>> {
 
 proptest! {
     // Each case is a TCP round trip to a live server: fewer cases.
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(cases_or(64))]
 
     #[test]
     fn generated_http_requests_never_panic_the_server(raw in prop_oneof![

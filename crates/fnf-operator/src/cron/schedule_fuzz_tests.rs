@@ -37,10 +37,10 @@ impl Field {
     fn contains(&self, x: u32, min: u32) -> bool {
         match self {
             Field::Any => true,
-            Field::Step(n) => (x - min) % n == 0,
+            Field::Step(n) => (x - min).is_multiple_of(*n),
             Field::Value(v) => x == *v,
             Field::Range(a, b) => (*a..=*b).contains(&x),
-            Field::RangeStep(a, b, n) => (*a..=*b).contains(&x) && (x - a) % n == 0,
+            Field::RangeStep(a, b, n) => (*a..=*b).contains(&x) && (x - a).is_multiple_of(*n),
             Field::List(items) => items.contains(&x),
         }
     }
@@ -138,9 +138,17 @@ proptest! {
     }
 }
 
+/// `PROPTEST_CASES` when set (a longer run by hand), else `default`.
+fn cases_or(default: u32) -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok());
+    ProptestConfig::with_cases(cases.unwrap_or(default))
+}
+
 proptest! {
     // Each case searches calendars: fewer cases than the default.
-    #![proptest_config(ProptestConfig::with_cases(96))]
+    #![proptest_config(cases_or(96))]
 
     #[test]
     fn a_generated_expression_parses_and_round_trips_through_its_display(
