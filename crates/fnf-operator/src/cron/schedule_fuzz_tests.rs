@@ -209,24 +209,65 @@ proptest! {
         earliest in instant(),
         span_secs in 0i64..400 * 86_400,
     ) {
-        let text = e.render();
-        let schedule = Schedule::parse(&text, zone).unwrap();
+        let schedule = Schedule::parse(&e.render(), zone).unwrap();
         let now = Timestamp::from_second(earliest.as_second() + span_secs).unwrap();
-        let missed = schedule.missed(earliest, now);
-        prop_assert!(missed.count <= MISSED_TIMES_MAX + 1);
-        prop_assert_eq!(missed.latest.is_some(), missed.count > 0, "{} {:?}", text, zone);
-        if let Some(latest) = missed.latest {
-            prop_assert!(earliest < latest && latest <= now, "{text}: {latest}");
-            // Nothing is scheduled between the latest missed time and now.
-            let after = schedule.next_after(latest);
-            prop_assert!(after.is_none_or(|t| t > now), "{} {:?}: {:?} after {} but now is {}", text, zone, after, latest, now);
-            let first = schedule.next_after(earliest);
-            prop_assert!(first.is_some_and(|t| t <= latest), "{text}");
-        } else {
-            let first = schedule.next_after(earliest);
-            prop_assert!(first.is_none_or(|t| t > now), "{} {:?}: {:?} missed", text, zone, first);
+        check_missed(&schedule, earliest, now, &format!("{} {zone:?}", e.render()))?;
+    }
+
+    /// The same, and times only increasing, within days of a DST change,
+    /// where the two searches are likeliest to disagree.
+    #[test]
+    fn the_searches_agree_around_dst_changes(
+        e in expression(),
+        zone in prop::sample::select(ZONES),
+        base in instant(),
+        before_secs in 0i64..2 * 86_400,
+        span_secs in 0i64..3 * 86_400,
+    ) {
+        let tz = bundled_zones().get(zone).unwrap();
+        // Asia/Kolkata has no DST since 1945: any time will do there.
+        let change = tz.following(base).next().map_or(base, |c| c.timestamp());
+        let earliest = Timestamp::from_second(change.as_second() - before_secs).unwrap();
+        let now = Timestamp::from_second(earliest.as_second() + span_secs).unwrap();
+        let schedule = Schedule::parse(&e.render(), Some(zone)).unwrap();
+        let label = format!("{} {zone}", e.render());
+        check_missed(&schedule, earliest, now, &label)?;
+        let mut at = earliest;
+        for _ in 0..5 {
+            let Some(next) = schedule.next_after(at) else { break };
+            prop_assert!(next > at, "{label}: {next} after {at}");
+            at = next;
         }
     }
+}
+
+fn check_missed(
+    schedule: &Schedule,
+    earliest: Timestamp,
+    now: Timestamp,
+    label: &str,
+) -> Result<(), TestCaseError> {
+    let missed = schedule.missed(earliest, now);
+    prop_assert!(missed.count <= MISSED_TIMES_MAX + 1);
+    prop_assert_eq!(missed.latest.is_some(), missed.count > 0, "{}", label);
+    if let Some(latest) = missed.latest {
+        prop_assert!(earliest < latest && latest <= now, "{label}: {latest}");
+        // Nothing is scheduled between the latest missed time and now.
+        let after = schedule.next_after(latest);
+        prop_assert!(
+            after.is_none_or(|t| t > now),
+            "{label}: {after:?} after {latest} but now is {now}"
+        );
+        let first = schedule.next_after(earliest);
+        prop_assert!(first.is_some_and(|t| t <= latest), "{label}");
+    } else {
+        let first = schedule.next_after(earliest);
+        prop_assert!(
+            first.is_none_or(|t| t > now),
+            "{label}: {first:?} missed between {earliest} and {now}"
+        );
+    }
+    Ok(())
 }
 
 #[test]
