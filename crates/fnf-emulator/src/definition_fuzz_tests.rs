@@ -177,3 +177,16 @@ fn deeply_nested_parallel_states_do_not_overflow_the_stack() {
     doc["Type"] = json!("StateMachine");
     let _ = parse(&doc.to_string());
 }
+
+#[test]
+fn an_alias_bomb_is_refused_as_not_yaml() {
+    // Found by fuzzing: 311 bytes that expand to millions of nodes.
+    let bomb = include_str!("../../../fuzz/corpus/emulator_definition/alias-bomb.yaml");
+    assert_eq!(
+        parse(bomb).err().map(|e| e.reason()),
+        Some("DefinitionNotYaml")
+    );
+    // Anchors and aliases within the budget still work.
+    let shared = "ok: &ok {Type: Succeed, Name: S}\nStartAt: S\nStates: [*ok]\n";
+    assert!(parse(shared).is_ok());
+}

@@ -271,6 +271,23 @@ fn check_missed(
 }
 
 #[test]
+fn an_empty_list_item_is_refused() {
+    // Found by fuzzing: croner took "," for an empty minute set, and each
+    // search for it walked hour by hour to the year 5000.
+    for text in [
+        ", * 1 * 1",
+        "1,,2 * * * *",
+        "0 , * * *",
+        "0 0 1, * *",
+        "0 0 * * ,MON",
+    ] {
+        let err = Schedule::parse(text, None).unwrap_err();
+        assert_eq!(err.reason(), "InvalidSchedule", "{text}");
+    }
+    assert!(Schedule::parse("0,30 9,17 1,15 1,7 1,5", None).is_ok());
+}
+
+#[test]
 fn schedules_that_never_match_end_their_search() {
     for text in ["0 0 30 2 *", "0 0 31 4 *", "0 0 31 2,4,6,9,11 *"] {
         let schedule = Schedule::parse(text, Some("Europe/Berlin")).unwrap();
