@@ -230,24 +230,26 @@ pub fn api_error_from_body(
     retry_after: Option<Duration>,
     body: &[u8],
 ) -> FnfError {
-    #[derive(serde::Deserialize, Default)]
-    #[serde(rename_all = "PascalCase", default)]
-    struct ErrorBody {
-        code: Option<serde_json::Value>,
-        message: Option<serde_json::Value>,
-        request_id: Option<serde_json::Value>,
-    }
-    let parsed: Option<ErrorBody> = serde_json::from_slice(body).ok();
-    let text = |value: Option<serde_json::Value>| match value {
-        Some(serde_json::Value::String(s)) => Some(s),
-        Some(serde_json::Value::Null) | None => None,
-        Some(other) => Some(other.to_string()),
+    // Only a JSON object is the error shape (a derived struct would also read
+    // an array, by position). Raw values read any depth (a deep `Message` must
+    // not hide the code), and a repeated key keeps its last value.
+    type Fields = std::collections::HashMap<String, Box<serde_json::value::RawValue>>;
+    let parsed: Option<Fields> = serde_json::from_slice(body).ok();
+    let text = |fields: &Fields, key: &str| {
+        let raw = fields.get(key)?;
+        match serde_json::from_str(raw.get()) {
+            Ok(serde_json::Value::String(s)) => Some(s),
+            Ok(serde_json::Value::Null) => None,
+            Ok(other) => Some(other.to_string()),
+            // Deeper than serde_json reads into a value: kept as sent.
+            Err(_) => Some(raw.get().to_string()),
+        }
     };
     match parsed {
-        Some(parsed) => FnfError::Api {
-            code: text(parsed.code).unwrap_or_default(),
-            message: text(parsed.message).unwrap_or_default(),
-            request_id: text(parsed.request_id)
+        Some(fields) => FnfError::Api {
+            code: text(&fields, "Code").unwrap_or_default(),
+            message: text(&fields, "Message").unwrap_or_default(),
+            request_id: text(&fields, "RequestId")
                 .filter(|id| !id.is_empty())
                 .or(header_request_id),
             http_status,

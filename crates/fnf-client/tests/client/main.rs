@@ -6,6 +6,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod errors;
+mod fuzz_corpus;
+mod fuzz_decode;
 mod requests;
 mod rrsa;
 mod signing_vectors;

@@ -6,6 +6,9 @@
 // functions only, not in the helpers beside them.)
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod fuzz_auth;
+mod fuzz_corpus;
+mod fuzz_requests;
 mod official_sdks;
 mod protocol;
 mod signatures;

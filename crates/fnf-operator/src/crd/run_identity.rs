@@ -136,3 +136,7 @@ pub fn write_canonical(value: &Value, out: &mut String) {
 #[cfg(test)]
 #[path = "run_identity_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "run_identity_fuzz_tests.rs"]
+mod fuzz_tests;
