@@ -28,6 +28,10 @@ pub mod crd;
 pub mod cron;
 mod decide;
 mod flow;
+/// The committed fuzz corpora's reader, shared by the modules' corpus tests.
+#[cfg(test)]
+#[path = "../../../fuzz/checks/corpus.rs"]
+mod fuzz_corpus;
 mod metrics;
 mod reconcile;
 mod run;

@@ -3,46 +3,24 @@
 //! (fuzz/corpus/emulator_definition) through the fuzz targets' own checks,
 //! so every input found once stays a test.
 
-use std::path::PathBuf;
-
 use fnf_emulator::auth::{FreshnessPolicy, KnownKey, ReceivedRequest, verify_request};
 
+#[path = "../../../../fuzz/checks/corpus.rs"]
+mod corpus;
 #[path = "../../../../fuzz/checks/emulator_definition.rs"]
 mod emulator_definition;
 #[path = "../../../../fuzz/checks/emulator_request.rs"]
 mod emulator_request;
 
-fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
-    let dir = format!("{}/../../fuzz/corpus/{target}", env!("CARGO_MANIFEST_DIR"));
-    let mut inputs: Vec<(PathBuf, Vec<u8>)> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|entry| {
-            let path = entry.unwrap().path();
-            let data = std::fs::read(&path).unwrap();
-            (path, data)
-        })
-        .collect();
-    inputs.sort();
-    assert!(inputs.len() >= 10, "only {} inputs in {dir}", inputs.len());
-    inputs
-}
-
-fn replay(target: &str, check: fn(&[u8])) {
-    for (path, data) in corpus(target) {
-        let outcome = std::panic::catch_unwind(|| check(&data));
-        assert!(outcome.is_ok(), "{} fails its check", path.display());
-    }
-}
-
 #[test]
 fn the_request_corpus_replays_cleanly() {
-    replay("emulator_request", emulator_request::check);
+    corpus::replay("emulator_request", 10, emulator_request::check);
 }
 
 #[test]
 fn the_request_corpus_s_signed_requests_are_accepted() {
     // They lead the fuzzer past the signature check: they must stay valid.
-    let signed: Vec<_> = corpus("emulator_request")
+    let signed: Vec<_> = corpus::inputs("emulator_request", 10)
         .into_iter()
         .filter(|(path, _)| path.to_string_lossy().ends_with("-signed"))
         .collect();
@@ -75,5 +53,5 @@ fn the_request_corpus_s_signed_requests_are_accepted() {
 
 #[test]
 fn the_definition_corpus_replays_cleanly() {
-    replay("emulator_definition", emulator_definition::check);
+    corpus::replay("emulator_definition", 10, emulator_definition::check);
 }

@@ -206,21 +206,9 @@ fn a_float_serde_json_misreads_is_pinned() {
 #[path = "../../../../fuzz/checks/canonical_json.rs"]
 mod corpus_check;
 
-/// Replays the committed fuzz corpus (fuzz/corpus/canonical_json) through
-/// the fuzz target's own check, so every input found once stays a test.
+/// Replays the committed fuzz corpus (fuzz/corpus/canonical_json) through the fuzz
+/// target's own check, so every input found once stays a test.
 #[test]
 fn the_canonical_json_corpus_replays_cleanly() {
-    let dir = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../fuzz/corpus/canonical_json"
-    );
-    let mut replayed = 0;
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        let data = std::fs::read(&path).unwrap();
-        let outcome = std::panic::catch_unwind(|| corpus_check::check(&data));
-        assert!(outcome.is_ok(), "{} fails its check", path.display());
-        replayed += 1;
-    }
-    assert!(replayed >= 8, "only {replayed} inputs in {dir}");
+    crate::fuzz_corpus::replay("canonical_json", 8, corpus_check::check);
 }

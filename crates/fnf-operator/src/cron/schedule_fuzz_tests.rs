@@ -300,21 +300,9 @@ fn schedules_that_never_match_end_their_search() {
 #[path = "../../../../fuzz/checks/cron_schedule.rs"]
 mod corpus_check;
 
-/// Replays the committed fuzz corpus (fuzz/corpus/cron_schedule) through the
-/// fuzz target's own check, so every input found once stays a test.
+/// Replays the committed fuzz corpus (fuzz/corpus/cron_schedule) through the fuzz
+/// target's own check, so every input found once stays a test.
 #[test]
 fn the_cron_schedule_corpus_replays_cleanly() {
-    let dir = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../fuzz/corpus/cron_schedule"
-    );
-    let mut replayed = 0;
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        let data = std::fs::read(&path).unwrap();
-        let outcome = std::panic::catch_unwind(|| corpus_check::check(&data));
-        assert!(outcome.is_ok(), "{} fails its check", path.display());
-        replayed += 1;
-    }
-    assert!(replayed >= 10, "only {replayed} inputs in {dir}");
+    crate::fuzz_corpus::replay("cron_schedule", 10, corpus_check::check);
 }
