@@ -35,16 +35,9 @@ impl Env {
         let cluster = devcluster::shared().await.expect("control plane");
         CRD_INSTALLED
             .get_or_init(|| async {
-                for path in [
-                    fnf_operator::crd::CRD_PATHS[0],
-                    fnf_operator::crd::CRON_CRD_PATHS[0],
-                    fnf_operator::crd::FLOW_CRD_PATHS[0],
-                ] {
-                    cluster
-                        .install_crds_from_yaml(&crate::repo_path(path))
-                        .await
-                        .expect("install CRD");
-                }
+                crate::install_operator_crds(cluster)
+                    .await
+                    .expect("install CRDs");
             })
             .await;
         let namespace = cluster.create_namespace(prefix).await.expect("namespace");

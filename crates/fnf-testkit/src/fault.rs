@@ -225,9 +225,8 @@ impl OperatorProcess {
         let dir = tempfile::tempdir().expect("temp dir");
         let log_path = dir.path().join("operator.log");
         let log = std::fs::File::create(&log_path).expect("log file");
-        let child = tokio::process::Command::new(binary)
+        let child = operator_command(binary, env.cluster.kubeconfig_path(), rust_log, log)
             .args([
-                "run",
                 "--endpoint",
                 &env.emulator.endpoint(),
                 "--namespaces",
@@ -245,15 +244,6 @@ impl OperatorProcess {
                 "--instance",
                 &format!("fault-test-{}", env.namespace),
             ])
-            .env("KUBECONFIG", env.cluster.kubeconfig_path())
-            .envs(crate::sandbox::sandbox_credentials_env())
-            .env("RUST_LOG", rust_log)
-            .env_remove("FNF_ENDPOINT")
-            .env_remove("FNF_NAMESPACES")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(log))
-            .kill_on_drop(true)
             .spawn()
             .expect("spawn fnf-operator");
         Self {
@@ -298,4 +288,28 @@ pub async fn eventually(timeout: Duration, mut probe: impl FnMut() -> bool) -> b
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     probe()
+}
+
+/// `fnf-operator run` as a child process: the sandbox's credentials, this
+/// control plane's kubeconfig, none of the caller's `FNF_*` settings, stderr
+/// to `log`, killed with its handle. The caller adds the flags.
+pub fn operator_command(
+    binary: impl AsRef<std::ffi::OsStr>,
+    kubeconfig: impl AsRef<std::ffi::OsStr>,
+    rust_log: &str,
+    log: std::fs::File,
+) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(binary);
+    command
+        .arg("run")
+        .env("KUBECONFIG", kubeconfig)
+        .envs(crate::sandbox::sandbox_credentials_env())
+        .env("RUST_LOG", rust_log)
+        .env_remove("FNF_ENDPOINT")
+        .env_remove("FNF_NAMESPACES")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(log))
+        .kill_on_drop(true);
+    command
 }

@@ -34,3 +34,18 @@ pub const REPO_ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
 pub fn repo_path(relative: &str) -> PathBuf {
     Path::new(REPO_ROOT).join(relative)
 }
+
+/// Installs the operator's CRDs (FlowExecution, CronFlowExecution, Flow) from
+/// their committed files, as a user's `kubectl apply -f crds/` would.
+pub async fn install_operator_crds(
+    cluster: &devcluster::DevCluster,
+) -> Result<(), devcluster::DevClusterError> {
+    for path in [
+        fnf_operator::crd::CRD_PATHS[0],
+        fnf_operator::crd::CRON_CRD_PATHS[0],
+        fnf_operator::crd::FLOW_CRD_PATHS[0],
+    ] {
+        cluster.install_crds_from_yaml(&repo_path(path)).await?;
+    }
+    Ok(())
+}

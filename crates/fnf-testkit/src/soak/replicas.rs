@@ -3,7 +3,6 @@
 //! descriptors), their logs kept across incarnations and their metrics read.
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 
 use k8s_openapi::api::coordination::v1::Lease;
 use kube::Api;
@@ -70,30 +69,26 @@ impl Replica {
         let log_path = settings.log_dir.join(format!("{label}.log"));
         let log = std::fs::File::create(&log_path)?;
         let metrics_addr = free_local_addr();
-        let child = tokio::process::Command::new(&settings.binary)
-            .args(["run", "--endpoint", &settings.endpoint])
-            .args(["--namespaces", &settings.namespaces.join(",")])
-            .args(["--wait-time-seconds", &settings.wait_secs.to_string()])
-            .args(["--metrics-addr", &metrics_addr])
-            .args(["--secret-credentials", "true", "--leader-election", "true"])
-            .args([
-                "--lease-name",
-                LEASE_NAME,
-                "--lease-namespace",
-                LEASE_NAMESPACE,
-            ])
-            .args(["--lease-duration-seconds", &LEASE_SECS.to_string()])
-            .args(["--instance", self.name])
-            .env("KUBECONFIG", cluster.kubeconfig_path())
-            .envs(crate::sandbox::sandbox_credentials_env())
-            .env("RUST_LOG", "info")
-            .env_remove("FNF_ENDPOINT")
-            .env_remove("FNF_NAMESPACES")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(log))
-            .kill_on_drop(true)
-            .spawn()?;
+        let child = crate::fault::operator_command(
+            &settings.binary,
+            cluster.kubeconfig_path(),
+            "info",
+            log,
+        )
+        .args(["--endpoint", &settings.endpoint])
+        .args(["--namespaces", &settings.namespaces.join(",")])
+        .args(["--wait-time-seconds", &settings.wait_secs.to_string()])
+        .args(["--metrics-addr", &metrics_addr])
+        .args(["--secret-credentials", "true", "--leader-election", "true"])
+        .args([
+            "--lease-name",
+            LEASE_NAME,
+            "--lease-namespace",
+            LEASE_NAMESPACE,
+        ])
+        .args(["--lease-duration-seconds", &LEASE_SECS.to_string()])
+        .args(["--instance", self.name])
+        .spawn()?;
         self.logs.push((label.clone(), log_path));
         self.live = Some(Incarnation {
             child,

@@ -94,15 +94,7 @@ async fn start_emulator() -> anyhow::Result<RunningEmulator> {
 }
 
 async fn prepare_cluster(cluster: &DevCluster) -> anyhow::Result<()> {
-    for path in [
-        fnf_operator::crd::CRD_PATHS[0],
-        fnf_operator::crd::CRON_CRD_PATHS[0],
-        fnf_operator::crd::FLOW_CRD_PATHS[0],
-    ] {
-        cluster
-            .install_crds_from_yaml(&crate::repo_path(path))
-            .await?;
-    }
+    crate::install_operator_crds(cluster).await?;
     for ns in NAMESPACES {
         cluster.kubectl(["create", "namespace", ns]).await?;
         cluster
