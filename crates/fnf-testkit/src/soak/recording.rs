@@ -133,6 +133,12 @@ pub struct Bounds {
     pub fd_slack: u64,
     /// Invariant 6: samples before this age of a process are warm-up.
     pub warmup_ms: i64,
+    /// Invariant 6: only what stays over the bound this long is a leak. A
+    /// burst of calls opens connections for seconds (a follower taking the
+    /// Lease resumes every run at once; a latency fault holds calls open),
+    /// and a standby's first steady sample is far below what it needs as
+    /// the leader.
+    pub leak_window_ms: i64,
 }
 
 impl Bounds {
@@ -146,6 +152,7 @@ impl Bounds {
             rss_slack_kib: 64 * 1024,
             fd_slack: 64,
             warmup_ms: 20_000,
+            leak_window_ms: 30_000,
         }
     }
 }

@@ -60,34 +60,57 @@ pub fn check_growth(recording: &Recording, bounds: &Bounds) -> Vec<Violation> {
         let rss_limit =
             (base.rss_kib * bounds.rss_growth_factor).max(base.rss_kib + bounds.rss_slack_kib);
         let fd_limit = base.open_fds * 2 + bounds.fd_slack;
-        if let Some(s) = steady.iter().find(|s| s.rss_kib > rss_limit) {
+        if let Some(s) = stays_over(&steady, bounds.leak_window_ms, |s| s.rss_kib > rss_limit) {
             found.push(Violation {
                 invariant: 6,
                 object: process.to_string(),
                 execution: String::new(),
                 detail: format!(
-                    "RSS {} KiB at {} over the bound {rss_limit} KiB (from {} KiB)",
-                    s.rss_kib,
+                    "RSS over the bound {rss_limit} KiB (from {} KiB) for {} s from {} ({} KiB then)",
+                    base.rss_kib,
+                    bounds.leak_window_ms / 1000,
                     at(recording, s.at_ms),
-                    base.rss_kib
+                    s.rss_kib
                 ),
                 context: Vec::new(),
             });
         }
-        if let Some(s) = steady.iter().find(|s| s.open_fds > fd_limit) {
+        if let Some(s) = stays_over(&steady, bounds.leak_window_ms, |s| s.open_fds > fd_limit) {
             found.push(Violation {
                 invariant: 6,
                 object: process.to_string(),
                 execution: String::new(),
                 detail: format!(
-                    "{} open descriptors at {} over the bound {fd_limit} (from {})",
-                    s.open_fds,
+                    "open descriptors over the bound {fd_limit} (from {}) for {} s from {} ({} then)",
+                    base.open_fds,
+                    bounds.leak_window_ms / 1000,
                     at(recording, s.at_ms),
-                    base.open_fds
+                    s.open_fds
                 ),
                 context: Vec::new(),
             });
         }
     }
     found
+}
+
+/// The first sample of a run of consecutive samples, all `over`, that spans
+/// at least `window_ms`: what stayed over the bound rather than peaked.
+fn stays_over<'a>(
+    samples: &[&&'a ResourceSample],
+    window_ms: i64,
+    over: impl Fn(&ResourceSample) -> bool,
+) -> Option<&'a ResourceSample> {
+    let mut run_start: Option<&ResourceSample> = None;
+    for s in samples {
+        if !over(s) {
+            run_start = None;
+            continue;
+        }
+        let start = *run_start.get_or_insert(s);
+        if s.at_ms - start.at_ms >= window_ms {
+            return Some(start);
+        }
+    }
+    None
 }

@@ -287,7 +287,7 @@ fn only_throttles_the_soak_did_not_inject_are_reported() {
 }
 
 #[test]
-fn growth_after_warm_up_is_reported_per_process() {
+fn growth_that_stays_after_warm_up_is_reported_per_process_and_a_peak_is_not() {
     let mut r = clean();
     let sample = |at_ms, rss_kib, open_fds, process: &str| ResourceSample {
         at_ms,
@@ -298,10 +298,16 @@ fn growth_after_warm_up_is_reported_per_process() {
     r.samples = vec![
         sample(0, 10_000, 20, "replica-a#1"),
         sample(30_000, 40_000, 30, "replica-a#1"),
+        // A peak (a takeover, a latency fault) that is gone 10 s later.
+        sample(40_000, 300_000, 400, "replica-a#1"),
+        sample(50_000, 300_000, 400, "replica-a#1"),
         sample(60_000, 60_000, 40, "replica-a#1"),
         sample(0, 40_000, 30, "replica-b#1"),
         sample(30_000, 40_000, 30, "replica-b#1"),
+        // What stays: 30 s over the bound.
         sample(60_000, 200_000, 300, "replica-b#1"),
+        sample(75_000, 210_000, 310, "replica-b#1"),
+        sample(90_000, 220_000, 320, "replica-b#1"),
     ];
     let found = violations(&r);
     assert_eq!(found.len(), 2, "{found:#?}");
