@@ -10,8 +10,8 @@
 //! only through [`sweep::Roster`], so none of them imports what starts it.
 //! Beside it: the `start_gate` (how many reconciles may start executions at
 //! once), `watched` (each FlowExecution decoded on its own), `sources` (wakes
-//! the users of a changed Secret or ConfigMap) and `readiness` (the watches' part in
-//! `/readyz`).
+//! the users of a changed Secret or ConfigMap), `readiness` (the watches' part in
+//! `/readyz`) and `scope` (the namespaces every watch covers).
 //!
 //! Lock order: the tracker's, the planner's and the start gate's locks are
 //! each taken alone. None is held across an `.await`, none is taken while
@@ -25,6 +25,7 @@ pub mod key;
 pub mod planner;
 mod poll;
 pub mod readiness;
+pub mod scope;
 pub mod sources;
 pub mod start_gate;
 pub mod steps;
