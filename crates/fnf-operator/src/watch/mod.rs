@@ -1,7 +1,7 @@
 //! Keeping what the cloud says current, and the watches that wake reconciles.
 //!
-//! The narrow handle is [`tracker::Tracker`]: reconciles read and change an
-//! object's `CloudView` through it, and ask it to poll an execution or follow
+//! The narrow handle is [`tracker::Tracker`] (its per-object bookkeeping in
+//! `tracked`): reconciles read and change an object's `CloudView` through it, and ask it to poll an execution or follow
 //! its history. Behind it, `poll` tasks (one per live execution) long-poll
 //! DescribeExecution within the slots the `planner` grants per account, one
 //! `sweep` per account reads ListExecutions pages for the rest, and `steps`
@@ -30,6 +30,7 @@ pub mod sources;
 pub mod start_gate;
 pub mod steps;
 pub mod sweep;
+mod tracked;
 pub mod tracker;
 pub mod views;
 pub mod watched;
