@@ -44,7 +44,8 @@ pub use spec::{
     TtlStrategy,
 };
 pub use status::{
-    Condition, FlowExecutionStatus, RUNS_MAX, RunRecord, condition_type, phase, runs_with,
+    Condition, FlowExecutionStatus, RUNS_MAX, RunRecord, condition_type, fields_dropped, phase,
+    runs_with,
 };
 
 pub const GROUP: &str = "fnf-operator.dev";

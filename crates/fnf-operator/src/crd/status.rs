@@ -125,21 +125,21 @@ impl FlowExecutionStatus {
     pub fn condition(&self, type_: &str) -> Option<&Condition> {
         self.conditions.iter().find(|c| c.type_ == type_)
     }
+}
 
-    /// The status fields set in `persisted` that this status leaves out. A
-    /// server-side apply only removes fields that no other field manager owns,
-    /// so a field another client wrote must be removed explicitly.
-    pub fn fields_cleared_since(&self, persisted: &FlowExecutionStatus) -> Vec<String> {
-        let keys = |status: &FlowExecutionStatus| match serde_json::to_value(status) {
-            Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
-            _ => Vec::new(),
-        };
-        let kept = keys(self);
-        keys(persisted)
-            .into_iter()
-            .filter(|k| !kept.contains(k))
-            .collect()
-    }
+/// The top-level status fields set in `persisted` that `next` leaves out. A
+/// server-side apply only removes fields that no other field manager owns,
+/// so a field another client wrote must be removed explicitly.
+pub fn fields_dropped<S: Serialize>(persisted: &S, next: &S) -> Vec<String> {
+    let keys = |status: &S| match serde_json::to_value(status) {
+        Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+        _ => Vec::new(),
+    };
+    let kept = keys(next);
+    keys(persisted)
+        .into_iter()
+        .filter(|k| !kept.contains(k))
+        .collect()
 }
 
 /// Condition types, in the order they are written.

@@ -24,6 +24,7 @@ use kube::runtime::watcher;
 use crate::crd::{CronFlowExecution, FlowExecution};
 use crate::reconcile::context::Context;
 use crate::reconcile::error::ReconcileError;
+use crate::watch::scope::{api_in, scopes};
 use runs::CRON_LABEL;
 
 /// Runs the CronFlowExecution controller (all namespaces, or each of
@@ -34,19 +35,9 @@ pub(crate) async fn run_controller(
     stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let kube = ctx.kube.clone();
-    let scopes: Vec<Option<String>> = if namespaces.is_empty() {
-        vec![None]
-    } else {
-        namespaces.into_iter().map(Some).collect()
-    };
-    let controllers = scopes.into_iter().map(|ns| {
-        let (crons, runs): (Api<CronFlowExecution>, Api<FlowExecution>) = match &ns {
-            None => (Api::all(kube.clone()), Api::all(kube.clone())),
-            Some(ns) => (
-                Api::namespaced(kube.clone(), ns),
-                Api::namespaced(kube.clone(), ns),
-            ),
-        };
+    let controllers = scopes(&namespaces).into_iter().map(|scope| {
+        let crons: Api<CronFlowExecution> = api_in(&kube, scope.as_deref());
+        let runs: Api<FlowExecution> = api_in(&kube, scope.as_deref());
         let mut stop = stop.clone();
         Controller::new(crons, watcher::Config::default().any_semantic())
             // A run that changes (ends, is deleted) wakes its CronFlowExecution.

@@ -14,9 +14,10 @@ use serde_json::json;
 
 use super::decide::{CronDecision, decide};
 use super::runs::{CRON_LABEL, RunView, run_object};
-use crate::crd::{CronFlowExecution, CronFlowExecutionStatus, FIELD_MANAGER, FlowExecution};
+use crate::crd::{CronFlowExecution, FIELD_MANAGER, FlowExecution};
 use crate::reconcile::context::Context;
 use crate::reconcile::error::ReconcileError;
+use crate::reconcile::object::apply_status;
 
 pub async fn reconcile(
     cfe: Arc<CronFlowExecution>,
@@ -100,56 +101,18 @@ async fn write_status(
     cfe: &CronFlowExecution,
     decision: &CronDecision,
 ) -> Result<(), ReconcileError> {
+    // No status yet and nothing to say: no write.
     let persisted = cfe.status.clone().unwrap_or_default();
-    if persisted != decision.status {
-        // A field this status drops is removed only if we null it: another
-        // client may own it under server-side apply.
-        let nulls = cleared_fields(&persisted, &decision.status);
-        let patch = json!({
-            "apiVersion": CronFlowExecution::api_version(&()),
-            "kind": CronFlowExecution::kind(&()),
-            "status": decision.status,
-        });
-        if !nulls.is_empty() {
-            let params = PatchParams {
-                field_manager: Some(FIELD_MANAGER.to_string()),
-                ..PatchParams::default()
-            };
-            api.patch_status(
-                &cfe.name_any(),
-                &params,
-                &Patch::Merge(json!({"status": nulls})),
-            )
-            .await?;
-        }
-        api.patch_status(
-            &cfe.name_any(),
-            &PatchParams::apply(FIELD_MANAGER).force(),
-            &Patch::Apply(&patch),
-        )
-        .await?;
+    if apply_status(api, &cfe.name_any(), Some(&persisted), &decision.status)
+        .await?
+        .is_some()
+    {
         ctx.metrics.status_written();
     }
     for note in &decision.events {
         ctx.publish_about(cfe.object_ref(&()), note).await;
     }
     Ok(())
-}
-
-fn cleared_fields(
-    persisted: &CronFlowExecutionStatus,
-    next: &CronFlowExecutionStatus,
-) -> serde_json::Map<String, serde_json::Value> {
-    let keys = |status: &CronFlowExecutionStatus| match serde_json::to_value(status) {
-        Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect::<Vec<_>>(),
-        _ => Vec::new(),
-    };
-    let kept = keys(next);
-    keys(persisted)
-        .into_iter()
-        .filter(|k| !kept.contains(k))
-        .map(|k| (k, serde_json::Value::Null))
-        .collect()
 }
 
 /// After a failed reconcile: a short pause, then look again (the scheduling

@@ -110,7 +110,7 @@ fn a_forged_status_is_rebuilt_from_the_cloud_read() {
         d.status.started_time.as_deref(),
         Some("2026-11-24T11:59:00.001Z")
     );
-    let cleared = d.status.fields_cleared_since(obj.status.as_ref().unwrap());
+    let cleared = crate::crd::fields_dropped(obj.status.as_ref().unwrap(), &d.status);
     for field in ["output", "stoppedTime", "error", "cause"] {
         assert!(cleared.contains(&field.to_string()), "{field}: {cleared:?}");
     }

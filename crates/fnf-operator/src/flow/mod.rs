@@ -16,14 +16,14 @@ pub mod reconcile;
 use std::sync::Arc;
 
 use futures::StreamExt;
-use kube::Api;
 use kube::runtime::controller::{Action, Config as ControllerConfig, Controller};
 use kube::runtime::reflector::{self, Store};
-use kube::runtime::{WatchStreamExt, predicates, watcher};
+use kube::runtime::{WatchStreamExt, predicates};
 
 use self::reconcile::FlowContext;
 use crate::crd::Flow;
 use crate::reconcile::error::ReconcileError;
+use crate::watch::scope::scoped_watches;
 use fnf_client::{Backoff, Jitter};
 
 /// After a failed reconcile (the Kubernetes API): doubling from a second,
@@ -67,19 +67,9 @@ pub async fn run(
     ctx: Arc<FlowContext>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    let apis: Vec<Api<Flow>> = if namespaces.is_empty() {
-        vec![Api::all(kube)]
-    } else {
-        namespaces
-            .iter()
-            .map(|ns| Api::namespaced(kube.clone(), ns))
-            .collect()
-    };
-    let streams = apis.into_iter().map(|api| {
-        watcher(api, watcher::Config::default().any_semantic())
-            .default_backoff()
-            .boxed()
-    });
+    let streams = scoped_watches::<Flow>(&kube, &namespaces)
+        .into_iter()
+        .map(|(_, watch)| watch);
     let reader = writer.as_reader();
     // Only spec changes (and deletions) wake a reconcile: our own status
     // writes do not cost a DescribeFlow; drift is found by the resync.

@@ -7,21 +7,19 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use jiff::Timestamp;
-use kube::api::{Patch, PatchParams};
 use kube::runtime::controller::Action;
 use kube::{Api, Resource, ResourceExt};
-use serde_json::json;
 
 use super::decide::{
     CallFailure, CloudFlow, CloudRead, FlowNext, FlowView, Refusal, TRANSIENT_RECHECK, decide,
 };
-use crate::crd::{FIELD_MANAGER, Flow, FlowDeletionPolicy, FlowMode, FlowStatus};
+use crate::crd::{Flow, FlowDeletionPolicy, FlowMode, FlowStatus};
 use crate::decide::events::flow as flow_events;
 use crate::decide::view::ProblemKind;
 use crate::reconcile::cloud::AccessProblem;
 use crate::reconcile::context::Context;
 use crate::reconcile::error::ReconcileError;
-use crate::reconcile::object::patch_finalizer;
+use crate::reconcile::object::{apply_status, patch_finalizer};
 use fnf_client::{Client, ErrorCode, FlowDeclaration, FnfError};
 
 /// Held while deleting the object must delete the cloud flow (Manage with
@@ -227,23 +225,13 @@ async fn write_status(
     current: Flow,
     status: &FlowStatus,
 ) -> Result<Flow, ReconcileError> {
-    if current.status.as_ref() == Some(status) {
-        return Ok(current);
+    match apply_status(api, &current.name_any(), current.status.as_ref(), status).await? {
+        Some(written) => {
+            ctx.shared.metrics.status_written();
+            Ok(written)
+        }
+        None => Ok(current),
     }
-    let patch = json!({
-        "apiVersion": Flow::api_version(&()),
-        "kind": Flow::kind(&()),
-        "status": status,
-    });
-    let written = api
-        .patch_status(
-            &current.name_any(),
-            &PatchParams::apply(FIELD_MANAGER).force(),
-            &Patch::Apply(&patch),
-        )
-        .await?;
-    ctx.shared.metrics.status_written();
-    Ok(written)
 }
 
 fn wants_finalizer(flow: &Flow) -> bool {
@@ -288,19 +276,6 @@ async fn finalize(
             return Ok(Action::requeue(TRANSIENT_RECHECK));
         }
     }
-    let list: Vec<String> = flow
-        .finalizers()
-        .iter()
-        .filter(|f| *f != FLOW_FINALIZER)
-        .cloned()
-        .collect();
-    let patch =
-        json!({"metadata": {"finalizers": list, "resourceVersion": flow.resource_version()}});
-    api.patch(
-        &flow.name_any(),
-        &PatchParams::default(),
-        &Patch::Merge(&patch),
-    )
-    .await?;
+    patch_finalizer(api, flow.clone(), FLOW_FINALIZER, false).await?;
     Ok(Action::await_change())
 }

@@ -1,14 +1,18 @@
 //! Writes to the FlowExecution itself: its status (only when it changed,
 //! with the Events the transition deserves) and the stop finalizer (by
-//! compare-and-swap on its resourceVersion).
+//! compare-and-swap on its resourceVersion). The status apply and the
+//! finalizer patch are generic: the Flow and CronFlowExecution controllers
+//! write through them too.
 
 use kube::api::{Patch, PatchParams};
 use kube::{Api, Resource, ResourceExt};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use super::context::Context;
 use super::error::ReconcileError;
-use crate::crd::{FIELD_MANAGER, FINALIZER, FlowExecution, FlowExecutionStatus};
+use crate::crd::{FIELD_MANAGER, FINALIZER, FlowExecution, FlowExecutionStatus, fields_dropped};
 use crate::decide::events::EventNote;
 use crate::watch::key::TrackKey;
 
@@ -22,43 +26,11 @@ pub async fn write_status(
     status: &FlowExecutionStatus,
     events: &[EventNote],
 ) -> Result<FlowExecution, ReconcileError> {
-    if current.status.as_ref() == Some(status) {
+    let Some(written) =
+        apply_status(api, &current.name_any(), current.status.as_ref(), status).await?
+    else {
         return Ok(current);
-    }
-    // Fields another client wrote are not removed by our apply: null them first.
-    let cleared = current
-        .status
-        .as_ref()
-        .map(|persisted| status.fields_cleared_since(persisted))
-        .unwrap_or_default();
-    if !cleared.is_empty() {
-        let nulls: serde_json::Map<String, serde_json::Value> = cleared
-            .into_iter()
-            .map(|field| (field, serde_json::Value::Null))
-            .collect();
-        let params = PatchParams {
-            field_manager: Some(FIELD_MANAGER.to_string()),
-            ..PatchParams::default()
-        };
-        api.patch_status(
-            &current.name_any(),
-            &params,
-            &Patch::Merge(json!({"status": nulls})),
-        )
-        .await?;
-    }
-    let patch = json!({
-        "apiVersion": FlowExecution::api_version(&()),
-        "kind": FlowExecution::kind(&()),
-        "status": status,
-    });
-    let written = api
-        .patch_status(
-            &current.name_any(),
-            &PatchParams::apply(FIELD_MANAGER).force(),
-            &Patch::Apply(&patch),
-        )
-        .await?;
+    };
     ctx.metrics.status_written();
     ctx.remember_written(key, &written);
     for note in events {
@@ -69,6 +41,54 @@ pub async fn write_status(
             .extend(events.iter().map(|note| note.reason.clone()));
     });
     Ok(written)
+}
+
+/// The one way the controllers write a status: nothing when `status` equals
+/// `persisted`; else the top-level fields `status` drops are nulled first
+/// (server-side apply removes a field only when no other field manager owns
+/// it, and another client may have written it), then `status` is applied
+/// under `FIELD_MANAGER`. Returns the object as written, `None` when unchanged.
+pub async fn apply_status<K, S>(
+    api: &Api<K>,
+    name: &str,
+    persisted: Option<&S>,
+    status: &S,
+) -> Result<Option<K>, kube::Error>
+where
+    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + std::fmt::Debug,
+    S: Serialize + PartialEq,
+{
+    if persisted == Some(status) {
+        return Ok(None);
+    }
+    let dropped = persisted
+        .map(|persisted| fields_dropped(persisted, status))
+        .unwrap_or_default();
+    if !dropped.is_empty() {
+        let nulls: serde_json::Map<String, serde_json::Value> = dropped
+            .into_iter()
+            .map(|field| (field, serde_json::Value::Null))
+            .collect();
+        let params = PatchParams {
+            field_manager: Some(FIELD_MANAGER.to_string()),
+            ..PatchParams::default()
+        };
+        api.patch_status(name, &params, &Patch::Merge(json!({"status": nulls})))
+            .await?;
+    }
+    let patch = json!({
+        "apiVersion": K::api_version(&()),
+        "kind": K::kind(&()),
+        "status": status,
+    });
+    let written = api
+        .patch_status(
+            name,
+            &PatchParams::apply(FIELD_MANAGER).force(),
+            &Patch::Apply(&patch),
+        )
+        .await?;
+    Ok(Some(written))
 }
 
 pub async fn keep_finalizer(

@@ -4,14 +4,13 @@
 //! to start, mirror or stop.
 
 use jiff::Timestamp;
-use kube::api::{Patch, PatchParams};
 use kube::runtime::controller::Action;
 use kube::{Api, Resource, ResourceExt};
-use serde_json::json;
 
 use super::context::Context;
 use super::error::ReconcileError;
-use crate::crd::{FIELD_MANAGER, FlowExecutionStatus};
+use super::object::apply_status;
+use crate::crd::FlowExecutionStatus;
 use crate::decide::conditions::{self, Standing};
 use crate::decide::events;
 use crate::watch::watched::{Unreadable, Watched};
@@ -51,22 +50,18 @@ pub async fn report(
         return Ok(Action::await_change());
     }
     let status = wanted_status(unreadable, watched.meta().generation, Timestamp::now());
-    if unreadable.status.as_ref() == Some(&status) {
-        return Ok(Action::await_change());
-    }
     let api: Api<Watched> = Api::namespaced(ctx.kube.clone(), &namespace);
-    let patch = json!({
-        "apiVersion": Watched::api_version(&()),
-        "kind": Watched::kind(&()),
-        "status": status,
-    });
     // The answer is decoded as a `Watched` too, so it cannot fail on depth.
-    api.patch_status(
+    let written = apply_status(
+        &api,
         &watched.name_any(),
-        &PatchParams::apply(FIELD_MANAGER).force(),
-        &Patch::Apply(&patch),
+        unreadable.status.as_ref(),
+        &status,
     )
     .await?;
+    if written.is_none() {
+        return Ok(Action::await_change());
+    }
     ctx.metrics.status_written();
     ctx.publish_about(
         watched.object_ref(&()),

@@ -15,10 +15,11 @@ use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::api::PartialObjectMeta;
 use kube::runtime::reflector::Store;
 use kube::runtime::{WatchStreamExt, watcher};
-use kube::{Api, Resource, ResourceExt};
+use kube::{Resource, ResourceExt};
 use serde::de::DeserializeOwned;
 
 use super::key::TrackKey;
+use super::scope::scoped_watches;
 use super::tracker::Tracker;
 use super::watched::Watched;
 use crate::crd::FlowExecution;
@@ -101,23 +102,16 @@ where
         + Sync
         + 'static,
 {
-    let apis: Vec<Api<PartialObjectMeta<K>>> = if namespaces.is_empty() {
-        vec![Api::all(kube)]
-    } else {
-        namespaces
-            .iter()
-            .map(|ns| Api::namespaced(kube.clone(), ns))
-            .collect()
-    };
-    let streams = apis.into_iter().map(|api| {
-        watcher(api, watcher::Config::default().any_semantic())
-            .default_backoff()
-            .touched_objects()
-            .map(|change| {
-                change.map(|meta| (meta.namespace().unwrap_or_default(), meta.name_any()))
-            })
-            .boxed()
-    });
+    let streams = scoped_watches::<PartialObjectMeta<K>>(&kube, namespaces)
+        .into_iter()
+        .map(|(_, watch)| {
+            watch
+                .touched_objects()
+                .map(|change| {
+                    change.map(|meta| (meta.namespace().unwrap_or_default(), meta.name_any()))
+                })
+                .boxed()
+        });
     futures::stream::select_all(streams).boxed()
 }
 

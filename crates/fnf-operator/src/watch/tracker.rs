@@ -11,36 +11,21 @@ use std::time::Duration;
 use jiff::Timestamp;
 use kube::runtime::reflector::ObjectRef;
 use tokio::sync::mpsc;
-use tokio::task::AbortHandle;
 
 use super::key::{PollTarget, ReadVia, TrackKey};
 use super::planner::Planner;
+use super::tracked::Tracked;
 use super::views::CloudViews;
 use super::{poll, steps};
-use crate::crd::{FlowExecution, phase};
-use crate::decide::classify;
+use crate::crd::FlowExecution;
 use crate::decide::view::{CloudView, ExecutionRead};
 use crate::metrics::Metrics;
 use fnf_client::model::parse_cloud_time;
 use fnf_client::{Client, Execution};
 
-#[derive(Default)]
-struct Entry {
-    view: CloudView,
-    poll: Option<AbortHandle>,
-    steps: Option<AbortHandle>,
-    /// The client calls for this object use: a new one (changed credentials)
-    /// restarts the poll and the history follower.
-    client: Option<Client>,
-    /// When the history was last read (for the staleness metric).
-    steps_read_at: Option<std::time::Instant>,
-    /// The execution the view is of: reads of any other are dropped.
-    run: Option<String>,
-}
-
 #[derive(Clone)]
 pub struct Tracker {
-    entries: Arc<Mutex<HashMap<TrackKey, Entry>>>,
+    entries: Arc<Mutex<HashMap<TrackKey, Tracked>>>,
     wake: mpsc::UnboundedSender<ObjectRef<FlowExecution>>,
     planner: Planner,
     metrics: Metrics,
@@ -61,7 +46,7 @@ impl Tracker {
         )
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<TrackKey, Entry>> {
+    fn lock(&self) -> MutexGuard<'_, HashMap<TrackKey, Tracked>> {
         // A poisoned lock only means a task panicked mid-update; the map itself
         // is still a valid cache of cloud answers.
         self.entries
@@ -92,29 +77,7 @@ impl Tracker {
     /// of that one is dropped and its poll and history follower end, so no
     /// read of the previous run is ever taken for the new one's.
     pub fn follow_run(&self, key: &TrackKey, name: &str) {
-        let mut entries = self.lock();
-        let entry = entries.entry(key.clone()).or_default();
-        match entry.run.as_deref() {
-            Some(run) if run == name => return,
-            Some(_) => {
-                for task in [entry.poll.take(), entry.steps.take()]
-                    .into_iter()
-                    .flatten()
-                {
-                    task.abort();
-                }
-                // A problem found before any call (no usable credentials)
-                // is the object's, not the execution's: it stays.
-                let local = entry.view.problem.take().filter(|p| !p.from_call);
-                entry.view = CloudView {
-                    problem: local,
-                    ..CloudView::default()
-                };
-                entry.steps_read_at = None;
-            }
-            None => {}
-        }
-        entry.run = Some(name.to_string());
+        self.lock().entry(key.clone()).or_default().follow_run(name);
     }
 
     /// Records what the cloud said of a tracked execution (a long-poll's answer
@@ -122,38 +85,15 @@ impl Tracker {
     /// anything. Reads race (a list page sent before a long-poll answered may
     /// arrive after it), so a read never moves the status backwards.
     pub fn record_read(&self, key: &TrackKey, execution: &Execution, via: ReadVia) {
-        let mut changed = false;
-        let mut ended = false;
-        if let Some(entry) = self.lock().get_mut(key) {
-            let another_run = entry
-                .run
-                .as_deref()
-                .is_some_and(|run| !execution.name.is_empty() && execution.name != run);
-            if another_run {
-                return;
-            }
-            let view = &mut entry.view;
-            let adopted = view.execution.as_ref().is_some_and(|r| r.adopted);
-            let read = classify::read(execution, adopted);
-            let known = view.execution.as_ref();
-            let same = known.is_some_and(|old| {
-                old.status == read.status
-                    && old.output == read.output
-                    && old.started_time == read.started_time
-                    && old.stopped_time == read.stopped_time
-            });
-            let behind = known.is_some_and(|old| progress(&read) < progress(old));
-            changed = (!same && !behind) || view.problem.is_some();
-            if !same && !behind {
-                ended = progress(&read) == ENDED && known.is_none_or(|old| progress(old) < ENDED);
-                view.execution = Some(read);
-            }
-            view.problem = None;
-        }
-        if changed {
+        let taken = self
+            .lock()
+            .get_mut(key)
+            .map(|entry| entry.take_read(execution))
+            .unwrap_or_default();
+        if taken.changed {
             self.wake(key);
         }
-        if ended {
+        if taken.ended {
             self.observe_ending(execution, via);
         }
     }
@@ -177,12 +117,7 @@ impl Tracker {
         if entry.client.as_ref().is_some_and(|c| c.is_same(client)) {
             return false;
         }
-        for task in [entry.poll.take(), entry.steps.take()]
-            .into_iter()
-            .flatten()
-        {
-            task.abort();
-        }
+        entry.abort_tasks();
         entry.client = Some(client.clone());
         true
     }
@@ -191,7 +126,7 @@ impl Tracker {
     pub fn ensure_polling(&self, key: &TrackKey, target: PollTarget) {
         let mut entries = self.lock();
         let entry = entries.entry(key.clone()).or_default();
-        if entry.poll.as_ref().is_some_and(|h| !h.is_finished()) {
+        if entry.polling() {
             return;
         }
         let task = tokio::spawn(poll::watch(
@@ -228,10 +163,8 @@ impl Tracker {
 
     /// Drops everything known about `key` and ends its polls.
     pub fn forget(&self, key: &TrackKey) {
-        if let Some(entry) = self.lock().remove(key) {
-            for task in [entry.poll, entry.steps].into_iter().flatten() {
-                task.abort();
-            }
+        if let Some(mut entry) = self.lock().remove(key) {
+            entry.abort_tasks();
         }
     }
 
@@ -267,12 +200,7 @@ impl Tracker {
     pub fn abort_all(&self) {
         self.planner.abort_all();
         for entry in self.lock().values_mut() {
-            for task in [entry.poll.take(), entry.steps.take()]
-                .into_iter()
-                .flatten()
-            {
-                task.abort();
-            }
+            entry.abort_tasks();
         }
     }
 
@@ -281,10 +209,7 @@ impl Tracker {
     }
 
     pub fn polls_in_flight(&self) -> usize {
-        self.lock()
-            .values()
-            .filter(|e| e.poll.as_ref().is_some_and(|h| !h.is_finished()))
-            .count()
+        self.lock().values().filter(|e| e.polling()).count()
     }
 
     /// Asks the controller to reconcile `key` (its view changed).
@@ -320,17 +245,6 @@ impl CloudViews for Tracker {
         Tracker::wake(self, key);
     }
 }
-
-/// How far along a status is: reads are only taken in this order.
-fn progress(read: &ExecutionRead) -> u8 {
-    match read.status.as_deref() {
-        Some(phase::STARTING) | None => 0,
-        Some(status) if phase::is_terminal(status) => ENDED,
-        Some(_) => 1,
-    }
-}
-
-const ENDED: u8 = 2;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use fnf_operator::Metrics;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 
 #[test]
 fn every_committed_crd_and_policy_is_what_the_rust_code_generates() {
@@ -32,20 +33,24 @@ fn every_committed_crd_and_policy_is_what_the_rust_code_generates() {
     }
 }
 
+/// The names of the columns `kubectl get` prints for the CRD's first version.
+fn printer_columns(crd: &CustomResourceDefinition) -> Vec<&str> {
+    crd.spec.versions[0]
+        .additional_printer_columns
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect()
+}
+
 #[test]
 fn the_cron_crd_has_cronjobs_names_and_columns() {
     let crd = fnf_operator::crd::cron_crd();
     assert_eq!(crd.spec.names.kind, "CronFlowExecution");
     assert_eq!(crd.spec.names.short_names, Some(vec!["cfe".to_string()]));
     assert_eq!(crd.spec.names.categories, Some(vec!["fnf".to_string()]));
-    let version = &crd.spec.versions[0];
-    let columns: Vec<_> = version
-        .additional_printer_columns
-        .as_ref()
-        .unwrap()
-        .iter()
-        .map(|c| c.name.as_str())
-        .collect();
+    let columns = printer_columns(&crd);
     assert_eq!(
         columns,
         [
@@ -64,14 +69,7 @@ fn the_flow_crd_has_the_documented_names_and_columns() {
     let crd = fnf_operator::crd::flow_crd();
     assert_eq!(crd.spec.names.kind, "Flow");
     assert_eq!(crd.spec.names.categories, Some(vec!["fnf".to_string()]));
-    let version = &crd.spec.versions[0];
-    let columns: Vec<_> = version
-        .additional_printer_columns
-        .as_ref()
-        .unwrap()
-        .iter()
-        .map(|c| c.name.as_str())
-        .collect();
+    let columns = printer_columns(&crd);
     assert_eq!(
         columns,
         ["Flow", "Mode", "Ready", "Last Modified", "Age", "Reason"]
@@ -94,13 +92,7 @@ fn the_crd_has_the_documented_names_columns_and_subresources() {
             .and_then(|s| s.status.as_ref())
             .is_some()
     );
-    let columns: Vec<_> = version
-        .additional_printer_columns
-        .as_ref()
-        .unwrap()
-        .iter()
-        .map(|c| c.name.as_str())
-        .collect();
+    let columns = printer_columns(&crd);
     assert_eq!(
         columns,
         [

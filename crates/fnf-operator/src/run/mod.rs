@@ -1,6 +1,10 @@
 //! Wiring: watches FlowExecutions (all namespaces or a list), feeds the
-//! tracker's wake-ups back into the controller, holds the leader Lease, and
-//! shuts down cleanly (releasing the Lease) when asked.
+//! tracker's wake-ups back into the controller, holds the leader Lease
+//! (`leader`), keeps house (`housekeeping`: forgetting deleted objects, the
+//! gauges), and shuts down cleanly (releasing the Lease) when asked.
+
+mod housekeeping;
+mod leader;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -8,50 +12,35 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
+use kube::Resource;
 use kube::runtime::controller::{Action, Config as ControllerConfig, Controller};
 use kube::runtime::reflector::{self, ObjectRef};
 use kube::runtime::{WatchStreamExt, watcher};
-use kube::{Api, Resource};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::UnboundedReceiverStream;
 
 use crate::config::OperatorConfig;
-use crate::crd::{FIELD_MANAGER, FlowExecution};
+use crate::crd::FlowExecution;
 use crate::flow::reconcile::{FlowContext, WakeFlowUsers};
 use crate::metrics::Metrics;
 use crate::reconcile::context::Context;
 use crate::reconcile::error::ReconcileError;
 use crate::reconcile::{reconcile, unreadable};
-use crate::watch::key::{PollStrategy, TrackKey};
+use crate::watch::key::TrackKey;
 use crate::watch::readiness::WatchHealth;
+use crate::watch::scope::scoped_watches;
 use crate::watch::sources::{self, SourceKind};
 use crate::watch::tracker::Tracker;
 use crate::watch::watched::Watched;
 use fnf_client::{Backoff, Jitter};
 
-#[derive(Debug, thiserror::Error)]
-pub enum RunError {
-    #[error("leader election: {0}")]
-    Lease(#[from] kube_lease_manager::LeaseManagerError),
-    #[error("lost the leader Lease; exiting so that only one replica acts")]
-    LostLease,
-}
-
-impl RunError {
-    pub fn reason(&self) -> &'static str {
-        match self {
-            RunError::Lease(_) => "LeaseError",
-            RunError::LostLease => "LostLease",
-        }
-    }
-}
+pub use leader::RunError;
 
 /// How long the FlowExecution watches wait for the Flow cache at start-up.
 /// Short: every start of the operator pays it when the cache is slow to
 /// report ready (30 s made each e2e operator start 30 s late), and a start
 /// that misses a Flow still meets FlowNotExists, which is waited out.
 const FLOW_CACHE_WAIT: Duration = Duration::from_secs(3);
-const HOUSEKEEPING_PERIOD: Duration = Duration::from_secs(5);
 /// After a failed reconcile: doubling from a second, at most five minutes.
 const ERROR_BACKOFF: Backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(300));
 /// After SIGTERM, how long in-flight reconciles may take before the operator
@@ -75,51 +64,20 @@ pub async fn run(
     // Ready means able to serve, not leading: a replica waiting for the Lease must
     // still count as ready, or a rolling update would wait on it forever.
     metrics.set_ready(true);
-    let lease = match &config.leader_election {
-        Some(le) => {
-            let manager =
-                kube_lease_manager::LeaseManagerBuilder::new(kube.clone(), &le.lease_name)
-                    .with_namespace(&le.lease_namespace)
-                    .with_identity(&config.instance)
-                    .with_duration(le.lease_duration_secs)
-                    .with_grace(le.lease_duration_secs.div_ceil(3).max(1))
-                    .with_field_manager(FIELD_MANAGER)
-                    .build()
-                    .await?;
-            let (mut leader, task) = manager.watch().await;
-            tracing::info!(lease = %le.lease_name, identity = %config.instance, "waiting to become leader");
-            let mut stop = stop_rx.clone();
-            loop {
-                if *leader.borrow_and_update() {
-                    break;
-                }
-                tokio::select! {
-                    changed = leader.changed() => if changed.is_err() { return Err(RunError::LostLease) },
-                    _ = stop.changed() => { drop(leader); let _ = task.await; return Ok(()) }
-                }
+    let leadership = match &config.leader_election {
+        Some(election) => {
+            match leader::acquire(&kube, election, &config.instance, stop_rx.clone()).await? {
+                Some(held) => Some(held),
+                None => return Ok(()),
             }
-            tracing::info!(identity = %config.instance, "became leader");
-            metrics.set_leader(true);
-            Some((leader, task))
         }
-        None => {
-            metrics.set_leader(true);
-            None
-        }
+        None => None,
     };
+    metrics.set_leader(true);
 
     let controllers = controllers(kube, config, metrics.clone(), stop_rx.clone());
-    let result = match lease {
-        Some((mut leader, task)) => {
-            let outcome = tokio::select! {
-                _ = controllers => Ok(()),
-                _ = async { while leader.changed().await.is_ok() { if !*leader.borrow() { break } } } => Err(RunError::LostLease),
-            };
-            drop(leader);
-            // Dropping the receiver makes the manager release the Lease.
-            let _ = task.await;
-            outcome
-        }
+    let result = match leadership {
+        Some(held) => held.lead(controllers).await,
         None => {
             controllers.await;
             Ok(())
@@ -144,21 +102,13 @@ async fn controllers(
 
     // Each object is decoded on its own (see `watched`): one that cannot be
     // read is reported on itself instead of failing the list of all the others.
-    let apis: Vec<(Option<String>, Api<Watched>)> = if config.namespaces.is_empty() {
-        vec![(None, Api::all(kube.clone()))]
-    } else {
-        config
-            .namespaces
-            .iter()
-            .map(|ns| (Some(ns.clone()), Api::namespaced(kube.clone(), ns)))
-            .collect()
-    };
+    let watches = scoped_watches::<Watched>(&kube, &config.namespaces);
     // One wake-up stream per controller: route each by namespace.
     let mut routes: HashMap<Option<String>, mpsc::UnboundedSender<ObjectRef<Watched>>> =
         HashMap::new();
     let mut runs = Vec::new();
     let mut stores = Vec::new();
-    for (ns, api) in apis {
+    for (ns, watch) in watches {
         let (tx, rx) = mpsc::unbounded_channel();
         routes.insert(ns, tx);
         let mut stop = stop.clone();
@@ -166,8 +116,7 @@ async fn controllers(
         // object's bytes and nothing here reads them (`Watched` never decodes them).
         let (reader, writer) = reflector::store();
         let mut health = WatchHealth::new(&ctx.metrics);
-        let objects = watcher(api, watcher::Config::default().any_semantic())
-            .default_backoff()
+        let objects = watch
             .inspect(move |event| match event {
                 Ok(watcher::Event::InitDone) => health.listed(),
                 Err(watcher::Error::InitialListFailed(_)) => health.list_failed(),
@@ -244,49 +193,7 @@ async fn controllers(
         ))
     })
     .collect();
-    let gauge_ctx = ctx.clone();
-    let gauge = tokio::spawn(async move {
-        // Keys enter the tracker only through reconciles, which read the
-        // cache: a tracked key missing from every cache was deleted.
-        loop {
-            tokio::time::sleep(HOUSEKEEPING_PERIOD).await;
-            // An object deleted without our finalizer (Orphan, Observe, or one
-            // still waiting to start) is never reconciled again: forget it here.
-            let mut kept = gauge_ctx.tracker.keys();
-            kept.extend(gauge_ctx.start_gate.waiting());
-            for key in kept {
-                if !alive_in(&stores, &key) {
-                    gauge_ctx.forget(&key);
-                }
-            }
-            let (held, swept) = gauge_ctx.tracker.plan_counts();
-            let polls = match gauge_ctx.poll {
-                PollStrategy::LongPoll { .. } => held,
-                PollStrategy::Interval { .. } => gauge_ctx.tracker.polls_in_flight(),
-            };
-            let gauge = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
-            gauge_ctx.metrics.long_polls_in_flight.set(gauge(polls));
-            gauge_ctx.metrics.swept_executions.set(gauge(swept));
-            gauge_ctx
-                .metrics
-                .starts_waiting
-                .set(gauge(gauge_ctx.start_gate.waiting_count()));
-            gauge_ctx
-                .metrics
-                .set_step_data_age(gauge_ctx.tracker.oldest_step_data());
-            let mut phases = std::collections::BTreeMap::<String, i64>::new();
-            for store in &stores {
-                for fe in store.state() {
-                    let phase = fe
-                        .status()
-                        .and_then(|s| s.phase.clone())
-                        .unwrap_or_else(|| crate::crd::phase::PENDING.to_string());
-                    *phases.entry(phase).or_default() += 1;
-                }
-            }
-            gauge_ctx.metrics.set_executions(&phases);
-        }
-    });
+    let gauge = tokio::spawn(housekeeping::keep(ctx.clone(), stores));
     // A start waits for its flow's Flow to be Ready: the Flow cache must be
     // filled before the first FlowExecution is decided on. Without the Flow
     // CRD (an older install) the cache never fills: go on without it.
@@ -335,16 +242,6 @@ fn wake_flow_users(stores: &[reflector::Store<Watched>], ctx: &Arc<Context>) -> 
                 }
             }
         }
-    })
-}
-
-/// Whether the object of `key` (this very instance: same uid) is in a cache.
-fn alive_in(stores: &[reflector::Store<Watched>], key: &TrackKey) -> bool {
-    let object = ObjectRef::<Watched>::new(&key.name).within(&key.namespace);
-    stores.iter().any(|store| {
-        store
-            .get(&object)
-            .is_some_and(|fe| fe.meta().uid.as_deref() == Some(key.uid.as_str()))
     })
 }
 
