@@ -86,6 +86,42 @@ impl Credentials {
         );
     }
 
+    /// Makes every STS credential known so far count as expired from `now`
+    /// (a soak's STS expiry fault: the caller's cached credentials die before
+    /// it thinks they do); returns how many were still valid. Credentials
+    /// issued afterwards are unaffected.
+    pub fn expire_sts(&self, now: Timestamp) -> usize {
+        let mut keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
+        let mut expired = 0;
+        for entry in keys.values_mut() {
+            let valid = entry.key.expiration.is_none_or(|e| e > now);
+            if entry.key.security_token.is_some() && valid {
+                entry.key.expiration = Some(now);
+                expired += 1;
+            }
+        }
+        expired
+    }
+
+    /// Every STS credential known so far (configured or issued), for tests
+    /// that must know which values may never leak.
+    pub fn sts_credentials(&self) -> Vec<StsCredential> {
+        self.keys
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter_map(|(id, entry)| {
+                Some(StsCredential {
+                    access_key_id: id.clone(),
+                    access_key_secret: entry.key.secret.clone(),
+                    security_token: entry.key.security_token.clone()?,
+                    expiration: None,
+                    allowed_flows: entry.allowed_flows.clone(),
+                })
+            })
+            .collect()
+    }
+
     pub fn key(&self, access_key_id: &str) -> Option<KnownKey> {
         self.keys
             .lock()

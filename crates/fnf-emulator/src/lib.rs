@@ -210,6 +210,21 @@ impl RunningEmulator {
         }
     }
 
+    /// Every STS credential issued or configured so far counts as expired
+    /// at once (signed calls with it get `InvalidSecurityToken.Expired`),
+    /// whatever its Expiration said; returns how many. Later exchanges work.
+    pub fn expire_sts_credentials(&self) -> usize {
+        self.service
+            .credentials
+            .expire_sts(self.service.clock.now())
+    }
+
+    /// Every STS credential issued or configured so far, secrets included:
+    /// for tests that check those values never leak.
+    pub fn sts_credentials(&self) -> Vec<StsCredential> {
+        self.service.credentials.sts_credentials()
+    }
+
     pub fn counters(&self) -> Counters {
         self.service.counters.snapshot()
     }

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Mutex;
 
+use super::cut_proxy::CutProxy;
 use super::plan::{FaultKind, PlannedFault};
 use super::recorder::now_ms;
 use super::recording::FaultWindow;
@@ -15,10 +16,19 @@ use fnf_emulator::{Fault, RunningEmulator};
 
 /// Beyond the service's documented 15-minute tolerance: every signed call fails.
 const SKEW_SECS: i64 = 30 * 60;
+/// STS expiry: how often the issued credentials are expired again, and the
+/// share of exchanges the STS stand-in refuses meanwhile (so the operator
+/// also runs on cached credentials the service already calls expired).
+const STS_EXPIRE_EVERY: Duration = Duration::from_secs(2);
+const STS_REFUSED_RATE: f64 = 0.6;
+/// Watch drop: how many times the proxy cuts every connection in the window.
+const WATCH_DROP_CUTS: u32 = 3;
 
 pub struct FaultDriver<'a> {
     pub emulator: &'a RunningEmulator,
     pub cluster: &'a DevCluster,
+    /// The replicas reach the apiserver through it.
+    pub proxy: &'a CutProxy,
     pub admin: kube::Client,
     pub replicas: Arc<Mutex<Vec<Replica>>>,
     pub settings: ReplicaSettings,
@@ -74,7 +84,13 @@ fn cloud_faults(kind: FaultKind) -> Vec<Fault> {
         ],
         FaultKind::CloudPause => vec![Fault::Pause],
         FaultKind::ClockSkew => vec![Fault::ClockSkew { secs: SKEW_SECS }],
+        FaultKind::StsExpiry => vec![Fault::ErrorRate {
+            action: some("AssumeRoleWithOIDC"),
+            code: "ServiceUnavailable".into(),
+            rate: STS_REFUSED_RATE,
+        }],
         FaultKind::ApiserverRestart
+        | FaultKind::WatchDrop
         | FaultKind::KillLeader
         | FaultKind::KillFollower
         | FaultKind::KillBoth => Vec::new(),
@@ -107,12 +123,27 @@ impl FaultDriver<'_> {
     async fn apply(&self, planned: &PlannedFault) -> String {
         let hold = Duration::from_millis(planned.hold_ms);
         let cloud = cloud_faults(planned.kind);
+        if planned.kind == FaultKind::StsExpiry {
+            let detail = format!("{cloud:?}");
+            cloud.into_iter().for_each(|f| self.emulator.inject(f));
+            let expired = self.expire_sts_during(hold).await;
+            self.emulator.clear_faults();
+            return format!("{detail}, issued credentials expired early {expired:?}");
+        }
         if !cloud.is_empty() {
             let detail = format!("{cloud:?}");
             cloud.into_iter().for_each(|f| self.emulator.inject(f));
             tokio::time::sleep(hold).await;
             self.emulator.clear_faults();
             return detail;
+        }
+        if planned.kind == FaultKind::WatchDrop {
+            let mut cut = Vec::new();
+            for _ in 0..WATCH_DROP_CUTS {
+                cut.push(self.proxy.cut_all());
+                tokio::time::sleep(hold / WATCH_DROP_CUTS).await;
+            }
+            return format!("apiserver kept running; connections cut {cut:?}");
         }
         if planned.kind == FaultKind::ApiserverRestart {
             return match self.cluster.restart_apiserver().await {
@@ -144,11 +175,26 @@ impl FaultDriver<'_> {
         )
     }
 
+    /// Expires every STS credential issued so far, again and again for
+    /// `hold`; returns how many each round expired.
+    async fn expire_sts_during(&self, hold: Duration) -> Vec<usize> {
+        let until = Instant::now() + hold;
+        let mut expired = Vec::new();
+        while Instant::now() < until {
+            expired.push(self.emulator.expire_sts_credentials());
+            tokio::time::sleep(
+                STS_EXPIRE_EVERY.min(until.saturating_duration_since(Instant::now())),
+            )
+            .await;
+        }
+        expired
+    }
+
     /// Starts every replica that is not running.
     pub async fn respawn_dead(&self) {
         let mut replicas = self.replicas.lock().await;
         for replica in replicas.iter_mut().filter(|r| !r.is_live()) {
-            if let Err(e) = replica.spawn(&self.settings, self.cluster) {
+            if let Err(e) = replica.spawn(&self.settings) {
                 eprintln!("soak: cannot respawn {}: {e}", replica.name);
             }
         }

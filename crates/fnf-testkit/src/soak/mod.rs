@@ -4,6 +4,7 @@
 //! docs/reliability.md for the catalogue, the invariants and their bounds.
 
 pub mod checker;
+pub mod cut_proxy;
 pub mod fault_driver;
 pub mod plan;
 pub mod plant;

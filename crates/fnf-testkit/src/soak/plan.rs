@@ -85,14 +85,16 @@ pub enum FaultKind {
     DropOnStop,
     CloudPause,
     ClockSkew,
+    StsExpiry,
     ApiserverRestart,
+    WatchDrop,
     KillLeader,
     KillFollower,
     KillBoth,
 }
 
 impl FaultKind {
-    pub const ALL: [FaultKind; 12] = [
+    pub const ALL: [FaultKind; 14] = [
         FaultKind::Cloud5xxBurst,
         FaultKind::ThrottleStorm,
         FaultKind::Latency,
@@ -101,7 +103,9 @@ impl FaultKind {
         FaultKind::DropOnStop,
         FaultKind::CloudPause,
         FaultKind::ClockSkew,
+        FaultKind::StsExpiry,
         FaultKind::ApiserverRestart,
+        FaultKind::WatchDrop,
         FaultKind::KillLeader,
         FaultKind::KillFollower,
         FaultKind::KillBoth,
@@ -117,7 +121,9 @@ impl FaultKind {
             FaultKind::DropOnStop => "drop-on-StopExecution",
             FaultKind::CloudPause => "cloud-pause",
             FaultKind::ClockSkew => "clock-skew",
+            FaultKind::StsExpiry => "sts-expiry",
             FaultKind::ApiserverRestart => "apiserver-restart+watch-drop",
+            FaultKind::WatchDrop => "watch-drop",
             FaultKind::KillLeader => "sigkill-leader",
             FaultKind::KillFollower => "sigkill-follower",
             FaultKind::KillBoth => "sigkill-both",
@@ -150,6 +156,9 @@ pub struct SoakPlan {
 
 /// Plans shorter than this pace their faults faster.
 const SHORT_PLAN_MS: u64 = 240_000;
+/// Plans shorter than this (and not short) pace them a little faster, so
+/// five minutes still hold every kind.
+const MEDIUM_PLAN_MS: u64 = 600_000;
 
 /// What exists at a point of the plan, so that edits name live objects.
 #[derive(Default)]
@@ -258,8 +267,9 @@ fn next_action(rng: &mut StdRng, live: &mut Live, serial: &mut u32) -> Option<Wo
 
 impl SoakPlan {
     /// Workload steps every 0.5–2.5 s over `active_ms`; faults from 10 s on,
-    /// one at a time (5–20 s each, 5–15 s apart; under 4 minutes, 3–8 s
-    /// each, 3–6 s apart, so a short soak still holds most kinds), every
+    /// one at a time (5–20 s each, 5–15 s apart; under 10 minutes, 4–12 s
+    /// each, 4–10 s apart; under 4 minutes, 3–8 s each, 3–6 s apart, so a
+    /// short soak still holds most kinds), every
     /// kind of the catalogue before any repeats (a shuffled round-robin).
     pub fn new(seed: u64, active_ms: u64) -> Self {
         let mut rng = StdRng::seed_from_u64(seed);
@@ -277,6 +287,8 @@ impl SoakPlan {
         let mut kinds: Vec<FaultKind> = Vec::new();
         let (holds, gaps) = if active_ms < SHORT_PLAN_MS {
             (3_000..8_000, 3_000..6_000)
+        } else if active_ms < MEDIUM_PLAN_MS {
+            (4_000..12_000, 4_000..10_000)
         } else {
             (5_000..20_000, 5_000..15_000)
         };
@@ -362,6 +374,15 @@ mod tests {
             assert!(pair[0].at_ms + pair[0].hold_ms < pair[1].at_ms);
         }
         assert!(plan.faults.iter().all(|f| f.at_ms + f.hold_ms <= 300_000));
+    }
+
+    #[test]
+    fn half_an_hour_holds_every_kind_several_times() {
+        let plan = SoakPlan::new(11, 1_800_000);
+        for kind in FaultKind::ALL {
+            let times = plan.faults.iter().filter(|f| f.kind == kind).count();
+            assert!(times >= 4, "{kind:?} {times} times:\n{plan}");
+        }
     }
 
     #[test]

@@ -8,18 +8,32 @@ use k8s_openapi::api::coordination::v1::Lease;
 use kube::Api;
 
 use super::recording::{EmittedText, ResourceSample};
-use crate::devcluster::DevCluster;
 
 pub const REPLICAS: [&str; 2] = ["replica-a", "replica-b"];
 pub const LEASE_NAMESPACE: &str = "default";
 pub const LEASE_NAME: &str = "fnf-soak";
 pub const LEASE_SECS: u64 = 15;
+/// What ACK's RRSA webhook would set for the operator's own credentials.
+pub const RRSA_ROLE_ARN: &str = "acs:ram::1234567890:role/fnf-soak-operator";
+pub const RRSA_OIDC_PROVIDER_ARN: &str = "acs:ram::1234567890:oidc-provider/ack-rrsa-soak";
+
+/// The operator's own credentials (set A) by RRSA: a projected OIDC token
+/// file exchanged at an STS endpoint.
+#[derive(Clone, Debug)]
+pub struct RrsaSettings {
+    pub token_file: PathBuf,
+    pub sts_endpoint: String,
+}
 
 /// What every replica runs with.
 #[derive(Clone, Debug)]
 pub struct ReplicaSettings {
     pub binary: PathBuf,
+    /// The replicas' kubeconfig (through the watch-drop proxy).
+    pub kubeconfig: PathBuf,
     pub endpoint: String,
+    /// `None`: the sandbox AccessKey in the environment.
+    pub rrsa: Option<RrsaSettings>,
     pub namespaces: Vec<String>,
     pub wait_secs: u32,
     pub log_dir: PathBuf,
@@ -59,36 +73,40 @@ impl Replica {
         self.live.is_some()
     }
 
-    pub fn spawn(
-        &mut self,
-        settings: &ReplicaSettings,
-        cluster: &DevCluster,
-    ) -> std::io::Result<()> {
+    pub fn spawn(&mut self, settings: &ReplicaSettings) -> std::io::Result<()> {
         self.incarnations += 1;
         let label = format!("{}#{}", self.name, self.incarnations);
         let log_path = settings.log_dir.join(format!("{label}.log"));
         let log = std::fs::File::create(&log_path)?;
         let metrics_addr = free_local_addr();
-        let child = crate::fault::operator_command(
-            &settings.binary,
-            cluster.kubeconfig_path(),
-            "info",
-            log,
-        )
-        .args(["--endpoint", &settings.endpoint])
-        .args(["--namespaces", &settings.namespaces.join(",")])
-        .args(["--wait-time-seconds", &settings.wait_secs.to_string()])
-        .args(["--metrics-addr", &metrics_addr])
-        .args(["--secret-credentials", "true", "--leader-election", "true"])
-        .args([
-            "--lease-name",
-            LEASE_NAME,
-            "--lease-namespace",
-            LEASE_NAMESPACE,
-        ])
-        .args(["--lease-duration-seconds", &LEASE_SECS.to_string()])
-        .args(["--instance", self.name])
-        .spawn()?;
+        let mut command =
+            crate::fault::operator_command(&settings.binary, &settings.kubeconfig, "info", log);
+        if let Some(rrsa) = &settings.rrsa {
+            use fnf_client::credentials as env;
+            command
+                .env_remove(env::ENV_ACCESS_KEY_ID)
+                .env_remove(env::ENV_ACCESS_KEY_SECRET)
+                .env_remove(env::ENV_SECURITY_TOKEN)
+                .env(env::ENV_ROLE_ARN, RRSA_ROLE_ARN)
+                .env(env::ENV_OIDC_PROVIDER_ARN, RRSA_OIDC_PROVIDER_ARN)
+                .env(env::ENV_OIDC_TOKEN_FILE, &rrsa.token_file)
+                .env(env::ENV_STS_ENDPOINT, &rrsa.sts_endpoint);
+        }
+        let child = command
+            .args(["--endpoint", &settings.endpoint])
+            .args(["--namespaces", &settings.namespaces.join(",")])
+            .args(["--wait-time-seconds", &settings.wait_secs.to_string()])
+            .args(["--metrics-addr", &metrics_addr])
+            .args(["--secret-credentials", "true", "--leader-election", "true"])
+            .args([
+                "--lease-name",
+                LEASE_NAME,
+                "--lease-namespace",
+                LEASE_NAMESPACE,
+            ])
+            .args(["--lease-duration-seconds", &LEASE_SECS.to_string()])
+            .args(["--instance", self.name])
+            .spawn()?;
         self.logs.push((label.clone(), log_path));
         self.live = Some(Incarnation {
             child,

@@ -12,12 +12,13 @@ use anyhow::Context;
 use tokio::sync::Mutex;
 
 use super::checker::{self, Violation};
+use super::cut_proxy::{self, CutProxy};
 use super::fault_driver::FaultDriver;
 use super::plan::{CREDENTIALS_B_SECRET, NAMESPACES, SoakPlan};
 use super::plant::{self, Plant};
 use super::recorder::{Recorder, now_ms};
 use super::recording::{Bounds, CloudExecution, EmittedText, KnownSecret, Recording};
-use super::replicas::{REPLICAS, Replica, ReplicaSettings};
+use super::replicas::{REPLICAS, Replica, ReplicaSettings, RrsaSettings};
 use super::workload::{FLOW_SLOWPOKE, Workload, waiting_definition};
 use crate::devcluster::DevCluster;
 use crate::e2e::{FLOW_FAILING, FLOW_QUICK};
@@ -27,6 +28,14 @@ use fnf_emulator::{Account, EmulatorConfig, ExecutionMode, RunningEmulator};
 /// Credential set B: a second account, used through a Secret.
 pub const SET_B_KEY_ID: &str = "LTAI5tSoakSetB0002";
 pub const SET_B_KEY_SECRET: &str = "soak-set-b-secret-never-logged";
+/// The projected service-account token the replicas trade for STS
+/// credentials (set A, the operator's own, by RRSA).
+pub const OIDC_TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.soak-operator-sa-token.c2lnbmF0dXJl";
+/// Issued STS credentials live this long: the client refreshes what has 180 s
+/// or less left, so it exchanges again every 5 s or so (routine refresh),
+/// and credentials an STS expiry fault kills early stay in use at most that
+/// long.
+pub const STS_LIFETIME_SECS: u64 = fnf_client::rrsa::REFRESH_BEFORE_EXPIRY_SECS as u64 + 5;
 /// How long a sweep round takes at most at the soak's size (bound of invariant 2).
 pub const SWEEP_ROUND_SECS: i64 = 15;
 
@@ -78,6 +87,8 @@ async fn start_emulator() -> anyhow::Result<RunningEmulator> {
             Account::new(SANDBOX_ACCESS_KEY_ID, SANDBOX_ACCESS_KEY_SECRET),
             Account::new(SET_B_KEY_ID, SET_B_KEY_SECRET),
         ],
+        oidc_tokens: vec![OIDC_TOKEN.to_string()],
+        sts_duration_secs: Some(STS_LIFETIME_SECS),
         ..EmulatorConfig::default()
     })
     .await?;
@@ -142,6 +153,32 @@ fn cloud_executions(emulator: &RunningEmulator) -> Vec<CloudExecution> {
         .collect()
 }
 
+/// Every secret value of the soak: the static keys, the OIDC token and every
+/// STS credential the stand-in issued.
+fn known_secrets(emulator: &RunningEmulator) -> Vec<KnownSecret> {
+    let known = |label: &str, value: &str| KnownSecret {
+        label: label.to_string(),
+        value: value.to_string(),
+    };
+    let mut secrets = vec![
+        known("the sandbox AccessKey secret", SANDBOX_ACCESS_KEY_SECRET),
+        known("credential set B's AccessKey secret", SET_B_KEY_SECRET),
+        known("the OIDC token of RRSA", OIDC_TOKEN),
+    ];
+    for sts in emulator.sts_credentials() {
+        let id = &sts.access_key_id;
+        secrets.push(known(
+            &format!("the AccessKeySecret of STS credential {id}"),
+            &sts.access_key_secret,
+        ));
+        secrets.push(known(
+            &format!("the SecurityToken of STS credential {id}"),
+            &sts.security_token,
+        ));
+    }
+    secrets
+}
+
 pub async fn run(settings: &SoakSettings) -> anyhow::Result<SoakReport> {
     fnf_client::install_crypto_provider();
     let wall = Instant::now();
@@ -154,9 +191,20 @@ pub async fn run(settings: &SoakSettings) -> anyhow::Result<SoakReport> {
     let recorder = Recorder::default();
     let watches = recorder.start(&admin);
     let log_dir = tempfile::tempdir()?;
+    let apiserver = cluster.apiserver_url();
+    let proxy =
+        CutProxy::start(cut_proxy::socket_addr_of(&apiserver).context("the apiserver's address")?)
+            .await?;
+    let token_file = log_dir.path().join("rrsa-token");
+    std::fs::write(&token_file, format!("{OIDC_TOKEN}\n"))?;
     let replica_settings = ReplicaSettings {
         binary: settings.operator_binary.clone(),
+        kubeconfig: proxy.kubeconfig(cluster.kubeconfig_path(), &apiserver, log_dir.path())?,
         endpoint: emulator.endpoint(),
+        rrsa: Some(RrsaSettings {
+            token_file,
+            sts_endpoint: emulator.endpoint(),
+        }),
         namespaces: NAMESPACES.iter().map(|s| s.to_string()).collect(),
         wait_secs: settings.wait_secs,
         log_dir: log_dir.path().to_path_buf(),
@@ -167,6 +215,7 @@ pub async fn run(settings: &SoakSettings) -> anyhow::Result<SoakReport> {
     let driver = FaultDriver {
         emulator: &emulator,
         cluster: &cluster,
+        proxy: &proxy,
         admin: admin.clone(),
         replicas: replicas.clone(),
         settings: replica_settings,
@@ -255,16 +304,7 @@ pub async fn run(settings: &SoakSettings) -> anyhow::Result<SoakReport> {
         began_ms,
         ended_ms: now_ms(),
     };
-    let secrets = vec![
-        KnownSecret {
-            label: "credential set A's AccessKey secret".into(),
-            value: SANDBOX_ACCESS_KEY_SECRET.into(),
-        },
-        KnownSecret {
-            label: "credential set B's AccessKey secret".into(),
-            value: SET_B_KEY_SECRET.into(),
-        },
-    ];
+    let secrets = known_secrets(&emulator);
     let violations = checker::check(&recording, &secrets, &bounds);
     let coverage = checker::coverage(&recording, &bounds);
     let report = SoakReport {

@@ -225,3 +225,41 @@ async fn the_admin_endpoint_injects_faults_and_reports_counters_as_json() {
     assert_eq!(cleared.status(), 200);
     emulator.shutdown().await;
 }
+
+#[tokio::test]
+async fn expiring_sts_credentials_early_refuses_them_as_expired_and_lists_their_secrets() {
+    let mut cfg = config();
+    cfg.sts_credentials.push(fnf_emulator::StsCredential {
+        access_key_id: "STS.early".into(),
+        access_key_secret: "sts-early-secret".into(),
+        security_token: "CAIS-early".into(),
+        expiration: Some("2099-01-01T00:00:00Z".into()),
+        allowed_flows: None,
+    });
+    let emulator = start(cfg).await;
+    let sts = Caller {
+        key_id: "STS.early".into(),
+        secret: "sts-early-secret".into(),
+        token: Some("CAIS-early".into()),
+        ..Caller::new(&emulator)
+    };
+    assert_eq!(sts.call("ListFlows", &[]).await.0, 200);
+    assert_eq!(emulator.expire_sts_credentials(), 1);
+    assert_error(
+        &sts.call("ListFlows", &[]).await,
+        403,
+        "InvalidSecurityToken.Expired",
+    );
+    assert_eq!(emulator.expire_sts_credentials(), 0, "already expired");
+    let known = emulator.sts_credentials();
+    assert_eq!(known.len(), 1);
+    assert_eq!(known[0].access_key_secret, "sts-early-secret");
+    assert_eq!(known[0].security_token, "CAIS-early");
+    let plain = Caller::new(&emulator);
+    assert_eq!(
+        plain.call("ListFlows", &[]).await.0,
+        200,
+        "AccessKeys are not STS credentials"
+    );
+    emulator.shutdown().await;
+}
