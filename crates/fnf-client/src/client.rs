@@ -9,9 +9,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::backoff::{Backoff, Jitter};
-use super::credentials::CredentialProvider;
+use super::credentials::{CredentialProvider, Credentials};
 use super::endpoint::Endpoint;
 use super::error::{FnfError, api_error_from_body};
+use super::error_code::ErrorCode;
 use super::model::{RESPONSE_BODY_MAX_BYTES, decode_response};
 use super::quota::QuotaRegistry;
 use super::request::{
@@ -222,12 +223,20 @@ impl Client {
         let account = self.inner.credentials.account_id();
         let max_attempts = config.retry.max_attempts.max(1);
         let mut skew_retried = false;
+        let mut renewed = false;
         let mut attempt = 0u32;
         loop {
             attempt += 1;
             config.quotas.acquire(&account, action).await;
             let started = Instant::now();
-            let result = self.send_once(action, method, params, timeout).await;
+            let credentials = self.inner.credentials.credentials().await;
+            let result = match &credentials {
+                Ok(credentials) => {
+                    self.send_once(action, method, params, timeout, credentials)
+                        .await
+                }
+                Err(err) => Err(err.clone()),
+            };
             let latency = started.elapsed();
             if let Some(observer) = &config.observer {
                 let outcome = result.as_ref().map_or_else(FnfError::reason, |_| "Success");
@@ -255,10 +264,22 @@ impl Client {
                 "fnf call failed"
             );
             let skewed = err.code() == Some("RequestTimeTooSkewed");
+            // Credentials refused as expired before their stated expiry (revoked,
+            // or clocks apart): renewable ones are renewed and the call re-signed
+            // once, at once, rather than failing until the refresh margin.
+            let renewing = match &credentials {
+                Ok(refused)
+                    if !renewed
+                        && err.code() == Some(ErrorCode::InvalidSecurityTokenExpired.as_str()) =>
+                {
+                    self.inner.credentials.renew_after_expiry(refused).await
+                }
+                _ => false,
+            };
             let delay = match err.retry_after() {
                 Some(after) => after.min(Duration::from_secs(RETRY_AFTER_MAX_SECS)),
-                // A fresh timestamp is the whole fix: re-sign at once.
-                None if skewed => Duration::ZERO,
+                // A fresh timestamp (or fresh credentials) is the whole fix: re-sign at once.
+                None if skewed || renewing => Duration::ZERO,
                 None => config.retry.backoff(attempt),
             };
             if err.is_throttling() {
@@ -266,24 +287,25 @@ impl Client {
                 // even when this caller gives up.
                 config.quotas.penalize(&account, action, delay);
             }
-            if !retryable || attempt >= max_attempts || (skewed && skew_retried) {
+            if !(retryable || renewing) || attempt >= max_attempts || (skewed && skew_retried) {
                 return Err(err);
             }
             skew_retried |= skewed;
+            renewed |= renewing;
             tokio::time::sleep(delay).await;
         }
     }
 
-    /// One attempt, signed afresh (new timestamp, nonce and credentials).
+    /// One attempt, signed afresh (new timestamp and nonce) with `credentials`.
     async fn send_once(
         &self,
         action: &str,
         method: HttpMethod,
         params: &[(String, String)],
         timeout: Duration,
+        credentials: &Credentials,
     ) -> Result<Vec<u8>, FnfError> {
         let config = self.config();
-        let credentials = self.inner.credentials.credentials().await?;
         let host = config.endpoint.host_header();
         let timestamp = format_timestamp(jiff::Timestamp::now());
         let nonce = new_nonce();
@@ -291,7 +313,7 @@ impl Client {
             action,
             method,
             params,
-            credentials: &credentials,
+            credentials,
             host: &host,
             region_id: config.region_id.as_deref(),
             timestamp: &timestamp,

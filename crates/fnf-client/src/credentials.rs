@@ -152,6 +152,19 @@ impl CredentialProvider {
         }
     }
 
+    /// The service refused `refused` as expired: whether fresh credentials
+    /// can be had at once (RRSA exchanges its token again; static keys and
+    /// the environment have nothing newer to offer).
+    pub async fn renew_after_expiry(&self, refused: &Credentials) -> bool {
+        match &*self.source {
+            Source::Rrsa(rrsa) => {
+                rrsa.forget_refused(&refused.access_key_id).await;
+                true
+            }
+            Source::Static(_) | Source::Environment => false,
+        }
+    }
+
     /// A stable identity for per-account quotas: the AccessKeyId, or the role
     /// ARN for RRSA (whose keys rotate but whose account does not).
     pub fn account_id(&self) -> String {

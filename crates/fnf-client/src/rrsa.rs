@@ -126,6 +126,21 @@ impl RrsaSource {
         }
     }
 
+    /// Drops the cached credentials if they are the ones the service refused
+    /// as expired (revoked, or the clocks disagree), so the next call
+    /// exchanges the token again instead of failing until the refresh margin.
+    /// A key other than the cached one was already replaced: nothing to do.
+    pub(crate) async fn forget_refused(&self, access_key_id: &str) {
+        let mut cache = self.cache.lock().await;
+        if cache
+            .as_ref()
+            .is_some_and(|cached| cached.credentials.access_key_id == access_key_id)
+        {
+            tracing::info!(role_arn = %self.config.role_arn, "the service refused the STS credentials as expired; exchanging the token again");
+            *cache = None;
+        }
+    }
+
     async fn exchange(&self) -> Result<Cached, FnfError> {
         let config = &self.config;
         let token = tokio::fs::read_to_string(&config.oidc_token_file)

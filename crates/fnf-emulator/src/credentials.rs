@@ -15,6 +15,9 @@ use super::config::{Account, StsCredential};
 struct Entry {
     key: KnownKey,
     allowed_flows: Option<Vec<String>>,
+    /// Whose quota the key draws on when not its own: credentials issued for a
+    /// role belong to the role's account, however often they rotate.
+    metered_as: Option<String>,
 }
 
 /// The caller a verified request speaks for.
@@ -68,10 +71,14 @@ impl Credentials {
     }
 
     fn insert(&self, id: &str, key: KnownKey, allowed_flows: Option<Vec<String>>) {
-        self.keys
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(id.to_string(), Entry { key, allowed_flows });
+        self.keys.lock().unwrap_or_else(|e| e.into_inner()).insert(
+            id.to_string(),
+            Entry {
+                key,
+                allowed_flows,
+                metered_as: None,
+            },
+        );
     }
 
     pub fn add_sts(&self, cred: &StsCredential, expiration: Option<Timestamp>) {
@@ -84,6 +91,20 @@ impl Credentials {
             },
             cred.allowed_flows.clone(),
         );
+    }
+
+    /// Credentials issued by `AssumeRoleWithOIDC` for `role_arn`: their calls
+    /// draw on the role's quota, as the service meters per account, not per key.
+    pub fn add_issued_sts(&self, cred: &StsCredential, expiration: Timestamp, role_arn: &str) {
+        self.add_sts(cred, Some(expiration));
+        if let Some(entry) = self
+            .keys
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_mut(&cred.access_key_id)
+        {
+            entry.metered_as = Some(role_arn.to_string());
+        }
     }
 
     /// Makes every STS credential known so far count as expired from `now`
@@ -131,15 +152,13 @@ impl Credentials {
     }
 
     pub fn principal(&self, access_key_id: &str) -> Principal {
-        let allowed_flows = self
-            .keys
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(access_key_id)
-            .and_then(|e| e.allowed_flows.clone());
+        let keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = keys.get(access_key_id);
         Principal {
-            account: access_key_id.to_string(),
-            allowed_flows,
+            account: entry
+                .and_then(|e| e.metered_as.clone())
+                .unwrap_or_else(|| access_key_id.to_string()),
+            allowed_flows: entry.and_then(|e| e.allowed_flows.clone()),
         }
     }
 

@@ -82,7 +82,9 @@ pub fn assume_role_with_oidc(
         expiration: Some(format_secs(expiration)),
         allowed_flows: None,
     };
-    service.credentials.add_sts(&credential, Some(expiration));
+    service
+        .credentials
+        .add_issued_sts(&credential, expiration, role_arn);
     tracing::info!(
         role_arn,
         session,

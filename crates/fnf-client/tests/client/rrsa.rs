@@ -203,3 +203,53 @@ fn an_sts_endpoint_in_clear_text_off_loopback_is_refused() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn credentials_refused_as_expired_are_exchanged_again_and_the_call_re_signed_once() {
+    // Valid for an hour by STS's word, but the service says the first key expired
+    // (revoked, or the clocks disagree): waiting for the refresh margin would fail
+    // every call for most of an hour.
+    let sts = TestServer::start(|_, index| sts_reply(3600, index)).await;
+    let fnf = TestServer::start(|request, _| {
+        if request.query_param("AccessKeyId") == Some("STS.key0") {
+            Reply::json(
+                400,
+                json!({"RequestId": "r", "Code": "InvalidSecurityToken.Expired", "Message": "The security token has expired."}),
+            )
+        } else {
+            Reply::json(200, execution_json("Running"))
+        }
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("token");
+    write_token(&token_file, "oidc-token");
+    let client = Client::new(config_for(&fnf), provider(&sts, &token_file));
+    client
+        .describe_execution("my_flow", "my_exec", 0)
+        .await
+        .unwrap();
+    assert_eq!(sts.count(), 2, "the refused key was exchanged again");
+    let keys: Vec<_> = fnf
+        .requests()
+        .iter()
+        .map(|r| r.query_param("AccessKeyId").unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(keys, ["STS.key0", "STS.key1"]);
+
+    // A service that keeps refusing: one renewal per call, then the error.
+    let refusing = TestServer::start(|_, _| {
+        Reply::json(
+            400,
+            json!({"RequestId": "r", "Code": "InvalidSecurityToken.Expired", "Message": "The security token has expired."}),
+        )
+    })
+    .await;
+    let client = Client::new(config_for(&refusing), provider(&sts, &token_file));
+    let err = client
+        .describe_execution("my_flow", "my_exec", 0)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("InvalidSecurityToken.Expired"));
+    assert_eq!(refusing.count(), 2, "signed once, renewed, re-signed once");
+}

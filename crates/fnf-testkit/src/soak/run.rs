@@ -31,11 +31,11 @@ pub const SET_B_KEY_SECRET: &str = "soak-set-b-secret-never-logged";
 /// The projected service-account token the replicas trade for STS
 /// credentials (set A, the operator's own, by RRSA).
 pub const OIDC_TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.soak-operator-sa-token.c2lnbmF0dXJl";
-/// Issued STS credentials live this long: the client refreshes what has 180 s
-/// or less left, so it exchanges again every 5 s or so (routine refresh),
-/// and credentials an STS expiry fault kills early stay in use at most that
-/// long.
-pub const STS_LIFETIME_SECS: u64 = fnf_client::rrsa::REFRESH_BEFORE_EXPIRY_SECS as u64 + 5;
+/// Issued STS credentials live this long: STS's documented minimum, as a user
+/// would see it. The client refreshes what has 180 s or less left (every 12
+/// minutes here), and renews at once what the service refuses as expired, which
+/// is what an STS expiry fault tests.
+pub const STS_LIFETIME_SECS: u64 = fnf_client::rrsa::MIN_SESSION_DURATION_SECS as u64;
 /// How long a sweep round takes at most at the soak's size (bound of invariant 2).
 pub const SWEEP_ROUND_SECS: i64 = 15;
 

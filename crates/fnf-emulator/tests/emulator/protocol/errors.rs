@@ -241,37 +241,73 @@ async fn an_express_flow_cannot_be_started() {
     emulator.shutdown().await;
 }
 
+/// An unsigned `AssumeRoleWithOIDC` for role `fnf` of account 123.
+fn assume_role(caller: &Caller, token: &str) -> reqwest::RequestBuilder {
+    caller
+        .http
+        .post(format!(
+            "{}/?Action=AssumeRoleWithOIDC&Version=2015-04-01&Format=JSON",
+            caller.endpoint
+        ))
+        .form(&[
+            ("RoleArn", "acs:ram::123:role/fnf"),
+            ("OIDCProviderArn", "acs:ram::123:oidc-provider/ack"),
+            ("OIDCToken", token),
+            ("RoleSessionName", "operator"),
+            ("DurationSeconds", "900"),
+        ])
+}
+
+/// `caller` signing with the STS answer's `Credentials`.
+fn caller_with(caller: &Caller, creds: &serde_json::Value) -> Caller {
+    Caller {
+        key_id: creds["AccessKeyId"].as_str().expect("id").into(),
+        secret: creds["AccessKeySecret"].as_str().expect("secret").into(),
+        token: Some(creds["SecurityToken"].as_str().expect("token").into()),
+        ..caller.clone()
+    }
+}
+
+#[tokio::test]
+async fn credentials_issued_for_one_role_share_its_quota_however_often_they_rotate() {
+    let mut cfg = config();
+    cfg.oidc_tokens = vec!["header.payload.signature".into()];
+    cfg.quotas = Some(fnf_emulator::QuotaSettings::default());
+    let (emulator, caller) = with_flow(cfg).await;
+    let mut keys = Vec::new();
+    for _ in 0..2 {
+        let (status, body) = send(assume_role(&caller, "header.payload.signature")).await;
+        assert_eq!(status, 200, "{body}");
+        keys.push(caller_with(&caller, &body["Credentials"]));
+    }
+    assert_ne!(keys[0].key_id, keys[1].key_id);
+    let mut ok = 0;
+    for i in 0..20 {
+        if keys[i % 2]
+            .call("DescribeFlow", &[("Name", "demo")])
+            .await
+            .0
+            == 200
+        {
+            ok += 1;
+        }
+    }
+    // One bucket (burst 10 at 2/s), not one per key (which would pass all 20).
+    assert!((10..=13).contains(&ok), "{ok} calls passed");
+    emulator.shutdown().await;
+}
+
 #[tokio::test]
 async fn sts_credentials_from_assume_role_with_oidc_are_accepted_until_they_expire() {
     let mut cfg = config();
     cfg.oidc_tokens = vec!["header.payload.signature".into()];
     let (emulator, caller) = with_flow(cfg).await;
-    let exchange = |token: &str| {
-        caller
-            .http
-            .post(format!(
-                "{}/?Action=AssumeRoleWithOIDC&Version=2015-04-01&Format=JSON",
-                caller.endpoint
-            ))
-            .form(&[
-                ("RoleArn", "acs:ram::123:role/fnf"),
-                ("OIDCProviderArn", "acs:ram::123:oidc-provider/ack"),
-                ("OIDCToken", token),
-                ("RoleSessionName", "operator"),
-                ("DurationSeconds", "900"),
-            ])
-    };
-    let refused = send(exchange("forged")).await;
+    let refused = send(assume_role(&caller, "forged")).await;
     assert_eq!(refused.0, 400, "{}", refused.1);
-    let (status, body) = send(exchange("header.payload.signature\n")).await;
+    let (status, body) = send(assume_role(&caller, "header.payload.signature\n")).await;
     assert_eq!(status, 200, "{body}");
     let creds = &body["Credentials"];
-    let sts = Caller {
-        key_id: creds["AccessKeyId"].as_str().expect("id").into(),
-        secret: creds["AccessKeySecret"].as_str().expect("secret").into(),
-        token: Some(creds["SecurityToken"].as_str().expect("token").into()),
-        ..caller.clone()
-    };
+    let sts = caller_with(&caller, creds);
     assert_eq!(sts.call("DescribeFlow", &[("Name", "demo")]).await.0, 200);
     assert_eq!(
         sts.clone()
