@@ -47,7 +47,7 @@ pub(super) async fn acquire(
         .with_identity(identity)
         .with_duration(election.lease_duration_secs)
         .with_grace(election.lease_duration_secs.div_ceil(3).max(1))
-        .with_field_manager(FIELD_MANAGER)
+        .with_field_manager(lease_field_manager(identity))
         .build()
         .await?;
     let (mut leader, manager) = manager.watch().await;
@@ -63,6 +63,16 @@ pub(super) async fn acquire(
     }
     tracing::info!(identity = %identity, "became leader");
     Ok(Some(Leadership { leader, manager }))
+}
+
+/// The Lease's field manager: one per replica. An orphaned Lease is taken
+/// with a server-side apply, and only a different field manager makes a rival
+/// replica's apply conflict; with one manager shared by all replicas, two that
+/// find the Lease orphaned at once (both restarted after it expired) both
+/// succeed and both lead until the next renewal. The soak saw exactly that: a
+/// second StartExecution and statuses written backwards for 5 s.
+fn lease_field_manager(identity: &str) -> String {
+    format!("{FIELD_MANAGER}/lease/{identity}")
 }
 
 impl Leadership {
@@ -81,5 +91,21 @@ impl Leadership {
         // Dropping the receiver makes the manager release the Lease.
         let _ = manager.await;
         outcome
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_replica_takes_the_lease_under_its_own_field_manager() {
+        let a = lease_field_manager("replica-a");
+        let b = lease_field_manager("replica-b");
+        assert_ne!(
+            a, b,
+            "one shared manager lets two replicas both take an orphaned Lease"
+        );
+        assert!(a.starts_with(FIELD_MANAGER), "{a}");
     }
 }

@@ -130,6 +130,8 @@ pub struct Bounds {
     /// steady sample (and by at least `rss_slack_kib`) before it counts as a leak.
     pub rss_growth_factor: u64,
     pub rss_slack_kib: u64,
+    /// Invariant 6: what a leader's descriptors may add to twice its first
+    /// steady sample (a standby's, often) before it counts as a leak.
     pub fd_slack: u64,
     /// Invariant 6: samples before this age of a process are warm-up.
     pub warmup_ms: i64,
@@ -141,6 +143,11 @@ pub struct Bounds {
     pub leak_window_ms: i64,
 }
 
+/// DescribeExecution's documented quota, calls a second.
+const DESCRIBE_PER_SEC: i64 = 5;
+/// The operator's default concurrent reconciles, each with at most one call open.
+const RECONCILES: i64 = 16;
+
 impl Bounds {
     /// Invariant 2's bound from the operator's settings: one long-poll, two
     /// sweep rounds, and one Lease takeover (a killed leader's successor
@@ -150,7 +157,13 @@ impl Bounds {
             end_shown_within_ms: (long_poll_secs + 2 * sweep_round_secs + lease_secs) * 1000,
             rss_growth_factor: 2,
             rss_slack_kib: 64 * 1024,
-            fd_slack: 64,
+            // A leader holds a connection per long-poll in flight (the quota
+            // times the long-poll) and one per reconcile, and its pool keeps as
+            // many idle; twice that: connections a fault dropped are replaced
+            // before the pool notices. A descriptor per execution (the soak runs
+            // ~1,000) would still cross it.
+            fd_slack: u64::try_from(2 * (long_poll_secs * DESCRIBE_PER_SEC + RECONCILES))
+                .unwrap_or(u64::MAX),
             warmup_ms: 20_000,
             leak_window_ms: 30_000,
         }
