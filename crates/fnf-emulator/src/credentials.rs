@@ -53,12 +53,15 @@ impl Credentials {
         for account in accounts {
             creds.insert(
                 &account.access_key_id,
-                KnownKey {
-                    secret: account.access_key_secret.clone(),
-                    security_token: None,
-                    expiration: None,
+                Entry {
+                    key: KnownKey {
+                        secret: account.access_key_secret.clone(),
+                        security_token: None,
+                        expiration: None,
+                    },
+                    allowed_flows: account.allowed_flows.clone(),
+                    metered_as: None,
                 },
-                account.allowed_flows.clone(),
             );
         }
         for cred in sts {
@@ -70,41 +73,41 @@ impl Credentials {
         creds
     }
 
-    fn insert(&self, id: &str, key: KnownKey, allowed_flows: Option<Vec<String>>) {
-        self.keys.lock().unwrap_or_else(|e| e.into_inner()).insert(
-            id.to_string(),
+    fn insert(&self, id: &str, entry: Entry) {
+        self.keys
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id.to_string(), entry);
+    }
+
+    fn insert_sts(
+        &self,
+        cred: &StsCredential,
+        expiration: Option<Timestamp>,
+        metered_as: Option<String>,
+    ) {
+        self.insert(
+            &cred.access_key_id,
             Entry {
-                key,
-                allowed_flows,
-                metered_as: None,
+                key: KnownKey {
+                    secret: cred.access_key_secret.clone(),
+                    security_token: Some(cred.security_token.clone()),
+                    expiration,
+                },
+                allowed_flows: cred.allowed_flows.clone(),
+                metered_as,
             },
         );
     }
 
     pub fn add_sts(&self, cred: &StsCredential, expiration: Option<Timestamp>) {
-        self.insert(
-            &cred.access_key_id,
-            KnownKey {
-                secret: cred.access_key_secret.clone(),
-                security_token: Some(cred.security_token.clone()),
-                expiration,
-            },
-            cred.allowed_flows.clone(),
-        );
+        self.insert_sts(cred, expiration, None);
     }
 
     /// Credentials issued by `AssumeRoleWithOIDC` for `role_arn`: their calls
     /// draw on the role's quota, as the service meters per account, not per key.
     pub fn add_issued_sts(&self, cred: &StsCredential, expiration: Timestamp, role_arn: &str) {
-        self.add_sts(cred, Some(expiration));
-        if let Some(entry) = self
-            .keys
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get_mut(&cred.access_key_id)
-        {
-            entry.metered_as = Some(role_arn.to_string());
-        }
+        self.insert_sts(cred, Some(expiration), Some(role_arn.to_string()));
     }
 
     /// Makes every STS credential known so far count as expired from `now`

@@ -123,19 +123,18 @@ impl FaultDriver<'_> {
     async fn apply(&self, planned: &PlannedFault) -> String {
         let hold = Duration::from_millis(planned.hold_ms);
         let cloud = cloud_faults(planned.kind);
-        if planned.kind == FaultKind::StsExpiry {
-            let detail = format!("{cloud:?}");
-            cloud.into_iter().for_each(|f| self.emulator.inject(f));
-            let expired = self.expire_sts_during(hold).await;
-            self.emulator.clear_faults();
-            return format!("{detail}, issued credentials expired early {expired:?}");
-        }
         if !cloud.is_empty() {
             let detail = format!("{cloud:?}");
             cloud.into_iter().for_each(|f| self.emulator.inject(f));
-            tokio::time::sleep(hold).await;
+            let during = if planned.kind == FaultKind::StsExpiry {
+                let expired = self.expire_sts_during(hold).await;
+                format!(", issued credentials expired early {expired:?}")
+            } else {
+                tokio::time::sleep(hold).await;
+                String::new()
+            };
             self.emulator.clear_faults();
-            return detail;
+            return format!("{detail}{during}");
         }
         if planned.kind == FaultKind::WatchDrop {
             let mut cut = Vec::new();
