@@ -5,6 +5,7 @@
 
 mod housekeeping;
 mod leader;
+mod lease;
 
 use std::collections::HashMap;
 use std::future::Future;

@@ -8,17 +8,23 @@ use fnf_operator::LeaderElection;
 use fnf_testkit::e2e::*;
 use fnf_testkit::sandbox::{self, OperatorTask};
 use k8s_openapi::api::coordination::v1::Lease;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime;
+use k8s_openapi::jiff::{SignedDuration, Timestamp};
 use kube::Api;
 
 const LEASE_SECS: u64 = 6;
 
 fn replica(env: &Env, lease_ns: &str, name: &str) -> OperatorTask {
+    replica_on(env, lease_ns, "fnf-operator", name)
+}
+
+fn replica_on(env: &Env, lease_ns: &str, lease: &str, name: &str) -> OperatorTask {
     let mut config =
         sandbox::operator_config(&env.emulator.endpoint(), vec![env.namespace.clone()], 60)
             .unwrap();
     config.instance = name.into();
     config.leader_election = Some(LeaderElection {
-        lease_name: "fnf-operator".into(),
+        lease_name: lease.into(),
         lease_namespace: lease_ns.into(),
         lease_duration_secs: LEASE_SECS,
     });
@@ -116,4 +122,64 @@ async fn the_standby_takes_over_when_the_leader_dies_and_nothing_starts_twice() 
         1
     );
     b.stop().await.unwrap();
+}
+
+/// Two replicas start at once on a Lease left by a dead process: one named
+/// like the restarted replica (it renews at once), one named like neither
+/// (both wait out its duration, then race). Sampled every 10 ms, never do
+/// both lead, and one does. (kube-lease-manager let the restarted holder
+/// lead without writing while the other took the expired Lease: the CI
+/// soak saw statuses flip between their two views for seconds.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_racing_for_a_dead_holders_lease_never_lead_at_once() {
+    let env = Env::new("e2e-lease-race").await;
+    let lease_ns = env.cluster.create_namespace("fnf-lease").await.unwrap();
+    let leases: Api<Lease> = Api::namespaced(env.admin.clone(), &lease_ns);
+    for (lease, dead_holder) in [("race-own", "replica-b"), ("race-gone", "replica-gone")] {
+        let an_hour_ago = Timestamp::now() - SignedDuration::from_hours(1);
+        let left: Lease = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": lease},
+            "spec": {
+                "holderIdentity": dead_holder,
+                "leaseDurationSeconds": LEASE_SECS,
+                "renewTime": MicroTime(an_hour_ago),
+            },
+        }))
+        .unwrap();
+        leases.create(&Default::default(), &left).await.unwrap();
+        let a = replica_on(&env, &lease_ns, lease, "replica-a");
+        let b = replica_on(&env, &lease_ns, lease, "replica-b");
+        let began = Instant::now();
+        let mut led = None;
+        while began.elapsed() < Duration::from_secs(LEASE_SECS * 2 + 2) {
+            let leading = (a.metrics.is_leader(), b.metrics.is_leader());
+            assert!(
+                leading != (true, true),
+                "{lease}: both replicas led at once after {:?}",
+                began.elapsed()
+            );
+            if leading.0 || leading.1 {
+                led.get_or_insert(began.elapsed());
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let holder = leases
+            .get(lease)
+            .await
+            .unwrap()
+            .spec
+            .unwrap()
+            .holder_identity;
+        eprintln!("{lease}: {holder:?} led after {led:?}");
+        assert!(led.is_some(), "{lease}: nobody led");
+        if dead_holder == "replica-b" {
+            assert_eq!(
+                holder.as_deref(),
+                Some("replica-b"),
+                "the restarted holder renews"
+            );
+        }
+        a.stop().await.unwrap();
+        b.stop().await.unwrap();
+    }
 }

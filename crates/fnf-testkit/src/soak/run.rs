@@ -293,6 +293,10 @@ pub async fn run(settings: &SoakSettings) -> anyhow::Result<SoakReport> {
         texts.extend(replica.logs());
     }
     watches.iter().for_each(|w| w.abort());
+    // For a failure's post-mortem: the replicas' logs outlive the run.
+    if std::env::var_os("FNF_SOAK_KEEP_LOGS").is_some() {
+        eprintln!("replica logs kept in {}", log_dir.keep().display());
+    }
     let recording = Recording {
         calls: emulator.call_log(),
         created: emulator.created_log(),
