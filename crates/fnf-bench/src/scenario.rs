@@ -263,6 +263,14 @@ pub async fn run(
     let cpu_secs = operator.cpu_seconds(ticks_per_sec);
     let peak_rss_kib = operator.peak_rss_kib();
     let metrics = operator.metrics().await.unwrap_or_default();
+    // For a post-mortem of the planner: the operator's own counts (reads by
+    // source, calls by action) beside the report.
+    if let Some(dir) = std::env::var_os("FNF_BENCH_KEEP_METRICS") {
+        let path = std::path::Path::new(&dir).join(format!("{}.metrics", spec.label()));
+        if let Err(e) = std::fs::write(&path, &metrics) {
+            tracing::warn!(path = %path.display(), error = %e, "cannot keep the operator's metrics");
+        }
+    }
     let status_writes =
         measure::prometheus_counter(&metrics, "fnf_operator_status_writes_total").unwrap_or(0.0);
     let read_p99_le =

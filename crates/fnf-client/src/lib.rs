@@ -8,6 +8,7 @@
 pub mod actions;
 pub mod backoff;
 pub mod client;
+mod client_config;
 pub mod credentials;
 pub mod endpoint;
 pub mod error;
