@@ -158,7 +158,7 @@ pub fn clusters(starts: &[Timestamp], density: f64) -> Vec<Cluster> {
 /// sought counts whole; one sought only to see it Running (its long-poll will
 /// report the ending, and a long-poll's timeout answer shows Running within a
 /// minute anyway) counts this much.
-pub const STARTING_ONLY_WEIGHT: f64 = 0.25;
+pub const STARTING_ONLY_WEIGHT: f64 = 0.1;
 
 /// How much lag a visit to a flow removes per call: the endings it may find
 /// (proportional to `sought`, the weighted sought executions, and the time
@@ -170,6 +170,24 @@ pub fn score(sought: f64, since_visit: Option<Duration>, calls: f64) -> f64 {
     };
     let secs = since.as_secs_f64();
     sought * secs * secs / calls.max(1.0)
+}
+
+/// How long the endings a visit to a flow may find can have waited: since
+/// its last visit, and never longer than its oldest sought execution has
+/// existed (`None`: unknown, never visited and some start unknown). Bounding
+/// by age keeps a flow that just gained its first sought execution from
+/// ranking as if it had waited forever.
+pub fn waited(since_visit: Option<Duration>, starts: &[Start], now: Timestamp) -> Option<Duration> {
+    let oldest = starts
+        .iter()
+        .map(|s| s.started)
+        .collect::<Option<Vec<_>>>()
+        .and_then(|all| all.into_iter().min());
+    let age = oldest.map(|t| Duration::try_from(now.duration_since(t)).unwrap_or(Duration::ZERO));
+    match (since_visit, age) {
+        (Some(since), Some(age)) => Some(since.min(age)),
+        (since, age) => since.or(age),
+    }
 }
 
 /// The flows a round visits, best first: by score, until their estimated

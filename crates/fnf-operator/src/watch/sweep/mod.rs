@@ -35,13 +35,19 @@ use fnf_client::{Client, FnfError};
 use visit::{Sought, Visit};
 
 /// DescribeExecution callers wait longer than this: slot holders may not have
-/// their long-poll in flight.
-const QUEUED_LONG_POLLS: Duration = Duration::from_secs(1);
+/// their long-poll in flight. Well above the planner's grant horizon, since
+/// granting up to the tokens of the next second keeps the queue about that
+/// deep by design: at the horizon itself the check flipped every round and
+/// swept every slot holder (the small preset's p99: 12 s at 1 s, 9 s at 3 s).
+const QUEUED_LONG_POLLS: Duration = Duration::from_secs(3);
+/// How long a flow's last visit is remembered after it.
+const MEMORY_KEPT: Duration = Duration::from_secs(600);
 /// Nothing to sweep: look again after this even without news.
 const IDLE_RECHECK: Duration = Duration::from_secs(5);
-/// Calls planned per round before the flows are ranked again (about ten
-/// seconds of the default ListExecutions quota).
-const ROUND_CALLS: f64 = 20.0;
+/// Calls planned per round before the flows are ranked again (about a
+/// second of the default ListExecutions quota): a flow's rank changes with
+/// every ending and arrival, and ranking costs no call.
+const ROUND_CALLS: f64 = 2.0;
 
 /// A flow of one endpoint: (endpoint URL, flow name).
 type FlowId = (String, String);
@@ -81,13 +87,18 @@ pub async fn run<V: CloudViews, R: Roster>(
         planner.refill(&account_id);
         let mut flows = gather(&tracker, &account_id, planner.members(&account_id));
         if flows.is_empty() {
-            memory.clear();
             // Either a new member or the idle re-check: both just start a round.
             let _ = tokio::time::timeout(IDLE_RECHECK, news.notified()).await;
             continue;
         }
-        memory.retain(|id, _| flows.contains_key(id));
         let now = Instant::now();
+        // Kept while a flow is between sought executions, so that its next
+        // one is ranked by when the flow was last read.
+        memory.retain(|_, m| {
+            m.visited
+                .is_some_and(|t| now.duration_since(t) < MEMORY_KEPT)
+        });
+        let now_ts = jiff::Timestamp::now();
         let mut planned: Vec<(FlowId, Vec<Part>, f64, f64)> = flows
             .iter()
             .map(|(id, flow)| {
@@ -95,7 +106,8 @@ pub async fn run<V: CloudViews, R: Roster>(
                 let parts = choose::plan_flow(&starts(&flow.sought), remembered.seen);
                 let calls: f64 = parts.iter().map(|p| p.calls).sum();
                 let since = remembered.visited.map(|t| now.duration_since(t));
-                let score = choose::score(weight(&flow.sought), since, calls);
+                let waited = choose::waited(since, &starts(&flow.sought), now_ts);
+                let score = choose::score(weight(&flow.sought), waited, calls);
                 (id.clone(), parts, score, calls)
             })
             .collect();
@@ -124,6 +136,15 @@ pub async fn run<V: CloudViews, R: Roster>(
             visited += 1;
             match result {
                 Ok(tally) => {
+                    tracing::debug!(
+                        flow = %flow.flow_name,
+                        sought = flow.sought.len(),
+                        wanted = flow.sought.iter().filter(|s| s.ending_wanted).count(),
+                        starting = flow.sought.iter().filter(|s| s.starting).count(),
+                        pages = tally.pages,
+                        endings = tally.endings,
+                        "sweep visit"
+                    );
                     pages += tally.pages;
                     remembered.seen = Seen {
                         density: tally.density(remembered.seen.density),

@@ -319,3 +319,40 @@ async fn a_terminal_sweep_lists_each_terminal_status_and_running_for_starting() 
     assert_eq!((tally.pages, tally.endings), (5, 1));
     assert_eq!(reads.0.lock().unwrap().len(), 2);
 }
+
+#[test]
+fn a_flow_has_waited_no_longer_than_its_oldest_sought_execution_exists() {
+    use std::time::Duration;
+    let now: Timestamp = "2026-01-01T00:10:00Z".parse().unwrap();
+    let at = |s: &str| Start {
+        started: Some(s.parse().unwrap()),
+        starting: false,
+    };
+    let young = [at("2026-01-01T00:09:58Z"), at("2026-01-01T00:09:59Z")];
+    // Visited long ago (or never): its first sought execution is 2 s old.
+    let long_ago = Some(Duration::from_secs(300));
+    assert_eq!(
+        choose::waited(long_ago, &young, now),
+        Some(Duration::from_secs(2))
+    );
+    assert_eq!(
+        choose::waited(None, &young, now),
+        Some(Duration::from_secs(2))
+    );
+    // Visited since: that visit bounds it.
+    let lately = Some(Duration::from_secs(1));
+    assert_eq!(choose::waited(lately, &young, now), lately);
+    // A start unknown: only the visit is known, and never visited is unbounded.
+    let unknown = [
+        young[0],
+        Start {
+            started: None,
+            starting: false,
+        },
+    ];
+    assert_eq!(choose::waited(long_ago, &unknown, now), long_ago);
+    assert_eq!(choose::waited(None, &unknown, now), None);
+    // A start after now (clock skew) counts as just started.
+    let ahead = [at("2026-01-01T00:10:05Z")];
+    assert_eq!(choose::waited(long_ago, &ahead, now), Some(Duration::ZERO));
+}
