@@ -103,10 +103,11 @@ pub async fn run<V: CloudViews, R: Roster>(
             .iter()
             .map(|(id, flow)| {
                 let remembered = memory.get(id).copied().unwrap_or_default();
-                let parts = choose::plan_flow(&starts(&flow.sought), remembered.seen);
+                let flow_starts = starts(&flow.sought);
+                let parts = choose::plan_flow(&flow_starts, remembered.seen);
                 let calls: f64 = parts.iter().map(|p| p.calls).sum();
                 let since = remembered.visited.map(|t| now.duration_since(t));
-                let waited = choose::waited(since, &starts(&flow.sought), now_ts);
+                let waited = choose::waited(since, &flow_starts, now_ts);
                 let score = choose::score(weight(&flow.sought), waited, calls);
                 (id.clone(), parts, score, calls)
             })
