@@ -17,6 +17,9 @@
 //!   wiring: watches, leader Lease, shutdown), `metrics`, `cli` (`run`) and
 //!   `call` (`call`).
 //!
+//! `election` (the leader Lease) is public so that a test can race two
+//! replicas between a read and a write on a real apiserver.
+//!
 //! Only what other crates use is public; the rest is private so the compiler
 //! reports dead code. The cloud client is the `fnf-client` crate, the only
 //! code that talks to the cloud.
@@ -42,6 +45,7 @@ pub use config::{
 };
 pub use decide::view::{DecideSettings, STATUS_OUTPUT_MAX_BYTES};
 pub use metrics::Metrics;
+pub use run::lease as election;
 pub use run::{RunError, run};
 pub use watch::key::PollStrategy;
 pub use watch::planner::slot_capacity;

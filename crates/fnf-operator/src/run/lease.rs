@@ -18,7 +18,7 @@ use crate::crd::FIELD_MANAGER;
 
 /// The three durations of an election, from the Lease duration.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub(super) struct Timing {
+pub struct Timing {
     pub duration: Duration,
     /// The holder stops leading when its last renewal is this old.
     pub renew_deadline: Duration,
@@ -42,7 +42,7 @@ impl Timing {
 
 /// What one attempt on a Lease as read does.
 #[derive(Debug, PartialEq)]
-pub(super) enum Attempt {
+enum Attempt {
     /// Free, or a rival's that has stood unchanged for its duration.
     Take,
     /// Ours: renew it.
@@ -53,12 +53,7 @@ pub(super) enum Attempt {
 
 /// Decides an attempt. `unchanged_for`: how long this replica has seen the
 /// Lease's holder and renewal time stay as they are.
-pub(super) fn attempt(
-    spec: &LeaseSpec,
-    identity: &str,
-    unchanged_for: Duration,
-    timing: &Timing,
-) -> Attempt {
+fn attempt(spec: &LeaseSpec, identity: &str, unchanged_for: Duration, timing: &Timing) -> Attempt {
     let holder = spec.holder_identity.as_deref().filter(|h| !h.is_empty());
     match holder {
         None => Attempt::Take,
@@ -79,7 +74,7 @@ fn lease_duration(spec: &LeaseSpec, timing: &Timing) -> Duration {
 
 /// The outcome of one attempt.
 #[derive(Debug, PartialEq)]
-pub(super) enum Outcome {
+pub enum Outcome {
     /// This replica holds the Lease, renewed just now.
     Holding,
     /// Another replica holds it.
@@ -88,8 +83,24 @@ pub(super) enum Outcome {
     Raced,
 }
 
+/// What a read of the Lease decided, to be carried out by
+/// [`Elector::commit`].
+#[derive(Debug)]
+pub enum Plan {
+    /// Nothing to write.
+    Decided(Outcome),
+    /// No Lease yet: create it, holding it.
+    Create,
+    /// Take (`take`) or renew the Lease read at `resource_version`.
+    Write {
+        read: LeaseSpec,
+        resource_version: Option<String>,
+        take: bool,
+    },
+}
+
 /// One replica's side of the election.
-pub(super) struct Elector {
+pub struct Elector {
     api: Api<Lease>,
     name: String,
     identity: String,
@@ -118,29 +129,57 @@ impl Elector {
 
     /// Reads the Lease and takes or renews it when [`attempt`] says so.
     pub async fn try_lead(&mut self) -> Result<Outcome, kube::Error> {
+        let plan = self.read().await?;
+        self.commit(plan).await
+    }
+
+    /// The first half of [`Elector::try_lead`]: reads the Lease and decides.
+    /// Public with [`Elector::commit`] so that a test can interleave two
+    /// replicas between the read and the write.
+    pub async fn read(&mut self) -> Result<Plan, kube::Error> {
         let Some(lease) = self.api.get_opt(&self.name).await? else {
-            return self.create().await;
+            return Ok(Plan::Create);
         };
         let spec = lease.spec.unwrap_or_default();
         let unchanged_for = self.observe(&spec);
-        let rv = lease.metadata.resource_version;
+        let take = match attempt(&spec, &self.identity, unchanged_for, &self.timing) {
+            Attempt::Wait { holder } => return Ok(Plan::Decided(Outcome::HeldBy(holder))),
+            Attempt::Renew => false,
+            Attempt::Take => true,
+        };
+        Ok(Plan::Write {
+            read: spec,
+            resource_version: lease.metadata.resource_version,
+            take,
+        })
+    }
+
+    /// The second half: carries a plan out. A write is conditional on the
+    /// `resourceVersion` the plan was read at, so it is `Raced` when anyone
+    /// wrote the Lease since.
+    pub async fn commit(&mut self, plan: Plan) -> Result<Outcome, kube::Error> {
+        let (read, resource_version, take) = match plan {
+            Plan::Decided(outcome) => return Ok(outcome),
+            Plan::Create => return self.create().await,
+            Plan::Write {
+                read,
+                resource_version,
+                take,
+            } => (read, resource_version, take),
+        };
         let now = MicroTime(Timestamp::now());
         let mut next = LeaseSpec {
             holder_identity: Some(self.identity.clone()),
-            lease_duration_seconds: i32::try_from(self.timing.duration.as_secs()).ok(),
+            lease_duration_seconds: self.duration_secs(),
             renew_time: Some(now.clone()),
-            ..spec.clone()
+            ..read.clone()
         };
-        match attempt(&spec, &self.identity, unchanged_for, &self.timing) {
-            Attempt::Wait { holder } => return Ok(Outcome::HeldBy(holder)),
-            Attempt::Renew => {}
-            Attempt::Take => {
-                next.acquire_time = Some(now);
-                next.lease_transitions = Some(spec.lease_transitions.unwrap_or(0) + 1);
-            }
+        if take {
+            next.acquire_time = Some(now);
+            next.lease_transitions = Some(read.lease_transitions.unwrap_or(0) + 1);
         }
         let body = serde_json::json!({
-            "metadata": { "resourceVersion": rv },
+            "metadata": { "resourceVersion": resource_version },
             "spec": next,
         });
         match self.write(Patch::Merge(body)).await? {
@@ -181,6 +220,11 @@ impl Elector {
         }
     }
 
+    /// The duration this replica writes into the Lease.
+    fn duration_secs(&self) -> Option<i32> {
+        i32::try_from(self.timing.duration.as_secs()).ok()
+    }
+
     async fn create(&mut self) -> Result<Outcome, kube::Error> {
         let now = MicroTime(Timestamp::now());
         let lease = Lease {
@@ -190,7 +234,7 @@ impl Elector {
             },
             spec: Some(LeaseSpec {
                 holder_identity: Some(self.identity.clone()),
-                lease_duration_seconds: i32::try_from(self.timing.duration.as_secs()).ok(),
+                lease_duration_seconds: self.duration_secs(),
                 acquire_time: Some(now.clone()),
                 renew_time: Some(now),
                 lease_transitions: Some(0),

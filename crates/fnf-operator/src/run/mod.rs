@@ -5,7 +5,7 @@
 
 mod housekeeping;
 mod leader;
-mod lease;
+pub mod lease;
 
 use std::collections::HashMap;
 use std::future::Future;

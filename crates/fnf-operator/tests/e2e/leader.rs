@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 use fnf_operator::LeaderElection;
+use fnf_operator::election::{Elector, Outcome, Plan, Timing};
 use fnf_testkit::e2e::*;
 use fnf_testkit::sandbox::{self, OperatorTask};
 use k8s_openapi::api::coordination::v1::Lease;
@@ -181,5 +182,73 @@ async fn replicas_racing_for_a_dead_holders_lease_never_lead_at_once() {
         }
         a.stop().await.unwrap();
         b.stop().await.unwrap();
+    }
+}
+
+/// The election's core promise, on the real apiserver's conditional writes:
+/// when two replicas read the Lease and both decide to write, only the first
+/// write lands and the second is told it `Raced`, whatever each decided
+/// (create, take or renew). A blind write in any of them (kube-lease-manager
+/// released an expired Lease so) lets both believe they lead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn of_two_replicas_that_read_the_lease_at_once_only_the_first_write_wins() {
+    let env = Env::new("e2e-lease-cas").await;
+    let lease_ns = env.cluster.create_namespace("fnf-lease").await.unwrap();
+    let leases: Api<Lease> = Api::namespaced(env.admin.clone(), &lease_ns);
+    let timing = Timing::for_lease(1);
+    let elector =
+        |lease: &str, identity: &str| Elector::new(leases.clone(), lease, identity, timing);
+    let holder = |lease: &'static str| {
+        let leases = leases.clone();
+        async move {
+            leases
+                .get(lease)
+                .await
+                .unwrap()
+                .spec
+                .unwrap()
+                .holder_identity
+        }
+    };
+
+    // No Lease yet: both plan to create it.
+    let (mut a, mut b) = (
+        elector("cas-new", "replica-a"),
+        elector("cas-new", "replica-b"),
+    );
+    let (plan_a, plan_b) = (a.read().await.unwrap(), b.read().await.unwrap());
+    assert_eq!(a.commit(plan_a).await.unwrap(), Outcome::Holding);
+    assert_eq!(b.commit(plan_b).await.unwrap(), Outcome::Raced);
+    assert_eq!(holder("cas-new").await.as_deref(), Some("replica-a"));
+
+    // A dead rival's Lease, and a dead incarnation of replica-b's: each
+    // reader sees it unchanged for its duration, so both plan to write
+    // (replica-b to renew its own, the others to take it).
+    for (lease, dead_holder) in [("cas-expired", "replica-gone"), ("cas-own", "replica-b")] {
+        let left: Lease = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": lease},
+            "spec": {"holderIdentity": dead_holder, "leaseDurationSeconds": 1},
+        }))
+        .unwrap();
+        leases.create(&Default::default(), &left).await.unwrap();
+        let (mut a, mut b) = (elector(lease, "replica-a"), elector(lease, "replica-c"));
+        if dead_holder == "replica-b" {
+            b = elector(lease, "replica-b");
+        }
+        a.read().await.unwrap();
+        b.read().await.unwrap();
+        tokio::time::sleep(timing.duration + Duration::from_millis(100)).await;
+        let (plan_a, plan_b) = (a.read().await.unwrap(), b.read().await.unwrap());
+        for plan in [&plan_a, &plan_b] {
+            assert!(matches!(plan, Plan::Write { .. }), "{lease}: {plan:?}");
+        }
+        assert_eq!(a.commit(plan_a).await.unwrap(), Outcome::Holding, "{lease}");
+        assert_eq!(b.commit(plan_b).await.unwrap(), Outcome::Raced, "{lease}");
+        assert_eq!(holder(lease).await.as_deref(), Some("replica-a"), "{lease}");
+        assert_eq!(
+            b.try_lead().await.unwrap(),
+            Outcome::HeldBy("replica-a".into()),
+            "{lease}: the loser reads again and waits"
+        );
     }
 }
