@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod args;
+mod cleanup;
 pub mod flow_objects;
 pub mod limits;
 pub mod measure;

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use futures::{StreamExt, TryStreamExt};
 use jiff::Timestamp;
-use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::api::{Api, PostParams};
 
 use super::BenchError;
 use super::args::{BenchArgs, ScenarioSpec};
@@ -22,7 +22,7 @@ use super::operator::OperatorProcess;
 use super::shape::Arrivals;
 use super::stats::LagSample;
 use super::workload::{PlannedExecution, flow_name, object_name};
-use super::{accounts, flow_objects, measure};
+use super::{accounts, cleanup, flow_objects, measure};
 use fnf_emulator::RunningEmulator;
 use fnf_operator::crd::FlowExecution;
 use fnf_testkit::devcluster::DevCluster;
@@ -31,7 +31,6 @@ const CREATE_ATTEMPTS: u32 = 10;
 const CREATE_RETRY_BASE: Duration = Duration::from_millis(500);
 const CHECK_PERIOD: Duration = Duration::from_secs(1);
 const PROGRESS_LOG_PERIOD: Duration = Duration::from_secs(20);
-const CLEANUP_CONCURRENCY: usize = 16;
 /// Steady scenarios: ended FlowExecutions go this long after their end (the
 /// operator's TTL), so the object count stays near the live count, as it
 /// does where runs are cleaned up.
@@ -321,7 +320,7 @@ pub async fn run(
         }
     }
     if cleanup {
-        remove_all(&api).await?;
+        cleanup::clean_up(&api).await;
     }
     Ok(ScenarioResult {
         spec,
@@ -372,42 +371,4 @@ async fn wait_for_ends(
         }
         tokio::time::sleep(CHECK_PERIOD).await;
     }
-}
-
-/// Strips the finalizer (the operator is gone) and deletes every FlowExecution,
-/// so the next scenario's apiserver and etcd start light.
-async fn remove_all(api: &Api<FlowExecution>) -> Result<(), BenchError> {
-    let names: Vec<String> = api
-        .list_metadata(&ListParams::default())
-        .await
-        .map_err(|source| BenchError::Kube {
-            context: "listing FlowExecutions to clean up".into(),
-            source,
-        })?
-        .items
-        .into_iter()
-        .filter_map(|m| m.metadata.name)
-        .collect();
-    let unfinalize = &Patch::Merge(serde_json::json!({"metadata": {"finalizers": null}}));
-    futures::stream::iter(names.iter())
-        .map(|name| async move {
-            api.patch_metadata(name, &PatchParams::default(), unfinalize)
-                .await
-                .map(|_| ())
-                .map_err(|source| BenchError::Kube {
-                    context: format!("removing the finalizer of {name}"),
-                    source,
-                })
-        })
-        .buffer_unordered(CLEANUP_CONCURRENCY)
-        .try_collect::<Vec<()>>()
-        .await?;
-    api.delete_collection(&DeleteParams::default(), &ListParams::default())
-        .await
-        .map_err(|source| BenchError::Kube {
-            context: "deleting FlowExecutions".into(),
-            source,
-        })?;
-    tracing::info!(removed = names.len(), "scenario cleaned up");
-    Ok(())
 }

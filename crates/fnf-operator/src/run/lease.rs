@@ -127,7 +127,7 @@ impl Elector {
         &self.timing
     }
 
-    /// Reads the Lease and takes or renews it when [`attempt`] says so.
+    /// Reads the Lease and takes or renews it when the rules above say so.
     pub async fn try_lead(&mut self) -> Result<Outcome, kube::Error> {
         let plan = self.read().await?;
         self.commit(plan).await
@@ -168,15 +168,16 @@ impl Elector {
             } => (read, resource_version, take),
         };
         let now = MicroTime(Timestamp::now());
+        let transitions = read.lease_transitions.unwrap_or(0);
         let mut next = LeaseSpec {
             holder_identity: Some(self.identity.clone()),
             lease_duration_seconds: self.duration_secs(),
             renew_time: Some(now.clone()),
-            ..read.clone()
+            ..read
         };
         if take {
             next.acquire_time = Some(now);
-            next.lease_transitions = Some(read.lease_transitions.unwrap_or(0) + 1);
+            next.lease_transitions = Some(transitions + 1);
         }
         let body = serde_json::json!({
             "metadata": { "resourceVersion": resource_version },
