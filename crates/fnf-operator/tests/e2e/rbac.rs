@@ -268,14 +268,11 @@ async fn operator_succeeds(env: &Env, release_ns: &str, docs: &[Value], window: 
             e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(name.as_str())
                 && e.reason.as_deref() == Some("Started")
         });
+    // Creating the Lease is not enough: the leader must renew it (every 2 s
+    // for this duration), or it stops leading after 10 s, and a quick run
+    // may finish before that.
     let leases: Api<Lease> = Api::namespaced(env.admin.clone(), release_ns);
-    let held = leases
-        .get_opt(RELEASE)
-        .await
-        .unwrap()
-        .and_then(|l| l.spec)
-        .and_then(|s| s.holder_identity)
-        .is_some();
+    let held = eventually_renewed(&leases).await;
     // The run was created (create), succeeded and was seen to (list, watch
     // of the schedule, status), and deleted by the history limit (delete).
     let cron_ran = eventually_cron_done(&crons, &cron_name, &env.api).await;
@@ -287,6 +284,25 @@ async fn operator_succeeds(env: &Env, release_ns: &str, docs: &[Value], window: 
         "RBAC of {release_ns}: completed={ok} started_event={has_events} lease={held} finalizer={saw_finalizer} watch_healthy={watch_healthy} succeeded={saw_success} cron_ran={cron_ran}"
     );
     ok && has_events && held && saw_finalizer && watch_healthy && cron_ran
+}
+
+/// Whether the Lease was renewed by its holder (a renewal after its
+/// acquisition), looked at for a few renewal periods.
+async fn eventually_renewed(leases: &Api<Lease>) -> bool {
+    for _ in 0..20 {
+        let spec = leases.get_opt(RELEASE).await.unwrap().and_then(|l| l.spec);
+        if let Some(spec) = spec {
+            let renewed = match (&spec.acquire_time, &spec.renew_time) {
+                (Some(acquired), Some(renewed)) => renewed.0 > acquired.0,
+                _ => false,
+            };
+            if spec.holder_identity.is_some() && renewed {
+                return true;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    false
 }
 
 /// Whether the CronFlowExecution recorded a succeeded run that is gone now:
