@@ -179,7 +179,14 @@ fn calls_table(results: &[ScenarioResult]) -> String {
     let mut actions: Vec<&String> = results.iter().flat_map(|r| r.calls.keys()).collect();
     actions.sort();
     actions.dedup();
-    let mut header = vec!["scenario", "strategy", "created", "measured s", "create s"];
+    let mut header = vec![
+        "scenario",
+        "strategy",
+        "created",
+        "measured s",
+        "create s",
+        "waiting to start at close",
+    ];
     header.extend(actions.iter().map(|a| a.as_str()));
     header.push("429 by action");
     header.push("failed reconciles");
@@ -192,6 +199,7 @@ fn calls_table(results: &[ScenarioResult]) -> String {
                 r.created.to_string(),
                 format!("{:.0}", r.measured_secs),
                 format!("{:.1}", r.create_secs),
+                r.waiting_at_close.map_or("—".into(), |n| n.to_string()),
             ];
             cells.extend(
                 actions
@@ -222,6 +230,27 @@ fn calls_table(results: &[ScenarioResult]) -> String {
         })
         .collect();
     markdown_table(&header, &rows)
+}
+
+/// A line per steady scenario whose starts fell behind its arrivals: more
+/// than 1% of its live count still waiting to start when the window closed.
+pub fn steady_state_lines(results: &[ScenarioResult]) -> Vec<String> {
+    results
+        .iter()
+        .filter_map(|r| {
+            let waiting = r.waiting_at_close?;
+            let live = r.spec.size as u64;
+            (waiting * 100 > live).then(|| {
+                format!(
+                    "- {} {}: **no steady state**: {waiting} FlowExecutions were still waiting to \
+                     start when the window closed, so fewer than {live} runs were live; the floor \
+                     is for {live}.",
+                    r.spec.workload_label(),
+                    r.spec.strategy.label(),
+                )
+            })
+        })
+        .collect()
 }
 
 /// One line per scenario: its floor and what the model saw, for a reader to
@@ -326,6 +355,7 @@ pub fn markdown_results(results: &[ScenarioResult], ctx: &RunContext) -> String 
     }
     for (title, lines) in [
         ("Against the floor", floor_lines(results)),
+        ("Starts behind arrivals", steady_state_lines(results)),
         ("Mass starts", mass_start_lines(results, m.cores)),
     ] {
         if !lines.is_empty() {
@@ -345,41 +375,5 @@ pub fn markdown_results(results: &[ScenarioResult], ctx: &RunContext) -> String 
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-
-    use crate::testing::sample_result as result;
-
-    #[test]
-    fn the_table_shows_rates_per_execution_and_the_p99_ratio() {
-        let results = [
-            result(10, Strategy::LongPoll, 0.5),
-            result(10, Strategy::Interval, 5.0),
-        ];
-        let table = terminal_table(&results);
-        assert!(table.contains("2.50"), "{table}");
-        assert!(table.contains("3.0"), "{table}");
-        assert!(table.contains("200"), "{table}");
-        assert!(table.ends_with("at N=10: 10×"), "{table}");
-    }
-
-    #[test]
-    fn each_scenario_is_set_against_its_floor_and_each_burst_against_its_start_floor() {
-        let results = [result(250, Strategy::LongPoll, 1.0)];
-        let table = terminal_table(&results);
-        // Floor 0.50 s, p99 1.00 s: ratio 2.00.
-        assert!(table.contains("0.50"), "{table}");
-        assert!(table.contains("2.00"), "{table}");
-        let lines = floor_lines(&results);
-        assert!(
-            lines[0]
-                .starts_with("- N=250 planner: p99 1.00 s against a floor of 0.50 s, ratio 2.00."),
-            "{}",
-            lines[0]
-        );
-        let starts = mass_start_lines(&results, 2);
-        // 250 at 90/s: 2.8 s; 4 writes × 3 ms / 2 cores: 1.5 s.
-        assert!(starts[0].contains("floor 2.8 s"), "{}", starts[0]);
-        assert!(starts[0].contains("1.5 s), ratio 0.36."), "{}", starts[0]);
-    }
-}
+#[path = "report_tests.rs"]
+mod tests;

@@ -54,6 +54,10 @@ pub struct ScenarioResult {
     pub start_span_secs: Option<f64>,
     /// Steady: the measurement window after the live count was reached.
     pub window_secs: Option<f64>,
+    /// Steady: FlowExecutions still waiting for their start when the window
+    /// closed. More than a few means the operator (or the apiserver under it)
+    /// started runs more slowly than they arrived: no steady state.
+    pub waiting_at_close: Option<u64>,
     /// From the first creation to the close.
     pub measured_secs: f64,
     /// Cloud calls by action, and those answered 429 `ResourceThrottled`.
@@ -231,6 +235,7 @@ pub async fn run(
     ));
 
     let box_time = Duration::from_secs(args.box_seconds);
+    let mut waiting_at_close = None;
     // The executions whose lag counts, decided when the window closes.
     let measured: Vec<&PlannedExecution> = match window_secs {
         None => {
@@ -241,6 +246,9 @@ pub async fn run(
         Some(window) => {
             tokio::time::sleep(Duration::from_secs_f64(window)).await;
             let window_end = Timestamp::now();
+            waiting_at_close = operator.metrics().await.and_then(|m| {
+                measure::prometheus_counter(&m, "fnf_operator_starts_waiting").map(|n| n as u64)
+            });
             let made = created.load(Ordering::Relaxed);
             let in_window: Vec<&PlannedExecution> = planned[..made.min(planned.len())]
                 .iter()
@@ -330,6 +338,7 @@ pub async fn run(
         create_secs,
         start_span_secs,
         window_secs,
+        waiting_at_close,
         measured_secs,
         calls,
         throttled,

@@ -12,7 +12,6 @@ use crate::crd::{FlowExecution, FlowExecutionStatus, Mode, condition_type as ct,
 pub const TRANSITION_REASONS: &[&str] = &[
     reason::STARTED,
     reason::ADOPTED,
-    reason::RUNNING,
     phase::SUCCEEDED,
     phase::FAILED,
     phase::TIMED_OUT,
@@ -131,13 +130,10 @@ fn transitions(
             ));
         }
     }
+    // No Event for Running: the status shows it, and with thousands of runs an
+    // Event per run that nobody acts on is an apiserver write a run.
     if old_phase != new_phase {
         match new_phase {
-            phase::RUNNING => notes.push(EventNote::normal(
-                reason::RUNNING,
-                "DescribeExecution",
-                format!("{target} is Running"),
-            )),
             phase::SUCCEEDED | phase::STOPPED => notes.push(EventNote::normal(
                 new_phase,
                 "DescribeExecution",

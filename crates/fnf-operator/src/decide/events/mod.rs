@@ -56,7 +56,6 @@ impl EventNote {
 pub mod reason {
     pub const STARTED: &str = "Started";
     pub const ADOPTED: &str = "Adopted";
-    pub const RUNNING: &str = "Running";
     pub const OUTPUT_WRITTEN: &str = "OutputWritten";
     pub const OUTPUT_NOT_WRITTEN: &str = "OutputNotWritten";
     pub const OUTPUT_TRUNCATED: &str = "OutputTruncated";
@@ -103,7 +102,6 @@ pub mod reason {
 pub const REASONS: &[&str] = &[
     reason::STARTED,
     reason::ADOPTED,
-    reason::RUNNING,
     phase::SUCCEEDED,
     phase::FAILED,
     phase::TIMED_OUT,
