@@ -21,6 +21,7 @@ pub mod spec;
 pub mod stats;
 #[cfg(test)]
 mod testing;
+mod waits;
 pub mod workload;
 
 use std::path::PathBuf;

@@ -185,6 +185,7 @@ fn calls_table(results: &[ScenarioResult]) -> String {
         "created",
         "measured s",
         "create s",
+        "live started s",
         "waiting to start at close",
     ];
     header.extend(actions.iter().map(|a| a.as_str()));
@@ -199,6 +200,7 @@ fn calls_table(results: &[ScenarioResult]) -> String {
                 r.created.to_string(),
                 format!("{:.0}", r.measured_secs),
                 format!("{:.1}", r.create_secs),
+                r.live_secs.map_or("—".into(), |x| format!("{x:.0}")),
                 r.waiting_at_close.map_or("—".into(), |n| n.to_string()),
             ];
             cells.extend(

@@ -15,22 +15,18 @@ use kube::api::{Api, PostParams};
 
 use super::BenchError;
 use super::args::{BenchArgs, ScenarioSpec};
-use super::observe::{
-    SeenMap, ended_at, ended_count, lags, last_start, lock, secs_between, watch_ends,
-};
+use super::observe::{SeenMap, ended_at, lags, last_start, lock, secs_between, watch_ends};
 use super::operator::OperatorProcess;
 use super::shape::Arrivals;
 use super::stats::LagSample;
+use super::waits::{wait_for_ends, wait_for_starts};
 use super::workload::{PlannedExecution, flow_name, object_name};
 use super::{accounts, cleanup, flow_objects, measure};
-use fnf_emulator::RunningEmulator;
 use fnf_operator::crd::FlowExecution;
 use fnf_testkit::devcluster::DevCluster;
 
 const CREATE_ATTEMPTS: u32 = 10;
 const CREATE_RETRY_BASE: Duration = Duration::from_millis(500);
-const CHECK_PERIOD: Duration = Duration::from_secs(1);
-const PROGRESS_LOG_PERIOD: Duration = Duration::from_secs(20);
 /// Steady scenarios: ended FlowExecutions go this long after their end (the
 /// operator's TTL), so the object count stays near the live count, as it
 /// does where runs are cleaned up.
@@ -54,6 +50,8 @@ pub struct ScenarioResult {
     pub start_span_secs: Option<f64>,
     /// Steady: the measurement window after the live count was reached.
     pub window_secs: Option<f64>,
+    /// Steady: from the first creation until the live count was started.
+    pub live_secs: Option<f64>,
     /// Steady: FlowExecutions still waiting for their start when the window
     /// closed. More than a few means the operator (or the apiserver under it)
     /// started runs more slowly than they arrived: no steady state.
@@ -223,6 +221,14 @@ pub async fn run(
         .await?;
     let create_secs = first_created.elapsed().as_secs_f64();
     tracing::info!(scenario = %spec.label(), create_secs, "live count created");
+    // The window opens once the live count runs in the cloud, not when it is
+    // applied: until then the operator is still starting it.
+    let live_secs = if steady {
+        wait_for_starts(&spec, &emulator, &before, initial.len()).await;
+        Some(first_created.elapsed().as_secs_f64())
+    } else {
+        None
+    };
     let created = Arc::new(AtomicUsize::new(initial.len()));
     let live_at = Timestamp::now();
     let arrivals = tokio::spawn(create_arrivals(
@@ -338,6 +344,7 @@ pub async fn run(
         create_secs,
         start_span_secs,
         window_secs,
+        live_secs,
         waiting_at_close,
         measured_secs,
         calls,
@@ -351,33 +358,4 @@ pub async fn run(
         peak_rss_is_per_scenario: true,
         cpu_secs,
     })
-}
-
-/// Waits until the watch has seen every one of `names` end, or `deadline`.
-async fn wait_for_ends(
-    spec: &ScenarioSpec,
-    seen: &SeenMap,
-    names: &[String],
-    deadline: Instant,
-    emulator: &RunningEmulator,
-) {
-    let mut last_log = Instant::now();
-    loop {
-        let seen_now = ended_count(seen, names);
-        if seen_now >= names.len() || Instant::now() >= deadline {
-            return;
-        }
-        if last_log.elapsed() >= PROGRESS_LOG_PERIOD {
-            let counters = emulator.counters();
-            tracing::info!(
-                scenario = %spec.label(), seen = seen_now, of = names.len(),
-                describe_calls = counters.calls("DescribeExecution"),
-                list_calls = counters.calls("ListExecutions"),
-                held_long_polls = counters.held_long_polls,
-                "waiting for ends"
-            );
-            last_log = Instant::now();
-        }
-        tokio::time::sleep(CHECK_PERIOD).await;
-    }
 }

@@ -33,5 +33,6 @@ pub fn sample_result(size: usize, strategy: crate::args::Strategy, lag: f64) -> 
         peak_rss_is_per_scenario: true,
         cpu_secs: Some(12.0),
         waiting_at_close: None,
+        live_secs: None,
     }
 }
