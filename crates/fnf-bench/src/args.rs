@@ -240,13 +240,14 @@ mod tests {
     fn the_default_preset_has_the_issues_steady_scenarios_and_no_flags_run_the_classic_bursts() {
         let specs = args(&["--preset", "default"]).scenarios().unwrap();
         let labels: Vec<String> = specs.iter().map(ScenarioSpec::label).collect();
-        let steady = "zipf:1.1 lognormal:180,1,cap=3600 steady";
+        let steady = "zipf:1.1 lognormal:300,1,cap=3600 steady";
+        let shorter = "zipf:1.1 lognormal:180,1,cap=3600 steady";
         assert_eq!(
             labels[..4],
             [
                 format!("live=10000 flows=50 {steady} planner"),
                 format!("live=10000 flows=50 {steady} interval"),
-                format!("live=2000 flows=200 {steady} planner"),
+                format!("live=2000 flows=200 {shorter} planner"),
                 format!("live=10000 flows=50 {steady} accounts=2 planner"),
             ]
         );

@@ -6,13 +6,15 @@ use super::shape::{Arrivals, Durations, FlowSkew, Shape};
 use super::spec::{ScenarioSpec, Strategy, expand};
 
 /// The steady workloads: 10,000 live over 50 flows (both strategies),
-/// 2,000 over 200, and two accounts of 5,000.
+/// 2,000 over 200, and two accounts of 5,000. At 10,000 live, runs of a 300 s
+/// median arrive at 20 a second, what this machine's apiserver can start
+/// (docs/benchmarks.md, "How long a run takes").
 const STEADY_LINES: [PresetLine; 3] = [
     (
         "10000",
         50,
         "zipf:1.1",
-        "lognormal:180,1,cap=3600",
+        "lognormal:300,1,cap=3600",
         "steady",
         1,
     ),
@@ -28,7 +30,7 @@ const STEADY_LINES: [PresetLine; 3] = [
         "10000@planner",
         50,
         "zipf:1.1",
-        "lognormal:180,1,cap=3600",
+        "lognormal:300,1,cap=3600",
         "steady",
         2,
     ),
