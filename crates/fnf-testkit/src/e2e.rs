@@ -210,3 +210,20 @@ pub fn phase(fe: &FlowExecution) -> Option<&str> {
 pub fn completed(fe: &FlowExecution) -> bool {
     condition(fe, "Completed") == Some("True")
 }
+
+/// Polls the async `check` every 500 ms until it holds or `timeout` passes;
+/// returns whether it held.
+pub async fn eventually_holds<F, Fut>(timeout: Duration, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    false
+}

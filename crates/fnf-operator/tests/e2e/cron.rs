@@ -4,7 +4,7 @@
 //! minute before is made due at once by writing an older
 //! `status.lastScheduleTime`, as if the operator had been down since.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use fnf_operator::crd::{CronFlowExecution, FlowExecution};
 use fnf_operator::cron::runs::{CRON_LABEL, SCHEDULED_AT_ANNOTATION};
@@ -62,22 +62,6 @@ fn scheduled_at(fe: &FlowExecution) -> Option<String> {
         .as_ref()?
         .get(SCHEDULED_AT_ANNOTATION)
         .cloned()
-}
-
-/// Polls `check` until it holds or `timeout` passes; returns whether it held.
-async fn eventually<F, Fut>(timeout: Duration, mut check: F) -> bool
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        if check().await {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    false
 }
 
 /// Waits until the second of the minute is within [5, 35], so that a minute
@@ -145,7 +129,7 @@ async fn every_minute_runs_once_at_the_minute_and_each_policy_holds_across_it() 
     // The backdated ones run at once (not "paused"): one run each, live.
     for name in ["forbid", "replace", "history"] {
         assert!(
-            eventually(Duration::from_secs(30), || async {
+            eventually_holds(Duration::from_secs(30), || async {
                 runs_of(&env, name).await.len() == 1
             })
             .await,
@@ -155,7 +139,7 @@ async fn every_minute_runs_once_at_the_minute_and_each_policy_holds_across_it() 
     let boundary = minute_after(created);
 
     // "plain" waits for the boundary: exactly one run, for that minute, and it completes.
-    let one_run = eventually(BOUNDARY_TIMEOUT, || async {
+    let one_run = eventually_holds(BOUNDARY_TIMEOUT, || async {
         let runs = runs_of(&env, "plain").await;
         runs.len() == 1 && runs.iter().all(|r| phase(r) == Some("Succeeded"))
     })
@@ -180,7 +164,7 @@ async fn every_minute_runs_once_at_the_minute_and_each_policy_holds_across_it() 
         ("CronFlowExecution", Some(true))
     );
     assert!(
-        eventually(Duration::from_secs(30), || async {
+        eventually_holds(Duration::from_secs(30), || async {
             let status = cron_status(&env, "plain").await.status.unwrap_or_default();
             status.last_successful_time.is_some() && status.active.is_empty()
         })
@@ -197,7 +181,7 @@ async fn every_minute_runs_once_at_the_minute_and_each_policy_holds_across_it() 
 
     // Replace: the first run was stopped (in the cloud too), a second one runs.
     assert!(
-        eventually(Duration::from_secs(60), || async {
+        eventually_holds(Duration::from_secs(60), || async {
             let runs = runs_of(&env, "replace").await;
             runs.len() == 2 && phase(&runs[0]) == Some("Stopped") && !runs[1].spec.stop
         })
@@ -227,7 +211,7 @@ async fn every_minute_runs_once_at_the_minute_and_each_policy_holds_across_it() 
 
     // History limit 1: the older succeeded run is deleted, the newer kept.
     assert!(
-        eventually(Duration::from_secs(60), || async {
+        eventually_holds(Duration::from_secs(60), || async {
             let runs = runs_of(&env, "history").await;
             runs.len() == 1
                 && scheduled_at(&runs[0]).as_deref() == Some(boundary.as_str())
@@ -261,7 +245,7 @@ async fn an_operator_killed_across_a_schedule_time_creates_its_run_exactly_once(
     )
     .await;
     assert!(
-        eventually(Duration::from_secs(30), || async {
+        eventually_holds(Duration::from_secs(30), || async {
             cron_status(&env, "nightly")
                 .await
                 .status
@@ -286,7 +270,7 @@ async fn an_operator_killed_across_a_schedule_time_creates_its_run_exactly_once(
     // still be writing): the missed time runs once.
     let first = env.start_operator();
     assert!(
-        eventually(Duration::from_secs(40), || async {
+        eventually_holds(Duration::from_secs(40), || async {
             !runs_of(&env, "nightly").await.is_empty()
         })
         .await,
@@ -304,7 +288,7 @@ async fn an_operator_killed_across_a_schedule_time_creates_its_run_exactly_once(
             .and_then(|s| s.last_schedule_time)
             .and_then(|t| t.parse::<jiff::Timestamp>().ok())
     };
-    let recorded = eventually(Duration::from_secs(40), || async {
+    let recorded = eventually_holds(Duration::from_secs(40), || async {
         last_schedule().await.is_some_and(|t| t >= boundary_at)
     })
     .await;

@@ -289,20 +289,17 @@ async fn operator_succeeds(env: &Env, release_ns: &str, docs: &[Value], window: 
 /// Whether the Lease was renewed by its holder (a renewal after its
 /// acquisition), looked at for a few renewal periods.
 async fn eventually_renewed(leases: &Api<Lease>) -> bool {
-    for _ in 0..20 {
+    eventually_holds(Duration::from_secs(10), || async {
         let spec = leases.get_opt(RELEASE).await.unwrap().and_then(|l| l.spec);
-        if let Some(spec) = spec {
+        spec.is_some_and(|spec| {
             let renewed = match (&spec.acquire_time, &spec.renew_time) {
                 (Some(acquired), Some(renewed)) => renewed.0 > acquired.0,
                 _ => false,
             };
-            if spec.holder_identity.is_some() && renewed {
-                return true;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    false
+            spec.holder_identity.is_some() && renewed
+        })
+    })
+    .await
 }
 
 /// Whether the CronFlowExecution recorded a succeeded run that is gone now:
@@ -313,7 +310,8 @@ async fn eventually_cron_done(
     runs: &Api<fnf_operator::crd::FlowExecution>,
 ) -> bool {
     let label = format!("{}={name}", fnf_operator::cron::runs::CRON_LABEL);
-    for _ in 0..10 {
+    let label = &label;
+    eventually_holds(Duration::from_secs(5), || async move {
         let succeeded = crons
             .get(name)
             .await
@@ -321,17 +319,14 @@ async fn eventually_cron_done(
             .status
             .is_some_and(|s| s.last_successful_time.is_some());
         let left = runs
-            .list(&ListParams::default().labels(&label))
+            .list(&ListParams::default().labels(label))
             .await
             .unwrap()
             .items
             .len();
-        if succeeded && left == 0 {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    false
+        succeeded && left == 0
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
