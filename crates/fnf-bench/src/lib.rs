@@ -194,7 +194,7 @@ or the flags give one shape for every size in `--sizes` (or `--live`):
   a steady state (its remaining time, length-biased), so endings come at their
   steady rate from the first second; then Poisson arrivals at RATE a second
   (default N ÷ mean run time, which keeps N live). Arrivals and measurement
-  start when the operator has *started* the live count (the emulator answered
+  start when the operator has *started* the live count (the emulator accepted
   N StartExecutions), and it lasts max(3 median runs, `--measure-seconds`);
   only executions that *end* inside that window count. Ended FlowExecutions
   are deleted 30 s after their end (`ttlSecondsAfterFinished`), so the object

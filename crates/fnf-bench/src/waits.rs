@@ -5,15 +5,15 @@ use std::time::{Duration, Instant};
 
 use super::args::ScenarioSpec;
 use super::observe::{SeenMap, ended_count};
-use fnf_emulator::RunningEmulator;
+use fnf_emulator::{CODE_OK, RunningEmulator};
 
 const CHECK_PERIOD: Duration = Duration::from_secs(1);
 const PROGRESS_LOG_PERIOD: Duration = Duration::from_secs(20);
 /// The longest wait for the operator to start a steady scenario's live count.
 const LIVE_DEADLINE: Duration = Duration::from_secs(900);
 
-/// Waits until the emulator has answered `count` StartExecution calls since
-/// `before`, or `LIVE_DEADLINE`.
+/// Waits until the emulator has accepted `count` StartExecution calls since
+/// `before` (a refused one started nothing), or `LIVE_DEADLINE`.
 pub async fn wait_for_starts(
     spec: &ScenarioSpec,
     emulator: &RunningEmulator,
@@ -23,7 +23,10 @@ pub async fn wait_for_starts(
     let deadline = Instant::now() + LIVE_DEADLINE;
     let mut last_log = Instant::now();
     loop {
-        let started = emulator.counters().calls("StartExecution") - before.calls("StartExecution");
+        let started = emulator
+            .counters()
+            .calls_with_code("StartExecution", CODE_OK)
+            - before.calls_with_code("StartExecution", CODE_OK);
         if started >= count as u64 {
             return;
         }
