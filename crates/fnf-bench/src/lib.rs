@@ -322,12 +322,36 @@ executions are dealt round robin and each has the same flows). Assumptions:
    way through a burst of T seconds waits q·T·(E′/(100·L) − 1), plus one
    round of the paged flows (K′/L), with q = (0.99 − z)·E/E′ and E′ the paged
    endings/s.
-6. **Mass start** (the burst scenarios that start everything at once): no scheme
+6. **Re-paging** (steady states only). Step 5 lets a page hold only new
+   endings; a real page cannot: ListExecutions selects by flow, start time
+   and status, never by *not yet seen*. A visit to the executions started in
+   one second of flow k (λ_k a second, held ones included) reads all the ended
+   ones (a terminal-status listing) or all the live ones (a `Running` listing,
+   whose absences reveal endings; reading their final status is then
+   neglected): at age a, λ_k·min(F(a), S(a)) items, F the share of runs over
+   by age a and S = 1 − F. To find the endings at age a within x, their start
+   second must be visited every x seconds while it is that old. So finding a
+   share q of the paged endings within x costs at least Λ·C(q)/(100·x) pages a
+   second, Λ = Σ λ_k over the paged flows, C(q) = the least ∫ min(F, S) da over
+   ages holding a share q of the endings (the ages with the least
+   min(F, S)/density first: the youngest and the oldest runs; a fractional
+   knapsack, computed over 20,000 slices of the run-time distribution). With
+   q = (0.99 − z)·E/E′ this gives x ≥ Λ·C(q)/(100·L). The floor is the larger
+   of this and step 5's x (each a lower bound on its own; their sum per flow
+   would be tighter, and is not claimed). Example: runs uniform over
+   100–200 s have min(F, S) a triangle of 25 s; at 10 runs a second and
+   q = 1 a visit every x costs 10 × 25/(100·x) pages a second, x ≥ 1.39 s at
+   1.8 pages a second (the unit test
+   `a_steady_states_pages_read_again_what_they_read_before` works this case
+   with long-polls holding 15%). For lognormal 300 s, σ = 1, capped at 3600,
+   ∫ min(F, S) = 327 s: a schedule with a p99 of x below that reads each run
+   about 327/x times, where step 5 counted once.
+7. **Mass start** (the burst scenarios that start everything at once): no scheme
    has a long-poll waiting for an execution before its first DescribeExecution,
    and at most 50 + 5t first calls can be placed t seconds after the start
    (the cloud's whole burst, no headroom). Endings before that are paged in
    every flow; if that share u exceeds 1 − z, z becomes 1 − u.
-7. Not in the floor: the status write and the watch (tens of ms to a second
+8. Not in the floor: the status write and the watch (tens of ms to a second
    on a loaded apiserver).
 
 A round-robin reference is printed beside it: a round over the K′ paged flows

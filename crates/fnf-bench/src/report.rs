@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::args::{ScenarioSpec, Strategy};
-use super::limits::floor::{WRITES_PER_START, mass_start_floor_secs};
+use super::limits::floor::{Floor, WRITES_PER_START, mass_start_floor_secs};
 use super::limits::scenario_floor;
 use super::measure::Machine;
 use super::scenario::ScenarioResult;
@@ -272,7 +272,7 @@ pub fn floor_lines(results: &[ScenarioResult]) -> Vec<String> {
             Some(format!(
                 "- {} {}: p99 {} s against a floor of {floor}{ratio}. Per account: {} of {} flows \
                  wholly on long-polls, {} paged, {:.1}% of endings answered by a long-poll, {:.2} \
-                 paged endings/s; a round-robin round over the paged flows {round}.",
+                 paged endings/s; a round-robin round over the paged flows {round}{}.",
                 r.spec.workload_label(),
                 r.spec.strategy.label(),
                 s.p99,
@@ -281,6 +281,7 @@ pub fn floor_lines(results: &[ScenarioResult]) -> Vec<String> {
                 f.paged_flows,
                 f.zero_lag_share * 100.0,
                 f.paged_endings_per_sec.max(0.0) + 0.0,
+                repaging_clause(&f),
             ))
         })
         .collect()
@@ -295,7 +296,7 @@ pub fn floor_summary(spec: &ScenarioSpec) -> String {
         .map_or(String::new(), |r| format!(", {r:.1} arrivals/s"));
     format!(
         "{}{rate}: floor p99 {}; per account {} of {} flows on long-polls, {} paged, \
-         {:.1}% answered by a long-poll, {:.2} paged endings/s, round-robin round {}",
+         {:.1}% answered by a long-poll, {:.2} paged endings/s, round-robin round {}{}",
         spec.workload_label(),
         f.p99_secs.map_or("∞".into(), |x| format!("{x:.2} s")),
         f.covered_flows,
@@ -304,7 +305,14 @@ pub fn floor_summary(spec: &ScenarioSpec) -> String {
         f.zero_lag_share * 100.0,
         f.paged_endings_per_sec.max(0.0) + 0.0,
         f.round_secs.map_or("∞".into(), |x| format!("{x:.1} s")),
+        repaging_clause(&f),
     )
+}
+
+/// The re-paging bound's own figure, when the model applied it.
+fn repaging_clause(f: &Floor) -> String {
+    f.repaging_secs
+        .map_or(String::new(), |x| format!("; re-paging alone {x:.2} s"))
 }
 
 /// The mass start of each burst: applying N FlowExecutions to the last

@@ -2,6 +2,7 @@
 //! documented quotas allow any scheme, whatever it does. Pure arithmetic.
 
 pub mod floor;
+pub mod repaging;
 
 use super::args::{LONG_POLL_WAIT_SECS, ScenarioSpec};
 use super::shape::Durations;
@@ -71,13 +72,28 @@ pub fn scenario_floor(spec: &ScenarioSpec) -> Floor {
             .durations
             .mean_waits_started(f64::from(LONG_POLL_WAIT_SECS)),
     };
+    let run_ages = match burst_secs {
+        Some(_) => Vec::new(),
+        None => run_ages(shape.durations),
+    };
     floor::floor(&FloorInput {
+        run_ages,
         long_polls_per_execution,
         flow_shares: shape.skew.shares(shape.flows),
         endings_per_sec,
         unplaceable_share,
         burst_secs,
     })
+}
+
+/// The run-time distribution in slices for the re-paging bound, up to the
+/// cap (or, uncapped, to where fewer than one run in 10⁹ is still going).
+fn run_ages(durations: Durations) -> Vec<repaging::AgeSlice> {
+    let horizon = durations.max().unwrap_or_else(|| match durations {
+        Durations::LogNormal { median, sigma, .. } => median * (6.0 * sigma).exp(),
+        Durations::Uniform { max, .. } => max,
+    });
+    repaging::age_slices(|a| durations.survival(a), horizon, 20_000)
 }
 
 #[cfg(test)]
