@@ -45,6 +45,7 @@ pub struct Metrics {
     pub long_polls_in_flight: Gauge,
     pub swept_executions: Gauge,
     pub starts_waiting: Gauge,
+    pub tasks_alive: Gauge,
     executions: Family<Labels, Gauge>,
     step_data_age: Gauge,
     leader: Gauge,
@@ -90,6 +91,7 @@ impl Metrics {
         let long_polls_in_flight = Gauge::default();
         let swept_executions = Gauge::default();
         let starts_waiting = Gauge::default();
+        let tasks_alive = Gauge::default();
         let leader = Gauge::default();
         let executions = Family::<Labels, Gauge>::default();
         registry.register(
@@ -164,6 +166,11 @@ impl Metrics {
             "FlowExecutions waiting for their turn to start: starts may use half the reconcile slots",
             starts_waiting.clone(),
         );
+        registry.register(
+            "tasks_alive",
+            "Tokio tasks alive: about two per running execution (its poll and history follower)",
+            tasks_alive.clone(),
+        );
         Self {
             registry: Arc::new(registry),
             reconciles,
@@ -178,6 +185,7 @@ impl Metrics {
             long_polls_in_flight,
             swept_executions,
             starts_waiting,
+            tasks_alive,
             executions,
             step_data_age,
             leader,

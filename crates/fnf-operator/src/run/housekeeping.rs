@@ -41,6 +41,10 @@ pub(super) async fn keep(ctx: Arc<Context>, stores: Vec<Store<Watched>>) {
         ctx.metrics
             .starts_waiting
             .set(gauge(ctx.start_gate.waiting_count()));
+        let tasks = tokio::runtime::Handle::current()
+            .metrics()
+            .num_alive_tasks();
+        ctx.metrics.tasks_alive.set(gauge(tasks));
         ctx.metrics
             .set_step_data_age(ctx.tracker.oldest_step_data());
         let mut phases = BTreeMap::<String, i64>::new();

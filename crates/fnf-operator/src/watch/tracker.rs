@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 use kube::runtime::reflector::ObjectRef;
-use tokio::sync::mpsc;
+use tokio::sync::{Semaphore, mpsc};
 
 use super::key::{PollTarget, ReadVia, TrackKey};
 use super::planner::Planner;
@@ -28,6 +28,8 @@ pub struct Tracker {
     entries: Arc<Mutex<HashMap<TrackKey, Tracked>>>,
     wake: mpsc::UnboundedSender<ObjectRef<FlowExecution>>,
     planner: Planner,
+    /// Turns at reading a history, shared by every follower.
+    history_readers: Arc<Semaphore>,
     metrics: Metrics,
 }
 
@@ -40,6 +42,7 @@ impl Tracker {
                 entries: Arc::default(),
                 wake,
                 planner: Planner::default(),
+                history_readers: Arc::new(Semaphore::new(steps::HISTORY_READERS)),
                 metrics,
             },
             woken,
@@ -153,6 +156,7 @@ impl Tracker {
         }
         let task = tokio::spawn(steps::follow(
             self.clone(),
+            self.history_readers.clone(),
             key.clone(),
             client,
             flow.to_string(),
