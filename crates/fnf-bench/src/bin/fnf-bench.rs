@@ -6,6 +6,10 @@ use fnf_bench::BenchArgs;
 use fnf_bench::operator::OPERATOR_SUBCOMMAND;
 use fnf_operator::cli::{RunArgs, init_logging, run_operator};
 
+/// The operator's allocator, so `fnf-bench operator run` measures what ships.
+#[global_allocator]
+static ALLOCATOR: fnf_operator::Allocator = fnf_operator::Allocator;
+
 /// `fnf-bench operator run …`: the operator under test, as its own process.
 #[derive(Parser)]
 enum OperatorCommand {

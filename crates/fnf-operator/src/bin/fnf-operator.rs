@@ -4,6 +4,9 @@ use clap::Parser;
 use fnf_operator::call::run_call;
 use fnf_operator::cli::{Cli, Command, LogFormat, init_logging, run_operator};
 
+#[global_allocator]
+static ALLOCATOR: fnf_operator::Allocator = fnf_operator::Allocator;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     fnf_client::install_crypto_provider();
