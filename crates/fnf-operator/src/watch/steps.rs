@@ -3,8 +3,8 @@
 //! has its own quota (5/s, burst 50), separate from DescribeExecution's, so
 //! following steps never slows status. Followers take turns (a fair
 //! semaphore of `HISTORY_READERS`), so with thousands running each waits in
-//! line holding a few hundred bytes, not a call in flight, and the quota's
-//! token bucket is never booked more than a few calls ahead.
+//! line holding its own state (about a kilobyte), not a call in flight, and
+//! the quota's token bucket is never booked more than a few calls ahead.
 
 use std::collections::HashSet;
 use std::sync::Arc;
