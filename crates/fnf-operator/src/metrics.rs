@@ -168,7 +168,7 @@ impl Metrics {
         );
         registry.register(
             "tasks_alive",
-            "Tokio tasks alive: about two per running execution (its poll and history follower)",
+            "Tokio tasks alive: about two per tracked execution (its poll and its history follower)",
             tasks_alive.clone(),
         );
         Self {

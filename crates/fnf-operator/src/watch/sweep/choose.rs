@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
+use super::ages::{self, AgeDensity};
+
 /// Items per ListExecutions page.
 pub const PAGE_SIZE: u32 = 100;
 /// The cloud compares StartedTime at its own precision: widen each window.
@@ -105,12 +107,6 @@ pub struct Cluster {
 }
 
 impl Cluster {
-    /// Seconds of start time the window spans, slack included.
-    pub fn width_secs(&self) -> f64 {
-        let span = self.high.duration_since(self.low).as_secs_f64();
-        span + 2.0 * WINDOW_SLACK.as_secs_f64()
-    }
-
     pub fn window(&self) -> Window {
         (
             self.low.checked_sub(WINDOW_SLACK).ok(),
@@ -118,18 +114,18 @@ impl Cluster {
         )
     }
 
-    /// Items the window is expected to hold.
-    pub fn items(&self, density: f64) -> f64 {
-        (density * self.width_secs()).max(self.sought as f64)
+    /// Items the window is expected to hold, at least its sought ones.
+    pub fn items(&self, expected: &dyn Fn(Window) -> f64) -> f64 {
+        expected(self.window()).max(self.sought as f64)
     }
 }
 
 /// Splits sorted start times into windows so that the items between them
-/// (`density` a second: every item, or only live ones for a `Running`
+/// (`expected` of a window: every item, or only live ones for a `Running`
 /// listing) are not paged: two neighbours share a window only when that
 /// costs no more pages than reading them apart. With no density known yet,
 /// one window covers all.
-pub fn clusters(starts: &[Timestamp], density: f64) -> Vec<Cluster> {
+pub fn clusters(starts: &[Timestamp], expected: &dyn Fn(Window) -> f64) -> Vec<Cluster> {
     let mut out: Vec<Cluster> = Vec::new();
     for &start in starts {
         let alone = Cluster {
@@ -143,8 +139,8 @@ pub fn clusters(starts: &[Timestamp], density: f64) -> Vec<Cluster> {
                 high: start.max(last.high),
                 sought: last.sought + 1,
             };
-            let apart = pages(last.items(density)) + pages(alone.items(density));
-            if pages(merged.items(density)) <= apart {
+            let apart = pages(last.items(expected)) + pages(alone.items(expected));
+            if pages(merged.items(expected)) <= apart {
                 *last = merged;
                 continue;
             }
@@ -207,16 +203,6 @@ pub fn pick(flows: &[(f64, f64)], budget: f64) -> Vec<usize> {
     chosen
 }
 
-/// Items per second of start time seen over `width_secs`; `previous` when
-/// nothing of that kind was listed.
-pub fn density(items: usize, width_secs: f64, previous: f64) -> f64 {
-    if width_secs > 0.0 {
-        items as f64 / width_secs
-    } else {
-        previous
-    }
-}
-
 /// One sought execution as planning sees it.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Start {
@@ -238,14 +224,17 @@ pub struct Part {
 /// What a flow's last visit saw, for planning the next one.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Seen {
-    pub density: Density,
+    pub density: AgeDensity,
     /// Share of the sought executions found ended at the last visit.
     pub ended_share: f64,
 }
 
 /// The windows and listings of one flow's visit. Executions without a known
-/// start force one open window read whole.
-pub fn plan_flow(sought: &[Start], seen: Seen) -> Vec<Part> {
+/// start force one open window read whole. The flow may be split once where
+/// one age bin ends, each side read its own way: young start times hold few
+/// ended items (cheap to list by status), old ones few live items (cheap to
+/// list `Running`).
+pub fn plan_flow(sought: &[Start], seen: Seen, now: Timestamp) -> Vec<Part> {
     if sought.is_empty() {
         return Vec::new();
     }
@@ -260,15 +249,43 @@ pub fn plan_flow(sought: &[Start], seen: Seen) -> Vec<Part> {
     let mut order: Vec<usize> = (0..sought.len()).collect();
     order.sort_by_key(|&i| sought[i].started);
     let starts: Vec<Timestamp> = order.iter().filter_map(|&i| sought[i].started).collect();
-    let plan = |density: f64, listings: &[Listing]| {
-        plan_windows(sought, &order, seen, clusters(&starts, density), listings)
+    let side = |range: std::ops::Range<usize>| {
+        plan_side(sought, &order[range.clone()], &starts[range], seen, now)
     };
-    // Reading every item pays for the ended ones between sought executions;
-    // a Running listing does not, but pays again for the absent ones.
-    let every = plan(seen.density.all(), &[Listing::All, Listing::Terminal]);
-    let running = plan(seen.density.live, &[Listing::RunningFirst]);
-    let calls = |parts: &[Part]| parts.iter().map(|p| p.calls).sum::<f64>();
-    if calls(&running) < calls(&every) {
+    let mut best = side(0..starts.len());
+    for split in ages::bin_changes(&starts, now) {
+        let mut parts = side(0..split);
+        parts.extend(side(split..starts.len()));
+        if total_calls(&parts) < total_calls(&best) {
+            best = parts;
+        }
+    }
+    best
+}
+
+fn total_calls(parts: &[Part]) -> f64 {
+    parts.iter().map(|p| p.calls).sum()
+}
+
+/// The cheaper plan for consecutive sought executions: reading every item
+/// pays for the ended ones between them; a Running listing does not, but
+/// pays again for the absent ones.
+fn plan_side(
+    sought: &[Start],
+    order: &[usize],
+    starts: &[Timestamp],
+    seen: Seen,
+    now: Timestamp,
+) -> Vec<Part> {
+    let every_item = |window: Window| seen.density.items(window, now, Density::all);
+    let live_item = |window: Window| seen.density.items(window, now, |d| d.live);
+    let plan = |expected: &dyn Fn(Window) -> f64, listings: &[Listing]| {
+        let clusters = clusters(starts, expected);
+        plan_windows(sought, order, seen, now, clusters, listings)
+    };
+    let every = plan(&every_item, &[Listing::All, Listing::Terminal]);
+    let running = plan(&live_item, &[Listing::RunningFirst]);
+    if total_calls(&running) < total_calls(&every) {
         running
     } else {
         every
@@ -280,6 +297,7 @@ fn plan_windows(
     sought: &[Start],
     order: &[usize],
     seen: Seen,
+    now: Timestamp,
     clusters: Vec<Cluster>,
     listings: &[Listing],
 ) -> Vec<Part> {
@@ -288,17 +306,20 @@ fn plan_windows(
     for cluster in clusters {
         let (members, after) = rest.split_at(cluster.sought.min(rest.len()));
         rest = after;
-        let width = cluster.width_secs();
+        let window = cluster.window();
         let endings = cluster.sought as f64 * seen.ended_share;
         let expected = Expected {
-            live: (seen.density.live * width).max(cluster.sought as f64 - endings),
-            ended: seen.density.ended * width,
+            live: seen
+                .density
+                .items(window, now, |d| d.live)
+                .max(cluster.sought as f64 - endings),
+            ended: seen.density.items(window, now, |d| d.ended),
             endings,
             starting: members.iter().any(|&i| sought[i].starting),
         };
         let (listing, calls) = choose_among(listings, expected);
         parts.push(Part {
-            window: cluster.window(),
+            window,
             listing,
             calls,
             members: members.to_vec(),

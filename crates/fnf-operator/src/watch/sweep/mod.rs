@@ -8,11 +8,15 @@
 //! call (`choose::score`), and visits the best until about `ROUND_CALLS` calls
 //! are planned; then it plans again. A visit reads only windows around its
 //! sought executions (ended executions between them are not paged again), each
-//! with the listing its last visit suggests is cheapest: every status at once,
+//! with the listing its last visits suggest is cheapest: every status at once,
 //! one listing per terminal status, or `Running` only (metadata) with the
-//! absent ones read again around their starts. Calls are paced by the
-//! account's ListExecutions quota, so rounds simply follow each other.
+//! absent ones read again around their starts. What a window holds is priced
+//! by the age of its start times (`ages`), and a flow may be read two ways at
+//! once: its young runs by status, its old ones by their absence from
+//! `Running`. Calls are paced by the account's ListExecutions quota, so rounds
+//! simply follow each other.
 
+mod ages;
 mod choose;
 mod visit;
 
@@ -104,7 +108,7 @@ pub async fn run<V: CloudViews, R: Roster>(
             .map(|(id, flow)| {
                 let remembered = memory.get(id).copied().unwrap_or_default();
                 let flow_starts = starts(&flow.sought);
-                let parts = choose::plan_flow(&flow_starts, remembered.seen);
+                let parts = choose::plan_flow(&flow_starts, remembered.seen, now_ts);
                 let calls: f64 = parts.iter().map(|p| p.calls).sum();
                 let since = remembered.visited.map(|t| now.duration_since(t));
                 let waited = choose::waited(since, &flow_starts, now_ts);
@@ -130,6 +134,7 @@ pub async fn run<V: CloudViews, R: Roster>(
                 lister: &flow.client,
                 flow_name: &flow.flow_name,
                 density: remembered.seen.density,
+                now: jiff::Timestamp::now(),
                 refill: &refill,
             };
             let result = visit.run(&flow.sought, &parts).await;

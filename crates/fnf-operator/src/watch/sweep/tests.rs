@@ -2,6 +2,7 @@ use std::sync::{Arc, Mutex};
 
 use jiff::Timestamp;
 
+use super::ages::AgeDensity;
 use super::choose::{self, Cluster, Density, Expected, Listing, Part, Seen, Start};
 use super::visit::{ListPages, Sought, Visit};
 use crate::decide::view::{CloudView, ExecutionRead};
@@ -16,7 +17,7 @@ fn at(secs: i64) -> Timestamp {
 #[test]
 fn without_a_density_one_window_covers_every_start() {
     let starts = [at(0), at(5), at(3_600)];
-    let one = choose::clusters(&starts, 0.0);
+    let one = choose::clusters(&starts, &|_| 0.0);
     assert_eq!(
         one,
         [Cluster {
@@ -38,7 +39,8 @@ fn a_straggler_far_from_the_others_gets_its_own_window() {
         ended: 9.0,
     };
     let starts = [at(0), at(2), at(3_600), at(3_601)];
-    let parts = choose::clusters(&starts, density.all());
+    let density = AgeDensity::uniform(density);
+    let parts = choose::clusters(&starts, &|w| density.items(w, at(9_000), Density::all));
     assert_eq!(parts.len(), 2);
     assert_eq!(
         (parts[0].low, parts[0].high, parts[0].sought),
@@ -112,19 +114,19 @@ fn a_flow_plan_covers_every_sought_execution_once() {
         starting: false,
     };
     let seen = Seen {
-        density: Density {
+        density: AgeDensity::uniform(Density {
             live: 0.5,
             ended: 20.0,
-        },
+        }),
         ended_share: 0.1,
     };
     let sought = [start(Some(3_600)), start(Some(0)), start(Some(3_601))];
-    let parts = choose::plan_flow(&sought, seen);
+    let parts = choose::plan_flow(&sought, seen, at(9_000));
     assert_eq!(parts.len(), 2);
     assert_eq!(parts[0].members, [1]);
     assert_eq!(parts[1].members, [0, 2]);
     // An unknown start: one open window read whole.
-    let parts = choose::plan_flow(&[start(Some(0)), start(None)], seen);
+    let parts = choose::plan_flow(&[start(Some(0)), start(None)], seen, at(9_000));
     assert_eq!(
         parts,
         [Part {
@@ -262,10 +264,11 @@ async fn an_execution_absent_from_running_is_read_around_its_start() {
         tracker: &reads,
         lister: &list,
         flow_name: "flow",
-        density: Density {
+        density: AgeDensity::uniform(Density {
             live: 0.01,
             ended: 0.75,
-        },
+        }),
+        now: at(1_000),
         refill: &|| {},
     };
     let tally = visit.run(&sought, &[part]).await.unwrap();
@@ -312,7 +315,8 @@ async fn a_terminal_sweep_lists_each_terminal_status_and_running_for_starting() 
         tracker: &reads,
         lister: &list,
         flow_name: "flow",
-        density: Density::default(),
+        density: AgeDensity::default(),
+        now: at(1_000),
         refill: &|| {},
     };
     let tally = visit.run(&sought, &[part]).await.unwrap();

@@ -9,6 +9,7 @@ use std::future::Future;
 
 use jiff::Timestamp;
 
+use super::ages::{AgeDensity, AgeTally};
 use super::choose::{self, Density, Listing, PAGE_SIZE, Part, RUNNING_PAGES_FOR_STARTING, Window};
 use crate::crd::phase;
 use crate::watch::key::{ReadVia, TrackKey};
@@ -48,21 +49,15 @@ pub struct Sought {
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Tally {
     pub pages: usize,
-    live_items: usize,
-    live_secs: f64,
-    ended_items: usize,
-    ended_secs: f64,
+    ages: AgeTally,
     /// Sought executions found ended.
     pub endings: usize,
 }
 
 impl Tally {
-    /// Densities seen, or `previous` for a kind nothing was listed of.
-    pub fn density(&self, previous: Density) -> Density {
-        Density {
-            live: choose::density(self.live_items, self.live_secs, previous.live),
-            ended: choose::density(self.ended_items, self.ended_secs, previous.ended),
-        }
+    /// Densities seen, or `previous` for any age and kind nothing was listed of.
+    pub fn density(&self, previous: AgeDensity) -> AgeDensity {
+        self.ages.density(previous)
     }
 }
 
@@ -71,7 +66,9 @@ pub struct Visit<'a, V, L> {
     pub tracker: &'a V,
     pub lister: &'a L,
     pub flow_name: &'a str,
-    pub density: Density,
+    pub density: AgeDensity,
+    /// Ages are counted from this.
+    pub now: Timestamp,
     /// Grants freed long-poll slots between pages.
     pub refill: &'a (dyn Fn() + Sync),
 }
@@ -87,29 +84,28 @@ impl<V: CloudViews, L: ListPages> Visit<'_, V, L> {
                 .filter_map(|&i| sought.get(i))
                 .map(|s| (s.execution_name.as_str(), s))
                 .collect();
-            let width = width_secs(part.window);
             match part.listing {
                 Listing::All => {
                     self.read(&members, Query::all(part.window), &mut tally)
                         .await?;
-                    tally.live_secs += width;
-                    tally.ended_secs += width;
+                    tally.ages.live.window(part.window, self.now);
+                    tally.ages.ended.window(part.window, self.now);
                 }
                 Listing::Terminal => {
                     for &status in TERMINAL_STATUSES {
                         let query = Query::status(status, part.window);
                         self.read(&members, query, &mut tally).await?;
                     }
-                    tally.ended_secs += width;
+                    tally.ages.ended.window(part.window, self.now);
                     if members.values().any(|s| s.starting) {
                         let query = Query {
                             most: RUNNING_PAGES_FOR_STARTING,
                             ..Query::status(phase::RUNNING, part.window)
                         };
                         // A few pages: not a sample of the live items.
-                        let live_before = tally.live_items;
+                        let live_before = tally.ages.live;
                         self.read(&members, query, &mut tally).await?;
-                        tally.live_items = live_before;
+                        tally.ages.live = live_before;
                     }
                 }
                 Listing::RunningFirst => {
@@ -118,7 +114,7 @@ impl<V: CloudViews, L: ListPages> Visit<'_, V, L> {
                         ..Query::status(phase::RUNNING, part.window)
                     };
                     let running = self.read(&members, query, &mut tally).await?;
-                    tally.live_secs += width;
+                    tally.ages.live.window(part.window, self.now);
                     let absent: HashMap<&str, &Sought> = members
                         .into_iter()
                         .filter(|(name, _)| !running.contains(*name))
@@ -145,7 +141,8 @@ impl<V: CloudViews, L: ListPages> Visit<'_, V, L> {
             vec![(None, None)]
         } else {
             starts.sort();
-            choose::clusters(&starts, self.density.all())
+            let every_item = |window| self.density.items(window, self.now, Density::all);
+            choose::clusters(&starts, &every_item)
                 .iter()
                 .map(choose::Cluster::window)
                 .collect()
@@ -153,10 +150,10 @@ impl<V: CloudViews, L: ListPages> Visit<'_, V, L> {
         for window in windows {
             // Only the ended items count: these windows are chosen where
             // executions ended, not a sample of live ones.
-            let live_before = tally.live_items;
+            let live_before = tally.ages.live;
             self.read(absent, Query::all(window), tally).await?;
-            tally.live_items = live_before;
-            tally.ended_secs += width_secs(window);
+            tally.ages.live = live_before;
+            tally.ages.ended.window(window, self.now);
         }
         Ok(())
     }
@@ -182,11 +179,12 @@ impl<V: CloudViews, L: ListPages> Visit<'_, V, L> {
                 .await?;
             for execution in &page.executions {
                 let ended = execution.is_terminal();
-                if ended {
-                    tally.ended_items += 1;
+                let counts = if ended {
+                    &mut tally.ages.ended
                 } else {
-                    tally.live_items += 1;
-                }
+                    &mut tally.ages.live
+                };
+                counts.item(execution.started_at(), self.now);
                 if let Some((&name, sought)) = sought.get_key_value(execution.name.as_str()) {
                     self.tracker
                         .record_read(&sought.key, execution, ReadVia::Sweep);
@@ -241,13 +239,5 @@ impl<'a> Query<'a> {
             execution_name_prefix: None,
             metadata_only: self.metadata_only,
         }
-    }
-}
-
-/// Seconds a window spans; 0 for an open one (it says nothing of density).
-fn width_secs(window: Window) -> f64 {
-    match window {
-        (Some(low), Some(high)) => high.duration_since(low).as_secs_f64().max(0.0),
-        _ => 0.0,
     }
 }
