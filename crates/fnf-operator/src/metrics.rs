@@ -41,6 +41,8 @@ pub struct Metrics {
     cloud_calls: Family<Labels, Counter>,
     cloud_latency: Family<Labels, Histogram>,
     ending_seen_lag: Family<Labels, Histogram>,
+    sweep_pages: Family<Labels, Counter>,
+    sweep_endings: Family<Labels, Counter>,
     events: Family<Labels, Counter>,
     pub long_polls_in_flight: Gauge,
     pub swept_executions: Gauge,
@@ -86,6 +88,18 @@ impl Metrics {
             "ending_seen_lag_seconds",
             "Time from an execution's StoppedTime to the operator reading that end, by the read that found it (long-poll, describe without waiting, or sweep)",
             ending_seen_lag.clone(),
+        );
+        let sweep_pages = Family::<Labels, Counter>::default();
+        registry.register(
+            "sweep_pages",
+            "ListExecutions pages the sweeps read, by listing (all, terminal, running, absent: around executions absent from running, starting: running pages for executions shown as Starting)",
+            sweep_pages.clone(),
+        );
+        let sweep_endings = Family::<Labels, Counter>::default();
+        registry.register(
+            "sweep_endings",
+            "Ends of sought executions the sweeps found, by the listing that found them",
+            sweep_endings.clone(),
         );
         let events = Family::<Labels, Counter>::default();
         let long_polls_in_flight = Gauge::default();
@@ -181,6 +195,8 @@ impl Metrics {
             cloud_calls,
             cloud_latency,
             ending_seen_lag,
+            sweep_pages,
+            sweep_endings,
             events,
             long_polls_in_flight,
             swept_executions,
@@ -240,6 +256,14 @@ impl Metrics {
         self.ending_seen_lag
             .get_or_create(&vec![("via", via.to_string())])
             .observe(lag.as_secs_f64());
+    }
+
+    /// What one sweep listing read: its pages, and the sought executions'
+    /// ends it found.
+    pub fn sweep_listed(&self, listing: &'static str, pages: u64, endings: u64) {
+        let labels = vec![("listing", listing.to_string())];
+        self.sweep_pages.get_or_create(&labels).inc_by(pages);
+        self.sweep_endings.get_or_create(&labels).inc_by(endings);
     }
 
     /// One Event, by reason and whether the API took it (`published` or

@@ -248,6 +248,10 @@ impl CloudViews for Tracker {
     fn wake(&self, key: &TrackKey) {
         Tracker::wake(self, key);
     }
+
+    fn sweep_listed(&self, listing: &'static str, pages: u64, endings: u64) {
+        self.metrics.sweep_listed(listing, pages, endings);
+    }
 }
 
 #[cfg(test)]

@@ -22,4 +22,8 @@ pub trait CloudViews: Clone + Send + Sync + 'static {
     fn steps_read(&self, key: &TrackKey);
     /// Asks the controller to reconcile `key`.
     fn wake(&self, key: &TrackKey);
+    /// What one sweep listing read (for the metrics): pages, and ends found.
+    fn sweep_listed(&self, listing: &'static str, pages: u64, endings: u64) {
+        let _ = (listing, pages, endings);
+    }
 }

@@ -23,6 +23,15 @@ fn gauge(metrics: &str, name: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// The sum of a counter's series over all its labels.
+fn counter_sum(metrics: &str, name: &str) -> u64 {
+    metrics
+        .lines()
+        .filter(|l| l.starts_with(&format!("{name}{{")))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn executions_beyond_the_long_poll_quota_are_swept_and_every_end_arrives() {
     let env = Env::new("e2e-planner").await;
@@ -91,6 +100,11 @@ async fn executions_beyond_the_long_poll_quota_are_swept_and_every_end_arrives()
         "ends were found one DescribeExecution at a time: {}",
         counters.calls("DescribeExecution")
     );
+    // The sweeps' own tally of pages is every ListExecutions the cloud answered.
+    let metrics = operator.metrics.render();
+    let swept_pages = counter_sum(&metrics, "fnf_operator_sweep_pages_total");
+    assert_eq!(swept_pages, counters.calls("ListExecutions"), "{metrics}");
+    assert!(counter_sum(&metrics, "fnf_operator_sweep_endings_total") > 0);
     let behind = jiff::Timestamp::now().duration_since(last_end.unwrap());
     eprintln!(
         "most long-polls {most_held}, most swept {most_swept}; DescribeExecution {} ListExecutions {} calls; last end seen within {:.1}s (sampled every {}s)",

@@ -192,9 +192,12 @@ impl ListPages for FakeList {
 /// (object name, status read)
 type Read = (String, Option<String>);
 
-/// Records the reads the sweep hands over.
+/// Records the reads the sweep hands over, and what each listing read.
 #[derive(Clone, Default)]
-struct Reads(Arc<Mutex<Vec<Read>>>);
+struct Reads(
+    Arc<Mutex<Vec<Read>>>,
+    Arc<Mutex<Vec<(&'static str, u64, u64)>>>,
+);
 
 impl CloudViews for Reads {
     fn view(&self, _key: &TrackKey) -> CloudView {
@@ -211,6 +214,9 @@ impl CloudViews for Reads {
     }
     fn steps_read(&self, _key: &TrackKey) {}
     fn wake(&self, _key: &TrackKey) {}
+    fn sweep_listed(&self, listing: &'static str, pages: u64, endings: u64) {
+        self.1.lock().unwrap().push((listing, pages, endings));
+    }
 }
 
 fn execution(name: &str, secs: i64, status: &str) -> Execution {
@@ -283,6 +289,11 @@ async fn an_execution_absent_from_running_is_read_around_its_start() {
         ]
     );
     assert_eq!(tally.endings, 1);
+    // The metrics name which listing found the ending.
+    assert_eq!(
+        *reads.1.lock().unwrap(),
+        [("running", 1, 0), ("absent", 1, 1)]
+    );
     let queries = list.queries.lock().unwrap();
     // Running (metadata only), then one window around both absent ones:
     // none of the 300 ended executions is paged.

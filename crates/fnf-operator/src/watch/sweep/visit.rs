@@ -86,21 +86,21 @@ impl<V: CloudViews, L: ListPages> Visit<'_, V, L> {
                 .collect();
             match part.listing {
                 Listing::All => {
-                    self.read(&members, Query::all(part.window), &mut tally)
-                        .await?;
+                    let query = Query::all("all", part.window);
+                    self.read(&members, query, &mut tally).await?;
                     tally.ages.live.window(part.window, self.now);
                     tally.ages.ended.window(part.window, self.now);
                 }
                 Listing::Terminal => {
                     for &status in TERMINAL_STATUSES {
-                        let query = Query::status(status, part.window);
+                        let query = Query::status("terminal", status, part.window);
                         self.read(&members, query, &mut tally).await?;
                     }
                     tally.ages.ended.window(part.window, self.now);
                     if members.values().any(|s| s.starting) {
                         let query = Query {
                             most: RUNNING_PAGES_FOR_STARTING,
-                            ..Query::status(phase::RUNNING, part.window)
+                            ..Query::status("starting", phase::RUNNING, part.window)
                         };
                         // A few pages: not a sample of the live items.
                         let live_before = tally.ages.live;
@@ -111,7 +111,7 @@ impl<V: CloudViews, L: ListPages> Visit<'_, V, L> {
                 Listing::RunningFirst => {
                     let query = Query {
                         metadata_only: true,
-                        ..Query::status(phase::RUNNING, part.window)
+                        ..Query::status("running", phase::RUNNING, part.window)
                     };
                     let running = self.read(&members, query, &mut tally).await?;
                     tally.ages.live.window(part.window, self.now);
@@ -151,7 +151,8 @@ impl<V: CloudViews, L: ListPages> Visit<'_, V, L> {
             // Only the ended items count: these windows are chosen where
             // executions ended, not a sample of live ones.
             let live_before = tally.ages.live;
-            self.read(absent, Query::all(window), tally).await?;
+            self.read(absent, Query::all("absent", window), tally)
+                .await?;
             tally.ages.live = live_before;
             tally.ages.ended.window(window, self.now);
         }
@@ -169,14 +170,26 @@ impl<V: CloudViews, L: ListPages> Visit<'_, V, L> {
         let mut found = HashSet::new();
         let mut next_token = None;
         let mut read = 0;
+        let mut endings = 0;
+        // Counted as read so far, also when a page fails.
+        let listed = |read: usize, endings: u64| {
+            self.tracker.sweep_listed(query.label, read as u64, endings);
+        };
         while read < query.most {
             read += 1;
             tally.pages += 1;
             (self.refill)();
-            let page = self
+            let page = match self
                 .lister
                 .page(&query.request(self.flow_name, next_token))
-                .await?;
+                .await
+            {
+                Ok(page) => page,
+                Err(err) => {
+                    listed(read, endings);
+                    return Err(err);
+                }
+            };
             for execution in &page.executions {
                 let ended = execution.is_terminal();
                 let counts = if ended {
@@ -189,6 +202,7 @@ impl<V: CloudViews, L: ListPages> Visit<'_, V, L> {
                     self.tracker
                         .record_read(&sought.key, execution, ReadVia::Sweep);
                     tally.endings += usize::from(ended);
+                    endings += u64::from(ended);
                     found.insert(name);
                 }
             }
@@ -197,12 +211,15 @@ impl<V: CloudViews, L: ListPages> Visit<'_, V, L> {
                 None => break,
             }
         }
+        listed(read, endings);
         Ok(found)
     }
 }
 
 /// One listing: its filter and how many pages it may read.
 struct Query<'a> {
+    /// What the metrics call this listing.
+    label: &'static str,
     status: Option<&'a str>,
     window: Window,
     metadata_only: bool,
@@ -210,8 +227,9 @@ struct Query<'a> {
 }
 
 impl<'a> Query<'a> {
-    fn all(window: Window) -> Self {
+    fn all(label: &'static str, window: Window) -> Self {
         Self {
+            label,
             status: None,
             window,
             metadata_only: false,
@@ -219,10 +237,10 @@ impl<'a> Query<'a> {
         }
     }
 
-    fn status(status: &'a str, window: Window) -> Self {
+    fn status(label: &'static str, status: &'a str, window: Window) -> Self {
         Self {
             status: Some(status),
-            ..Self::all(window)
+            ..Self::all(label, window)
         }
     }
 
