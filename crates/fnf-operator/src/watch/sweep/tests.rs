@@ -192,12 +192,12 @@ impl ListPages for FakeList {
 /// (object name, status read)
 type Read = (String, Option<String>);
 
+/// (listing, pages, endings found)
+type Listed = (&'static str, u64, u64);
+
 /// Records the reads the sweep hands over, and what each listing read.
 #[derive(Clone, Default)]
-struct Reads(
-    Arc<Mutex<Vec<Read>>>,
-    Arc<Mutex<Vec<(&'static str, u64, u64)>>>,
-);
+struct Reads(Arc<Mutex<Vec<Read>>>, Arc<Mutex<Vec<Listed>>>);
 
 impl CloudViews for Reads {
     fn view(&self, _key: &TrackKey) -> CloudView {
