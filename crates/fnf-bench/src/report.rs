@@ -188,7 +188,15 @@ fn calls_table(results: &[ScenarioResult]) -> String {
         "live started s",
         "waiting to start at close",
     ];
-    header.extend(actions.iter().map(|a| a.as_str()));
+    // A request without an Action (someone reading the emulator's address
+    // by hand) is still a call the emulator answered.
+    header.extend(actions.iter().map(|a| {
+        if a.is_empty() {
+            "(no Action)"
+        } else {
+            a.as_str()
+        }
+    }));
     header.push("429 by action");
     header.push("failed reconciles");
     let rows: Vec<Vec<String>> = results
