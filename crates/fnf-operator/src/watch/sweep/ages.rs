@@ -7,7 +7,23 @@
 
 use jiff::Timestamp;
 
-use super::choose::{Density, Window};
+/// A start-time range; `None` bounds are open.
+pub type Window = (Option<Timestamp>, Option<Timestamp>);
+
+/// How many items a flow's listings returned per second of start time.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Density {
+    /// Starting or Running items.
+    pub live: f64,
+    /// Ended items.
+    pub ended: f64,
+}
+
+impl Density {
+    pub fn all(self) -> f64 {
+        self.live + self.ended
+    }
+}
 
 /// Ages (seconds since the start) at which the bins end; the last bin is open.
 const BIN_ENDS: [f64; 8] = [30.0, 60.0, 120.0, 240.0, 480.0, 960.0, 1920.0, 3840.0];

@@ -9,6 +9,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use super::ages::{self, AgeDensity};
+pub use super::ages::{Density, Window};
 
 /// Items per ListExecutions page.
 pub const PAGE_SIZE: u32 = 100;
@@ -18,24 +19,6 @@ pub const WINDOW_SLACK: Duration = Duration::from_secs(1);
 const TERMINAL_LISTINGS: f64 = 4.0;
 /// Pages of `Running` a terminal sweep reads for executions shown as Starting.
 pub const RUNNING_PAGES_FOR_STARTING: usize = 5;
-
-/// A start-time range; `None` bounds are open.
-pub type Window = (Option<Timestamp>, Option<Timestamp>);
-
-/// How many items a flow's listings returned per second of start time.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Density {
-    /// Starting or Running items.
-    pub live: f64,
-    /// Ended items.
-    pub ended: f64,
-}
-
-impl Density {
-    pub fn all(self) -> f64 {
-        self.live + self.ended
-    }
-}
 
 /// How one window is read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
