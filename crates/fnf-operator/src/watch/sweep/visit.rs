@@ -160,36 +160,42 @@ impl<V: CloudViews, L: ListPages> Visit<'_, V, L> {
     }
 
     /// Reads a listing's pages, records the sought executions found, and
-    /// returns their names.
+    /// returns their names. The metrics get what the tally gained, also when
+    /// a page fails.
     async fn read<'s>(
         &self,
         sought: &HashMap<&'s str, &'s Sought>,
         query: Query<'_>,
         tally: &mut Tally,
     ) -> Result<HashSet<&'s str>, FnfError> {
+        let (pages, endings) = (tally.pages, tally.endings);
+        let result = self.read_pages(sought, &query, tally).await;
+        let gained = |now: usize, before: usize| (now - before) as u64;
+        self.tracker.sweep_listed(
+            query.label,
+            gained(tally.pages, pages),
+            gained(tally.endings, endings),
+        );
+        result
+    }
+
+    async fn read_pages<'s>(
+        &self,
+        sought: &HashMap<&'s str, &'s Sought>,
+        query: &Query<'_>,
+        tally: &mut Tally,
+    ) -> Result<HashSet<&'s str>, FnfError> {
         let mut found = HashSet::new();
         let mut next_token = None;
         let mut read = 0;
-        let mut endings = 0;
-        // Counted as read so far, also when a page fails.
-        let listed = |read: usize, endings: u64| {
-            self.tracker.sweep_listed(query.label, read as u64, endings);
-        };
         while read < query.most {
             read += 1;
             tally.pages += 1;
             (self.refill)();
-            let page = match self
+            let page = self
                 .lister
                 .page(&query.request(self.flow_name, next_token))
-                .await
-            {
-                Ok(page) => page,
-                Err(err) => {
-                    listed(read, endings);
-                    return Err(err);
-                }
-            };
+                .await?;
             for execution in &page.executions {
                 let ended = execution.is_terminal();
                 let counts = if ended {
@@ -202,7 +208,6 @@ impl<V: CloudViews, L: ListPages> Visit<'_, V, L> {
                     self.tracker
                         .record_read(&sought.key, execution, ReadVia::Sweep);
                     tally.endings += usize::from(ended);
-                    endings += u64::from(ended);
                     found.insert(name);
                 }
             }
@@ -211,7 +216,6 @@ impl<V: CloudViews, L: ListPages> Visit<'_, V, L> {
                 None => break,
             }
         }
-        listed(read, endings);
         Ok(found)
     }
 }
