@@ -3,6 +3,7 @@
 
 pub mod floor;
 pub mod repaging;
+pub mod repaging_bound;
 
 use super::args::{LONG_POLL_WAIT_SECS, ScenarioSpec};
 use super::shape::Durations;
@@ -88,12 +89,14 @@ pub fn scenario_floor(spec: &ScenarioSpec) -> Floor {
 
 /// The run-time distribution in slices for the re-paging bound, up to the
 /// cap (or, uncapped, to where fewer than one run in 10⁹ is still going).
+/// The bound sorts them a few thousand times (every deadline and describe
+/// price it tries), so 2,000: 1.8 s wide for a cap of an hour.
 fn run_ages(durations: Durations) -> Vec<repaging::AgeSlice> {
     let horizon = durations.max().unwrap_or_else(|| match durations {
         Durations::LogNormal { median, sigma, .. } => median * (6.0 * sigma).exp(),
         Durations::Uniform { max, .. } => max,
     });
-    repaging::age_slices(|a| durations.survival(a), horizon, 20_000)
+    repaging::age_slices(|a| durations.survival(a), horizon, 2_000)
 }
 
 #[cfg(test)]

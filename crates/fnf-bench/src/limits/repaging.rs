@@ -1,20 +1,27 @@
-//! The re-paging bound (docs/benchmarks.md, "The floor", step 6): a
-//! ListExecutions page selects by flow, start time and status, never by "not
-//! yet seen". So a visit to the executions started in one second reads every
-//! ended one (a terminal-status listing) or every live one (a `Running`
-//! listing, whose absences reveal endings); at age a that is λ·min(F(a), S(a))
-//! items, F the share of runs over by then and S = 1 − F. Finding the endings
-//! at age a within x seconds means visiting their start second every x
-//! seconds while it is that old. Pure arithmetic, so it is checked by hand.
+//! The re-paging bound's cost side (docs/benchmarks.md, "The floor", step 6):
+//! a ListExecutions page selects by flow, start time and status, never by
+//! "not yet seen". So a visit to the executions started in one second reads
+//! every ended one (a terminal-status listing, F(a) of them at age a) or every
+//! live one (a `Running` listing, S(a) = 1 − F(a)), and an ending found by its
+//! absence from a `Running` listing still needs its final status: one
+//! DescribeExecution call. Pages and describe calls are two budgets; this
+//! module prices a describe at μ pages and finds the least weighted cost of a
+//! schedule. Pure arithmetic, so it is checked by hand.
+
+use super::floor::PAGE_ITEMS;
 
 /// One slice of run ages, as a steady state's pages see it.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct AgeSlice {
     /// The share of all runs that end at an age inside the slice.
     pub ending_share: f64,
-    /// ∫ min(F(a), S(a)) da over the slice: the seconds of start time a visit
-    /// every second reads per execution started a second.
-    pub listed_secs: f64,
+    /// ∫ F(a) da over the slice: the seconds of start time a terminal-status
+    /// visit every second reads per execution started a second.
+    pub ended_secs: f64,
+    /// ∫ S(a) da over the slice: the same for a `Running` visit.
+    pub live_secs: f64,
+    /// The slice's width in age.
+    pub age_secs: f64,
 }
 
 /// `steps` equal slices of [0, horizon] from the run time's survival
@@ -24,80 +31,177 @@ pub fn age_slices(survival: impl Fn(f64) -> f64, horizon: f64, steps: u32) -> Ve
     (0..steps.max(1))
         .map(|i| {
             let (low, high) = (f64::from(i) * width, f64::from(i + 1) * width);
-            let at = |a: f64| {
-                let s = survival(a);
-                s.min(1.0 - s)
-            };
             // Simpson's rule: exact for the piecewise-linear uniform case
             // within a slice, and close for smooth ones.
-            let listed = width / 6.0 * (at(low) + 4.0 * at((low + high) / 2.0) + at(high));
+            let live =
+                width / 6.0 * (survival(low) + 4.0 * survival((low + high) / 2.0) + survival(high));
             AgeSlice {
                 ending_share: (survival(low) - survival(high)).max(0.0),
-                listed_secs: listed,
+                ended_secs: width - live,
+                live_secs: live,
+                age_secs: width,
             }
         })
         .collect()
 }
 
-/// The fewest seconds of start time (per execution started a second) the
-/// visits must read so that a share `q` of the endings is found within x,
-/// times x: the cheapest slices per ending first, the last one in part (a
-/// fractional knapsack, whose greedy answer is the optimum).
-pub fn cheapest_listed_secs(slices: &[AgeSlice], q: f64) -> f64 {
-    let mut order: Vec<&AgeSlice> = slices.iter().filter(|s| s.ending_share > 0.0).collect();
-    order.sort_by(|a, b| {
-        (a.listed_secs / a.ending_share).total_cmp(&(b.listed_secs / b.ending_share))
-    });
-    let mut needed = q.clamp(0.0, 1.0);
-    let mut listed = 0.0;
-    for slice in order {
-        if needed <= 0.0 {
-            break;
-        }
-        let taken = slice.ending_share.min(needed);
-        listed += slice.listed_secs * taken / slice.ending_share;
-        needed -= taken;
+/// What a schedule is weighed by: a deadline and a describe call's price.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Prices {
+    /// Every ending counted must have its final status within this many seconds.
+    pub deadline_secs: f64,
+    /// Pages a DescribeExecution call is worth (μ).
+    pub describe_in_pages: f64,
+    /// DescribeExecution calls that keep a long-poll waiting on one execution
+    /// for its whole run (step 1's m).
+    pub long_polls_per_execution: f64,
+}
+
+/// The least pages + μ·describes a second, per execution started a second,
+/// of any schedule giving a share `quantile` of the endings their final
+/// status within the deadline. A share θ of the executions is held by
+/// long-polls for their whole run (μ·m each, read by no listing: whole flows
+/// or blocks of start time); for the others each slice of ages is visited
+/// every x seconds by the cheaper listing, or not at all:
+///
+/// - terminal-status: F(a)/(100·x) pages a second of age;
+/// - `Running`: S(a + x)/(100·x) pages, plus μ for each ending found by
+///   absence.
+///
+/// Those are lower bounds on visits every x or more often: the visit that
+/// finds an ending at age a comes at an age in [a, a + x], when at least
+/// F(a) runs have ended and at least S(a + x) are live, and visits with gaps
+/// of at most x, each charged x seconds of age (before it for F, after it
+/// for S, both monotone), cover every age they find endings at.
+///
+/// For a given θ the slices are a fractional knapsack (cheapest per ending
+/// first) for the share q(θ) = (quantile − θ)/(1 − θ) of the others' endings;
+/// the total θ·μ·m + (1 − θ)·C(q(θ)) is convex in θ (a perspective of the
+/// convex C), so a ternary search finds its least value.
+pub fn least_weighted_cost(slices: &[AgeSlice], prices: Prices, quantile: f64) -> f64 {
+    let listing = cheapest_first(slices, prices);
+    let quantile = quantile.clamp(0.0, 1.0);
+    let hold = prices.describe_in_pages * prices.long_polls_per_execution;
+    let total = |held: f64| {
+        let others = (quantile - held) / (1.0 - held);
+        held * hold + (1.0 - held) * listing.cost_of_share(others)
+    };
+    if quantile >= 1.0 {
+        // Every ending counts: holding some does not let the others skip any.
+        return hold.min(listing.cost_of_share(1.0));
     }
-    listed
+    let (mut low, mut high) = (0.0, quantile);
+    for _ in 0..100 {
+        let (a, b) = (low + (high - low) / 3.0, high - (high - low) / 3.0);
+        if total(a) <= total(b) {
+            high = b;
+        } else {
+            low = a;
+        }
+    }
+    total(low).min(total(0.0)).min(total(quantile))
+}
+
+/// The slices' cheapest visits, ordered by cost per ending, with running sums.
+struct Knapsack {
+    /// (ending share, weighted cost) summed over the cheapest slices so far.
+    cumulative: Vec<(f64, f64)>,
+}
+
+impl Knapsack {
+    /// The least weighted cost of finding a share `q` of the endings; ∞ when
+    /// the slices hold less than that.
+    fn cost_of_share(&self, q: f64) -> f64 {
+        if q <= 0.0 {
+            return 0.0;
+        }
+        // The slices' shares sum to 1 only up to rounding; past that, short.
+        let Some(&(all_shares, all_costs)) = self.cumulative.last() else {
+            return f64::INFINITY;
+        };
+        if q >= all_shares {
+            return if q - all_shares < 1e-9 {
+                all_costs
+            } else {
+                f64::INFINITY
+            };
+        }
+        let after = self.cumulative.partition_point(|&(share, _)| share < q);
+        let Some(&(share, cost)) = self.cumulative.get(after) else {
+            return f64::INFINITY;
+        };
+        let (share_before, cost_before) = match after {
+            0 => (0.0, 0.0),
+            i => self.cumulative[i - 1],
+        };
+        let part = (q - share_before) / (share - share_before);
+        cost_before + part * (cost - cost_before)
+    }
+}
+
+fn cheapest_first(slices: &[AgeSlice], prices: Prices) -> Knapsack {
+    let visits_per_sec = 1.0 / (PAGE_ITEMS * prices.deadline_secs);
+    let live_later = live_secs_later(slices, prices.deadline_secs);
+    let mut priced: Vec<(f64, f64)> = slices
+        .iter()
+        .zip(live_later)
+        .filter(|(s, _)| s.ending_share > 0.0)
+        .map(|(s, live)| {
+            let terminal = s.ended_secs * visits_per_sec;
+            let running = live * visits_per_sec + prices.describe_in_pages * s.ending_share;
+            (s.ending_share, terminal.min(running))
+        })
+        .collect();
+    priced.sort_by(|a, b| (a.1 / a.0).total_cmp(&(b.1 / b.0)));
+    let mut running_sum = (0.0, 0.0);
+    let cumulative = priced
+        .into_iter()
+        .map(|(share, cost)| {
+            running_sum = (running_sum.0 + share, running_sum.1 + cost);
+            running_sum
+        })
+        .collect();
+    Knapsack { cumulative }
+}
+
+/// ∫ S(a + shift) da over each slice, from the running sum of the slices'
+/// ∫ S (linear within a slice, nothing past the last one: its horizon is
+/// where runs are over).
+fn live_secs_later(slices: &[AgeSlice], shift: f64) -> Vec<f64> {
+    // (age, ∫₀^age S) at each slice's start.
+    let mut starts = Vec::with_capacity(slices.len());
+    let (mut age, mut live) = (0.0, 0.0);
+    for slice in slices {
+        starts.push((age, live));
+        age += slice.age_secs;
+        live += slice.live_secs;
+    }
+    let (horizon, all_live) = (age, live);
+    let mut next = 0;
+    let mut live_until = |age: f64| {
+        if age >= horizon {
+            return all_live;
+        }
+        while next + 1 < starts.len() && starts[next + 1].0 <= age {
+            next += 1;
+        }
+        let (start, live_before) = starts[next];
+        let slice = &slices[next];
+        live_before + slice.live_secs * (age - start) / slice.age_secs.max(f64::MIN_POSITIVE)
+    };
+    let mut from = live_until(shift);
+    starts
+        .iter()
+        .zip(slices)
+        .map(|(&(start, _), slice)| {
+            let to = live_until(start + slice.age_secs + shift);
+            let live = to - from;
+            from = to;
+            live
+        })
+        .collect()
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Runs uniform over 100–200 s.
-    fn uniform_100_200(a: f64) -> f64 {
-        ((200.0 - a) / 100.0).clamp(0.0, 1.0)
-    }
-
-    #[test]
-    fn every_ending_of_uniform_runs_costs_the_triangle_under_min_f_s() {
-        // min(F, S) rises from 0 at 100 s to 0.5 at 150 s and falls to 0 at
-        // 200 s: 25 s of start time.
-        let slices = age_slices(uniform_100_200, 200.0, 10_000);
-        let total: f64 = slices.iter().map(|s| s.ending_share).sum();
-        assert!((total - 1.0).abs() < 1e-9);
-        assert!((cheapest_listed_secs(&slices, 1.0) - 25.0).abs() < 1e-6);
-    }
-
-    #[test]
-    fn the_cheapest_endings_are_the_earliest_and_the_latest() {
-        // Half the endings: ages 100–125 and 175–200, where min(F, S) ≤ 0.25,
-        // 2 × ∫₀²⁵ t/100 dt = 6.25 s.
-        let slices = age_slices(uniform_100_200, 200.0, 10_000);
-        assert!((cheapest_listed_secs(&slices, 0.5) - 6.25).abs() < 1e-6);
-        // Skipping the dearest 1% (149.5–150.5 s) saves 2 × ∫₀^0.5 (0.5 − t/100) dt.
-        let saved = 2.0 * (0.25 - 0.00125);
-        assert!((cheapest_listed_secs(&slices, 0.99) - (25.0 - saved)).abs() < 1e-4);
-    }
-
-    #[test]
-    fn a_caps_point_mass_costs_nothing_to_find() {
-        // Every run is cut at 50 s: nothing ends before, all at the cap, and
-        // no visit reads anything (F = 0 before the cap, S = 0 from it).
-        let capped = |a: f64| if a < 50.0 { 1.0 } else { 0.0 };
-        let slices = age_slices(capped, 50.0, 100);
-        assert!((slices.iter().map(|s| s.ending_share).sum::<f64>() - 1.0).abs() < 1e-12);
-        assert_eq!(cheapest_listed_secs(&slices, 1.0), 0.0);
-    }
-}
+#[path = "repaging_tests.rs"]
+mod tests;
