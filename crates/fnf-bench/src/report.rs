@@ -317,10 +317,18 @@ pub fn floor_summary(spec: &ScenarioSpec) -> String {
     )
 }
 
-/// The re-paging bound's own figure, when the model applied it.
+/// The re-paging bound's own figure, when the model applied it, with the
+/// describe price that sets it (what a final status found by absence costs).
 fn repaging_clause(f: &Floor) -> String {
-    f.repaging_secs
-        .map_or(String::new(), |x| format!("; re-paging alone {x:.2} s"))
+    match (f.repaging_secs, f.repaging_describe_in_pages) {
+        (Some(x), Some(price)) => {
+            format!(
+                "; re-paging with final statuses alone {x:.2} s (a describe worth {price:.2} pages)"
+            )
+        }
+        (Some(x), None) => format!("; re-paging with final statuses alone {x:.2} s"),
+        _ => String::new(),
+    }
 }
 
 /// The mass start of each burst: applying N FlowExecutions to the last
