@@ -4,11 +4,13 @@
 //! every ended one (a terminal-status listing, F(a) of them at age a) or every
 //! live one (a `Running` listing, S(a) = 1 − F(a)), and an ending found by its
 //! absence from a `Running` listing still needs its final status: one
-//! DescribeExecution call. Pages and describe calls are two budgets; this
-//! module prices a describe at μ pages and finds the least weighted cost of a
-//! schedule. Pure arithmetic, so it is checked by hand.
+//! DescribeExecution call, from the budget long-polls also use. Pages and
+//! describe calls are two budgets; this module prices a describe at μ pages
+//! and finds the least weighted cost of a schedule. Pure arithmetic, so it is
+//! checked by hand.
 
 use super::floor::PAGE_ITEMS;
+use crate::args::LONG_POLL_WAIT_SECS;
 
 /// One slice of run ages, as a steady state's pages see it.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -52,54 +54,30 @@ pub struct Prices {
     pub deadline_secs: f64,
     /// Pages a DescribeExecution call is worth (μ).
     pub describe_in_pages: f64,
-    /// DescribeExecution calls that keep a long-poll waiting on one execution
-    /// for its whole run (step 1's m).
-    pub long_polls_per_execution: f64,
 }
 
 /// The least pages + μ·describes a second, per execution started a second,
 /// of any schedule giving a share `quantile` of the endings their final
-/// status within the deadline. A share θ of the executions is held by
-/// long-polls for their whole run (μ·m each, read by no listing: whole flows
-/// or blocks of start time); for the others each slice of ages is visited
-/// every x seconds by the cheaper listing, or not at all:
+/// status within the deadline x. Each slice of ages of each start second is
+/// either left to the 1% not counted, or, for every run it holds:
 ///
-/// - terminal-status: F(a)/(100·x) pages a second of age;
-/// - `Running`: S(a + x)/(100·x) pages, plus μ for each ending found by
-///   absence.
+/// - visited every x by terminal status: F(a)/(100·x) pages a second of age;
+/// - visited every x by `Running` listing: S(a + x)/(100·x) pages, plus μ
+///   for each ending found by its absence (its final status);
+/// - held by DescribeExecution: each live run has a call waiting or made
+///   within x of its ending, μ·S(a)/(60 + x) a second of age (a long-poll
+///   waits 60 s, and an ending just after it is still found in time by the
+///   next call up to x later).
 ///
-/// Those are lower bounds on visits every x or more often: the visit that
-/// finds an ending at age a comes at an age in [a, a + x], when at least
-/// F(a) runs have ended and at least S(a + x) are live, and visits with gaps
-/// of at most x, each charged x seconds of age (before it for F, after it
-/// for S, both monotone), cover every age they find endings at.
-///
-/// For a given θ the slices are a fractional knapsack (cheapest per ending
-/// first) for the share q(θ) = (quantile − θ)/(1 − θ) of the others' endings;
-/// the total θ·μ·m + (1 − θ)·C(q(θ)) is convex in θ (a perspective of the
-/// convex C), so a ternary search finds its least value.
+/// Those are lower bounds: the visit that finds an ending at age a comes at
+/// an age in [a, a + x], when at least F(a) runs have ended and at least
+/// S(a + x) are live, and visits with gaps of at most x, each charged x
+/// seconds of age (before it for F, after it for S, both monotone), cover
+/// every age they find endings at; one call covers at most 60 + x seconds
+/// of one run. The slices are a fractional knapsack, cheapest per ending
+/// first.
 pub fn least_weighted_cost(slices: &[AgeSlice], prices: Prices, quantile: f64) -> f64 {
-    let listing = cheapest_first(slices, prices);
-    let quantile = quantile.clamp(0.0, 1.0);
-    let hold = prices.describe_in_pages * prices.long_polls_per_execution;
-    let total = |held: f64| {
-        let others = (quantile - held) / (1.0 - held);
-        held * hold + (1.0 - held) * listing.cost_of_share(others)
-    };
-    if quantile >= 1.0 {
-        // Every ending counts: holding some does not let the others skip any.
-        return hold.min(listing.cost_of_share(1.0));
-    }
-    let (mut low, mut high) = (0.0, quantile);
-    for _ in 0..100 {
-        let (a, b) = (low + (high - low) / 3.0, high - (high - low) / 3.0);
-        if total(a) <= total(b) {
-            high = b;
-        } else {
-            low = a;
-        }
-    }
-    total(low).min(total(0.0)).min(total(quantile))
+    cheapest_first(slices, prices).cost_of_share(quantile.clamp(0.0, 1.0))
 }
 
 /// The slices' cheapest visits, ordered by cost per ending, with running sums.
@@ -142,6 +120,7 @@ impl Knapsack {
 fn cheapest_first(slices: &[AgeSlice], prices: Prices) -> Knapsack {
     let visits_per_sec = 1.0 / (PAGE_ITEMS * prices.deadline_secs);
     let live_later = live_secs_later(slices, prices.deadline_secs);
+    let calls_cover_secs = f64::from(LONG_POLL_WAIT_SECS) + prices.deadline_secs;
     let mut priced: Vec<(f64, f64)> = slices
         .iter()
         .zip(live_later)
@@ -149,7 +128,8 @@ fn cheapest_first(slices: &[AgeSlice], prices: Prices) -> Knapsack {
         .map(|(s, live)| {
             let terminal = s.ended_secs * visits_per_sec;
             let running = live * visits_per_sec + prices.describe_in_pages * s.ending_share;
-            (s.ending_share, terminal.min(running))
+            let held = prices.describe_in_pages * s.live_secs / calls_cover_secs;
+            (s.ending_share, terminal.min(running).min(held))
         })
         .collect();
     priced.sort_by(|a, b| (a.1 / a.0).total_cmp(&(b.1 / b.0)));

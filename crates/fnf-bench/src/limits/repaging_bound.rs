@@ -30,17 +30,11 @@ const LONGEST_DEADLINE: f64 = 1e7;
 /// The bound for `endings_per_sec` (= executions started a second in a
 /// steady state) of runs whose ages `slices` describe, a share `quantile`
 /// of them to be found within it.
-pub fn repaging_bound(
-    slices: &[AgeSlice],
-    endings_per_sec: f64,
-    long_polls_per_execution: f64,
-    quantile: f64,
-) -> RepagingBound {
+pub fn repaging_bound(slices: &[AgeSlice], endings_per_sec: f64, quantile: f64) -> RepagingBound {
     let excess = |deadline_secs: f64, describe_in_pages: f64| {
         let prices = Prices {
             deadline_secs,
             describe_in_pages,
-            long_polls_per_execution,
         };
         endings_per_sec * least_weighted_cost(slices, prices, quantile)
             - describe_calls_per_sec() * describe_in_pages
@@ -103,68 +97,99 @@ mod tests {
     use super::*;
     use crate::limits::repaging::age_slices;
 
-    // Runs uniform over 100–200 s, t = F(a) = (a − 100)/100: with a visit
-    // every x, a second of age costs t/(100·x) pages by terminal status, or
-    // S(a + x)/(100·x) = max(0, 1 − x/100 − t)/(100·x) pages and 1/100 of a
-    // describe by `Running` listing.
-
-    #[test]
-    fn describes_left_over_buy_running_listings_for_the_oldest_runs() {
-        // 15 endings/s, all to be found. 4.5 describes/s give final statuses
-        // to 4.5/15 = 30% of the endings: the oldest, t = 0.7–1, by `Running`
-        // listing; the rest by terminal status. Pages: 15/x · (∫₀^0.7 t dt +
-        // ∫_0.7^(1−x/100) (1 − x/100 − t) dt) = 15 × (0.245 + (0.3 −
-        // x/100)²/2)/x = 1.8, x = 2.35999 s (2.08333 s with final statuses
-        // free: 15 × 0.25/1.8). The price that shows it: a describe saves
-        // (t − (1 − x/100 − t))/x = (0.4 + x/100)/x pages at t = 0.7. Long-
-        // polls do not pay: 3 calls a run at that price, 1.27/x, against the
-        // 0.41/x pages and describes its visits cost.
-        let slices = age_slices(uniform, 200.0, 1_000);
-        let bound = repaging_bound(&slices, 15.0, 3.0, 1.0);
-        let mut x: f64 = 2.0;
-        for _ in 0..100 {
-            x = 15.0 * (0.245 + (0.3 - x / 100.0) * (0.3 - x / 100.0) / 2.0) / 1.8;
-        }
-        assert!((x - 2.359_99).abs() < 1e-5, "{x}");
-        assert!((bound.secs - x).abs() < 1e-4, "{bound:?}");
-        // Within a slice's width of that: which listing a slice gets moves
-        // by slices of 0.002 in t.
-        assert!(
-            (bound.describe_in_pages * x / (0.4 + x / 100.0) - 1.0).abs() < 1e-2,
-            "{bound:?}"
-        );
-    }
-
-    #[test]
-    fn a_tight_describe_budget_leaves_running_listings_the_oldest_runs_only() {
-        // 150 endings/s of the same runs: 4.5 describes/s give final statuses
-        // to 3% of them, t = 0.97–1, and by then x/100 is past 0.03, so those
-        // `Running` visits read nothing (every run started then is over a
-        // deadline later). Pages: 150 × 0.97²/2 / x = 1.8, x = 39.2042 s,
-        // against 41.6667 s by terminal status alone (150 × 0.5/1.8) and
-        // 20.8333 s with final statuses free. A describe is worth the 0.97/x
-        // pages a terminal-status visit reads for that ending; holding a run
-        // (3 calls) costs 2.91/x against the 0.4995/x its visits and
-        // describes cost.
-        let slices = age_slices(uniform, 200.0, 1_000);
-        let bound = repaging_bound(&slices, 150.0, 3.0, 1.0);
-        let x = 150.0 * 0.97 * 0.97 / 2.0 / 1.8;
-        assert!((bound.secs - x).abs() < 1e-4, "{bound:?} against {x}");
-        assert!(
-            (bound.describe_in_pages * x / 0.97 - 1.0).abs() < 1e-2,
-            "{bound:?}"
-        );
-    }
-
     fn uniform(a: f64) -> f64 {
         ((200.0 - a) / 100.0).clamp(0.0, 1.0)
     }
 
     #[test]
-    fn long_polls_alone_answer_runs_they_can_all_hold() {
-        // 1 run a second of 100–200 s at 3 calls each: 3 of the 4.5 calls a
-        // second hold them all, whatever the deadline.
+    fn long_polls_hold_the_oldest_runs_where_endings_come_often() {
+        // Runs uniform over 100–200 s, 15 a second, every ending to be found.
+        // With t = F(a) = (a − 100)/100, holding the live runs of a second of
+        // age costs (1 − t)/(60 + x) describes per run started, and beats a
+        // `Running` listing's describe per ending wherever 1 − t < 0.62 (see
+        // repaging_tests): terminal status up to t₀, held after. Describes:
+        // 15 × 100(1 − t₀)²/(2(60 + x)) = 4.5; pages: 15 × t₀²/(2x) = 1.8.
+        // Together: t₀ = 0.39673, x = 0.65581 s. The price that shows it is
+        // what a describe saves at t₀: t₀(60 + x)/(100·x·(1 − t₀)) = 0.60824.
         let slices = age_slices(uniform, 200.0, 1_000);
-        assert_eq!(repaging_bound(&slices, 1.0, 3.0, 0.99).secs, 0.0);
+        let bound = repaging_bound(&slices, 15.0, 1.0);
+        let mut x: f64 = 0.5;
+        let mut t0 = 0.0;
+        for _ in 0..100 {
+            t0 = 1.0 - (0.006 * (60.0 + x)).sqrt();
+            x = 15.0 * t0 * t0 / 3.6;
+        }
+        assert!((x - 0.655_81).abs() < 1e-5, "{x}");
+        assert!((bound.secs - x).abs() < 1e-4, "{bound:?}");
+        let price = t0 * (60.0 + x) / (100.0 * x * (1.0 - t0));
+        assert!(
+            (bound.describe_in_pages / price - 1.0).abs() < 1e-2,
+            "{bound:?}"
+        );
+    }
+
+    #[test]
+    fn running_listings_take_describes_where_runs_rarely_end() {
+        // Runs uniform over 100–1100 s, 3 a second, all to be found: with t =
+        // (a − 100)/1000, s = x/1000, c = μ·x and k = 100/(60 + x), a second of
+        // age costs t (terminal status), 1 − s − t + 0.1c (`Running`) or
+        // k·c·(1 − t) (held), over 100·x pages. So terminal status up to t₁ =
+        // (1 − s + 0.1c)/2, `Running` up to t₂ = 1 − (0.1c − s)/(kc − 1),
+        // held after. Describes: 3 × ((t₂ − t₁) + 1000(1 − t₂)²/(2(60 + x)))
+        // = 4.5; pages: 3 × (1000/(100·x)) × (t₁²/2 + ((1 − s − t₁)² − (1 − s
+        // − t₂)²)/2) = 1.8. Solved: x = 2.65744 s, μ = 0.27448, `Running` for
+        // t = 0.535–0.572.
+        let describes = |x: f64, c: f64| {
+            let (s, k) = (x / 1000.0, 100.0 / (60.0 + x));
+            let (t1, t2) = (
+                (1.0 - s + 0.1 * c) / 2.0,
+                1.0 - (0.1 * c - s) / (k * c - 1.0),
+            );
+            let d = 3.0 * ((t2 - t1) + 1000.0 * (1.0 - t2).powi(2) / (2.0 * (60.0 + x)));
+            let p = 3.0 * (10.0 / x) * (t1 * t1 + (1.0 - s - t1).powi(2) - (1.0 - s - t2).powi(2));
+            (d, p / 2.0, t1, t2)
+        };
+        let price_for = |x: f64| {
+            let (mut low, mut high) = ((60.0 + x) / 100.0 * (1.0 + 1e-9), 100.0);
+            for _ in 0..200 {
+                let mid = (low + high) / 2.0;
+                if describes(x, mid).0 > 4.5 {
+                    low = mid;
+                } else {
+                    high = mid;
+                }
+            }
+            high
+        };
+        let (mut low, mut high) = (0.1, 100.0);
+        for _ in 0..200 {
+            let mid = (low + high) / 2.0;
+            if describes(mid, price_for(mid)).1 > 1.8 {
+                low = mid;
+            } else {
+                high = mid;
+            }
+        }
+        let x: f64 = high;
+        let (_, _, t1, t2) = describes(x, price_for(x));
+        assert!((x - 2.657_44).abs() < 1e-5, "{x}");
+        assert!(t1 < t2, "{t1} {t2}");
+        let slices = age_slices(|a| ((1100.0 - a) / 1000.0).clamp(0.0, 1.0), 1100.0, 2_200);
+        let bound = repaging_bound(&slices, 3.0, 1.0);
+        assert!((bound.secs / x - 1.0).abs() < 1e-3, "{bound:?} against {x}");
+        let price = price_for(x) / x;
+        assert!(
+            (bound.describe_in_pages / price - 1.0).abs() < 1e-2,
+            "{bound:?}"
+        );
+    }
+
+    #[test]
+    fn long_polls_alone_answer_runs_they_can_all_hold() {
+        // 1 run a second of 100–200 s, 150 s of live run each: at one call a
+        // minute, 2.5 of the 4.5 calls a second hold them all, whatever the
+        // deadline.
+        let slices = age_slices(uniform, 200.0, 1_000);
+        assert_eq!(repaging_bound(&slices, 1.0, 0.99).secs, 0.0);
     }
 }
