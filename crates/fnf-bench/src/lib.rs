@@ -322,30 +322,65 @@ executions are dealt round robin and each has the same flows). Assumptions:
    way through a burst of T seconds waits q·T·(E′/(100·L) − 1), plus one
    round of the paged flows (K′/L), with q = (0.99 − z)·E/E′ and E′ the paged
    endings/s.
-6. **Re-paging** (steady states only). Step 5 lets a page hold only new
-   endings; a real page cannot: ListExecutions selects by flow, start time
-   and status, never by *not yet seen*. A visit to the executions started in
-   one second of flow k (λ_k a second, held ones included) reads all the ended
-   ones (a terminal-status listing) or all the live ones (a `Running` listing,
-   whose absences reveal endings; reading their final status is then
-   neglected): at age a, λ_k·min(F(a), S(a)) items, F the share of runs over
-   by age a and S = 1 − F. To find the endings at age a within x, their start
-   second must be visited every x seconds while it is that old. So finding a
-   share q of the paged endings within x costs at least Λ·C(q)/(100·x) pages a
-   second, Λ = Σ λ_k over the paged flows, C(q) = the least ∫ min(F, S) da over
-   ages holding a share q of the endings (the ages with the least
-   min(F, S)/density first: the youngest and the oldest runs; a fractional
-   knapsack, computed over 20,000 slices of the run-time distribution). With
-   q = (0.99 − z)·E/E′ this gives x ≥ Λ·C(q)/(100·L). The floor is the larger
-   of this and step 5's x (each a lower bound on its own; their sum per flow
-   would be tighter, and is not claimed). Example: runs uniform over
-   100–200 s have min(F, S) a triangle of 25 s; at 10 runs a second and
-   q = 1 a visit every x costs 10 × 25/(100·x) pages a second, x ≥ 1.39 s at
-   1.8 pages a second (the unit test
-   `a_steady_states_pages_read_again_what_they_read_before` works this case
-   with long-polls holding 15%). For lognormal 300 s, σ = 1, capped at 3600,
-   ∫ min(F, S) = 327 s: a schedule with a p99 of x below that reads each run
-   about 327/x times, where step 5 counted once.
+6. **Re-paging and final statuses** (steady states only). Step 5 lets a page
+   hold only new endings, each with its final status; a real page cannot:
+   ListExecutions selects by flow, start time and status, never by *not yet
+   seen*. Every cost below is per run started a second (times E runs a
+   second; which flow does not matter). With F(a) the share of runs over by
+   age a, S = 1 − F and f the share ending a second of age, each second of
+   age of each start second goes one of four ways:
+   - **terminal-status visits** every x: a visit reads the ended runs, at
+     least F(a) items (the visit that finds an ending at age a comes at an
+     age in [a, a + x]), every ending so far with its final status:
+     F(a)/(100·x) pages a second of age;
+   - **`Running` visits** every x: a visit reads the live runs, at least
+     S(a + x) items; an ending shows only by its absence, and its final
+     status then costs a DescribeExecution call (a terminal-status listing
+     of that second would read its ended runs again, which alone would
+     have found the ending): S(a + x)/(100·x) pages and f(a) describes;
+   - **held**: every live run has a DescribeExecution waiting or made within
+     x of its ending; a call covers at most 60 + x seconds of one run (a
+     long-poll waits 60 s, and an ending just after it is still found in
+     time by a call up to x later): S(a)/(60 + x) describes;
+   - **skipped**: among the 1% not counted.
+
+   Describes pay for long-polls and final statuses alike, so there are two
+   budgets: L = 1.8 pages and B = 4.5 describes a second. For any price
+   μ ≥ 0 of a describe in pages, a schedule within both spends pages +
+   μ·describes ≤ L + μ·B. The least such a schedule can spend for p99 ≤ x,
+   W(x, μ), takes each slice of ages the cheapest way and the slices
+   cheapest per ending first until 99% of the endings are found (a
+   fractional knapsack over 2,000 slices of the run-time distribution). A
+   deadline x is out of reach as soon as one μ gives E·W(x, μ) > L + μ·B;
+   the bound is the least x that no μ rules out. (W is a least of sums
+   linear in μ, so E·W − μ·B is concave in μ and a golden-section search
+   finds the worst μ; as every cost is linear in how a schedule mixes its
+   ways, no other weighting of the two budgets gives more from these
+   assumptions.) The floor is the larger of this and step 5's x (each a
+   lower bound on its own). Long-polls are traded here, not fixed: this
+   step does not use step 4's split, and may hold any ages of any run.
+
+   Assumed: a listing reads whole start seconds of a flow, so it cannot pick
+   out the absent runs (a narrower listing, by exact start time or name
+   prefix, is a call of its own; it would be cheaper than a describe only
+   where several absences sit together with few ended runs between them,
+   and is not considered). Neglected, which only lowers the bound: a call's
+   minimum of one page (a visit is charged its items ÷ 100) and a long-poll's
+   first call (a run held for 10 s is charged 10/(60 + x) of a call).
+
+   Examples (runs uniform over 100–200 s, t = F(a) = (a − 100)/100, every
+   ending to be found; the unit tests in `limits/repaging_bound.rs`): at 15
+   runs a second, holding the live runs of a second of age costs 100(1 −
+   t)/(60 + x) describes per ending, under the one describe a `Running`
+   listing needs wherever 1 − t < 0.6: the oldest runs are held, the rest
+   listed by terminal status. Describes: 15 × 100(1 − t₀)²/(2(60 + x)) =
+   4.5; pages: 15 × t₀²/(2x) = 1.8; so t₀ = 0.397 and x = 0.66 s. Runs
+   uniform over 100–1100 s end ten times less often, so holding costs ten
+   times more per ending: at 3 runs a second `Running` listings take
+   t = 0.535–0.572 and x = 2.66 s. For lognormal 300 s, σ = 1, capped at
+   3600, at 20.7 runs a second (the 10,000-live scenario): x = 46.46 s, a
+   describe worth 0.24 pages, where counting finding an ending only (no final
+   status) gave 35.40 s.
 7. **Mass start** (the burst scenarios that start everything at once): no scheme
    has a long-poll waiting for an execution before its first DescribeExecution,
    and at most 50 + 5t first calls can be placed t seconds after the start
