@@ -321,12 +321,14 @@ pub fn floor_summary(spec: &ScenarioSpec) -> String {
 /// describe price that sets it (what a final status found by absence costs).
 fn repaging_clause(f: &Floor) -> String {
     match (f.repaging_secs, f.repaging_describe_in_pages) {
-        (Some(x), Some(price)) => {
+        // A bound under 10 ms means describes alone nearly do it; the price
+        // the search stopped at then tells a reader nothing.
+        (Some(x), Some(price)) if x >= 0.01 => {
             format!(
                 "; re-paging with final statuses alone {x:.2} s (a describe worth {price:.2} pages)"
             )
         }
-        (Some(x), None) => format!("; re-paging with final statuses alone {x:.2} s"),
+        (Some(x), _) => format!("; re-paging with final statuses alone {x:.2} s"),
         _ => String::new(),
     }
 }
