@@ -12,7 +12,11 @@ use fnf_testkit::e2e::*;
 
 /// Twice what the default quota can long-poll (256 slots).
 const LIVE: usize = 600;
-const FLOW_HOLD: &str = "Type: StateMachine\nSpecVersion: v1\nName: hold\nStartAt: Hold\nStates:\n  - Type: Wait\n    Name: Hold\n    SecondsPath: $.wait\n    Next: Done\n  - Type: Succeed\n    Name: Done\n";
+/// Waits `$.wait` seconds, then fails when `$.fail` is 1 and succeeds otherwise.
+const FLOW_HOLD: &str = "Type: StateMachine\nSpecVersion: v1\nName: hold\nStartAt: Hold\nStates:\n  - Type: Wait\n    Name: Hold\n    SecondsPath: $.wait\n    Next: Judge\n  - Type: Choice\n    Name: Judge\n    Branches:\n      - Condition: $.fail == 1\n        Next: Boom\n    Default: Done\n  - Type: Fail\n    Name: Boom\n    Error: Declined\n    Cause: asked to fail\n  - Type: Succeed\n    Name: Done\n";
+/// One run in this many fails: a status the flow rarely ends in, which the
+/// sweep lists less often than Succeeded, still arrives.
+const FAIL_EVERY: usize = 100;
 /// Gauges are refreshed by the operator's housekeeping every 5 s.
 const SAMPLE_PERIOD: Duration = Duration::from_secs(1);
 
@@ -40,10 +44,10 @@ async fn executions_beyond_the_long_poll_quota_are_swept_and_every_end_arrives()
         .unwrap();
     let operator = env.start_operator();
     // Runs of 15 to 44 s: all are live together for a while.
-    env.create_many(
-        LIVE,
-        |i| serde_json::json!({"flowName": "hold", "input": {"wait": 15 + i % 30}}),
-    )
+    env.create_many(LIVE, |i| {
+        let fail = u8::from(i % FAIL_EVERY == FAIL_EVERY - 1);
+        serde_json::json!({"flowName": "hold", "input": {"wait": 15 + i % 30, "fail": fail}})
+    })
     .await;
 
     let (mut most_held, mut most_swept) = (0, 0);
@@ -69,12 +73,16 @@ async fn executions_beyond_the_long_poll_quota_are_swept_and_every_end_arrives()
     // Every status is the cloud's, field for field.
     let items: Vec<FlowExecution> = env.api.list(&Default::default()).await.unwrap().items;
     let mut last_end = None;
+    let mut failed = 0;
     for fe in &items {
         let status = fe.status.as_ref().unwrap();
         let name = status.execution_name.as_deref().unwrap();
         let cloud = env.emulator.execution("hold", name).unwrap();
-        assert_eq!(phase(fe), Some("Succeeded"));
-        assert_eq!(status.output.as_deref(), Some(cloud.output.as_str()));
+        assert_eq!(phase(fe), Some(cloud.status.as_str()), "{name}");
+        failed += usize::from(cloud.status == "Failed");
+        if cloud.status == "Succeeded" {
+            assert_eq!(status.output.as_deref(), Some(cloud.output.as_str()));
+        }
         assert_eq!(
             status.stopped_time.as_deref(),
             Some(cloud.stopped_time.as_str())
@@ -82,6 +90,7 @@ async fn executions_beyond_the_long_poll_quota_are_swept_and_every_end_arrives()
         let end: jiff::Timestamp = cloud.stopped_time.parse().unwrap();
         last_end = last_end.max(Some(end));
     }
+    assert_eq!(failed, LIVE / FAIL_EVERY, "the failing runs failed");
     for action in ["DescribeExecution", "ListExecutions", "StartExecution"] {
         assert_eq!(
             counters.calls_with_code(action, "ResourceThrottled"),

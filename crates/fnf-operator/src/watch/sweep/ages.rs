@@ -156,6 +156,7 @@ pub fn bin_changes(starts: &[Timestamp], now: Timestamp) -> Vec<usize> {
 mod tests {
     use super::*;
     use crate::watch::sweep::choose::{self, Listing, Seen, Start};
+    use crate::watch::sweep::statuses::StatusSet;
 
     fn at(secs: i64) -> Timestamp {
         Timestamp::from_second(1_700_000_000 + secs).unwrap()
@@ -244,7 +245,7 @@ mod tests {
         // 600 sought in the last 200 s, 50 sought 1,000 to 3,000 s old.
         let mut sought: Vec<Start> = (0..600).map(|i| start(10_000 - i / 3)).collect();
         sought.extend((0..50).map(|i| start(7_000 + i * 40)));
-        let parts = choose::plan_flow(&sought, seen, now);
+        let parts = choose::plan_flow(&sought, seen, StatusSet::all(), now);
         let listing_of = |member: usize| {
             parts
                 .iter()

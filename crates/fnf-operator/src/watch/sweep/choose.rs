@@ -10,13 +10,12 @@ use jiff::Timestamp;
 
 use super::ages::{self, AgeDensity};
 pub use super::ages::{Density, Window};
+use super::statuses::StatusSet;
 
 /// Items per ListExecutions page.
 pub const PAGE_SIZE: u32 = 100;
 /// The cloud compares StartedTime at its own precision: widen each window.
 pub const WINDOW_SLACK: Duration = Duration::from_secs(1);
-/// Terminal statuses a status-filtered sweep lists, one listing each.
-const TERMINAL_LISTINGS: f64 = 4.0;
 /// Pages of `Running` a terminal sweep reads for executions shown as Starting.
 pub const RUNNING_PAGES_FOR_STARTING: usize = 5;
 
@@ -25,8 +24,8 @@ pub const RUNNING_PAGES_FOR_STARTING: usize = 5;
 pub enum Listing {
     /// No status filter: every item, ended or not, in one pass.
     All,
-    /// One listing per terminal status (plus a few `Running` pages when a
-    /// sought execution is still shown as Starting).
+    /// One listing per terminal status due (`statuses`), plus a few
+    /// `Running` pages when a sought execution is still shown as Starting.
     Terminal,
     /// `Running` items only (metadata): a sought execution absent from it
     /// has ended (or not yet run), and only those are then read with `All`
@@ -43,6 +42,8 @@ pub struct Expected {
     pub endings: f64,
     /// Whether a sought execution is shown as Starting.
     pub starting: bool,
+    /// Terminal statuses a status-filtered read lists, one listing each.
+    pub statuses: usize,
 }
 
 fn pages(items: f64) -> f64 {
@@ -61,7 +62,8 @@ pub fn cost(listing: Listing, expected: Expected) -> f64 {
             } else {
                 0.0
             };
-            pages(expected.ended) + TERMINAL_LISTINGS - 1.0 + starting
+            let others = expected.statuses.saturating_sub(1) as f64;
+            pages(expected.ended) + others + starting
         }
         // Absent executions are read again around their starts: at worst
         // one call each, never more than reading the window at once.
@@ -101,6 +103,25 @@ impl Cluster {
     pub fn items(&self, expected: &dyn Fn(Window) -> f64) -> f64 {
         expected(self.window()).max(self.sought as f64)
     }
+}
+
+/// The window a status read's `Running` pages cover: only the starts of the
+/// sought executions shown as Starting, so the live ones around them are not
+/// paged (all of `window` when one of those starts is unknown).
+pub fn starting_window(starting: &[Option<Timestamp>], window: Window) -> Window {
+    let starts: Option<Vec<Timestamp>> = starting.iter().copied().collect();
+    let (Some(low), Some(high)) = (
+        starts.as_ref().and_then(|s| s.iter().min()),
+        starts.as_ref().and_then(|s| s.iter().max()),
+    ) else {
+        return window;
+    };
+    Cluster {
+        low: *low,
+        high: *high,
+        sought: starting.len(),
+    }
+    .window()
 }
 
 /// Splits sorted start times into windows so that the items between them
@@ -216,8 +237,8 @@ pub struct Seen {
 /// start force one open window read whole. The flow may be split once where
 /// one age bin ends, each side read its own way: young start times hold few
 /// ended items (cheap to list by status), old ones few live items (cheap to
-/// list `Running`).
-pub fn plan_flow(sought: &[Start], seen: Seen, now: Timestamp) -> Vec<Part> {
+/// list `Running`). A status-filtered read lists `statuses`.
+pub fn plan_flow(sought: &[Start], seen: Seen, statuses: StatusSet, now: Timestamp) -> Vec<Part> {
     if sought.is_empty() {
         return Vec::new();
     }
@@ -233,7 +254,14 @@ pub fn plan_flow(sought: &[Start], seen: Seen, now: Timestamp) -> Vec<Part> {
     order.sort_by_key(|&i| sought[i].started);
     let starts: Vec<Timestamp> = order.iter().filter_map(|&i| sought[i].started).collect();
     let side = |range: std::ops::Range<usize>| {
-        plan_side(sought, &order[range.clone()], &starts[range], seen, now)
+        plan_side(
+            sought,
+            &order[range.clone()],
+            &starts[range],
+            seen,
+            statuses,
+            now,
+        )
     };
     let mut best = side(0..starts.len());
     for split in ages::bin_changes(&starts, now) {
@@ -258,13 +286,14 @@ fn plan_side(
     order: &[usize],
     starts: &[Timestamp],
     seen: Seen,
+    statuses: StatusSet,
     now: Timestamp,
 ) -> Vec<Part> {
     let every_item = |window: Window| seen.density.items(window, now, Density::all);
     let live_item = |window: Window| seen.density.items(window, now, |d| d.live);
     let plan = |expected: &dyn Fn(Window) -> f64, listings: &[Listing]| {
         let clusters = clusters(starts, expected);
-        plan_windows(sought, order, seen, now, clusters, listings)
+        plan_windows(sought, order, seen, statuses, now, clusters, listings)
     };
     let every = plan(&every_item, &[Listing::All, Listing::Terminal]);
     let running = plan(&live_item, &[Listing::RunningFirst]);
@@ -280,6 +309,7 @@ fn plan_windows(
     sought: &[Start],
     order: &[usize],
     seen: Seen,
+    statuses: StatusSet,
     now: Timestamp,
     clusters: Vec<Cluster>,
     listings: &[Listing],
@@ -299,6 +329,7 @@ fn plan_windows(
             ended: seen.density.items(window, now, |d| d.ended),
             endings,
             starting: members.iter().any(|&i| sought[i].starting),
+            statuses: statuses.len(),
         };
         let (listing, calls) = choose_among(listings, expected);
         parts.push(Part {

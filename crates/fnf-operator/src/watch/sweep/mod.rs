@@ -13,15 +13,20 @@
 //! absent ones read again around their starts. What a window holds is priced
 //! by the age of its start times (`ages`), and a flow may be read two ways at
 //! once: its young runs by status, its old ones by their absence from
-//! `Running`. Calls are paced by the account's ListExecutions quota, so rounds
-//! simply follow each other.
+//! `Running`. A status listing asks only for the terminal statuses the flow
+//! ends in lately, and for the others once a minute (`statuses`). Calls are
+//! paced by the account's ListExecutions quota, so rounds simply follow each
+//! other.
 
 mod ages;
 mod choose;
+mod statuses;
 mod visit;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod visit_tests;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -33,9 +38,10 @@ use super::key::Member;
 use super::views::CloudViews;
 use crate::crd::phase;
 use crate::decide::classify;
-use choose::{Part, Seen, Start};
+use choose::{Listing, Part, Seen, Start};
 use fnf_client::model::parse_cloud_time;
 use fnf_client::{Client, FnfError};
+use statuses::{StatusCadence, StatusSet};
 use visit::{Sought, Visit};
 
 /// DescribeExecution callers wait longer than this: slot holders may not have
@@ -67,7 +73,19 @@ struct FlowSweep {
 #[derive(Clone, Copy, Default)]
 struct Memory {
     seen: Seen,
+    statuses: StatusCadence,
     visited: Option<Instant>,
+}
+
+/// One flow's next visit as a round plans it.
+#[derive(Default)]
+struct Planned {
+    id: FlowId,
+    parts: Vec<Part>,
+    /// The terminal statuses its status-filtered windows are listed by.
+    statuses: StatusSet,
+    score: f64,
+    calls: f64,
 }
 
 /// What a sweep needs of the plan it serves: the account's members, and
@@ -103,20 +121,27 @@ pub async fn run<V: CloudViews, R: Roster>(
                 .is_some_and(|t| now.duration_since(t) < MEMORY_KEPT)
         });
         let now_ts = jiff::Timestamp::now();
-        let mut planned: Vec<(FlowId, Vec<Part>, f64, f64)> = flows
+        let mut planned: Vec<Planned> = flows
             .iter()
             .map(|(id, flow)| {
                 let remembered = memory.get(id).copied().unwrap_or_default();
                 let flow_starts = starts(&flow.sought);
-                let parts = choose::plan_flow(&flow_starts, remembered.seen, now_ts);
+                let statuses = remembered.statuses.due(now_ts);
+                let parts = choose::plan_flow(&flow_starts, remembered.seen, statuses, now_ts);
                 let calls: f64 = parts.iter().map(|p| p.calls).sum();
                 let since = remembered.visited.map(|t| now.duration_since(t));
                 let waited = choose::waited(since, &flow_starts, now_ts);
                 let score = choose::score(weight(&flow.sought), waited, calls);
-                (id.clone(), parts, score, calls)
+                Planned {
+                    id: id.clone(),
+                    parts,
+                    statuses,
+                    score,
+                    calls,
+                }
             })
             .collect();
-        let ranked: Vec<(f64, f64)> = planned.iter().map(|p| (p.2, p.3)).collect();
+        let ranked: Vec<(f64, f64)> = planned.iter().map(|p| (p.score, p.calls)).collect();
         // Slots follow the DescribeExecution bucket's refill: grant between pages.
         let refill = || planner.refill(&account_id);
         let round_started = Instant::now();
@@ -124,20 +149,22 @@ pub async fn run<V: CloudViews, R: Roster>(
         let mut pages = 0;
         let mut visited = 0;
         for index in choose::pick(&ranked, ROUND_CALLS) {
-            let (id, parts, _, _) = std::mem::take(&mut planned[index]);
-            let Some(flow) = flows.remove(&id) else {
+            let plan = std::mem::take(&mut planned[index]);
+            let Some(flow) = flows.remove(&plan.id) else {
                 continue;
             };
-            let remembered = memory.entry(id).or_default();
+            let remembered = memory.entry(plan.id).or_default();
+            let visit_started = jiff::Timestamp::now();
             let visit = Visit {
                 tracker: &tracker,
                 lister: &flow.client,
                 flow_name: &flow.flow_name,
                 density: remembered.seen.density,
-                now: jiff::Timestamp::now(),
+                now: visit_started,
+                statuses: plan.statuses,
                 refill: &refill,
             };
-            let result = visit.run(&flow.sought, &parts).await;
+            let result = visit.run(&flow.sought, &plan.parts).await;
             remembered.visited = Some(Instant::now());
             visited += 1;
             match result {
@@ -156,6 +183,15 @@ pub async fn run<V: CloudViews, R: Roster>(
                         density: tally.density(remembered.seen.density),
                         ended_share: tally.endings as f64 / flow.sought.len().max(1) as f64,
                     };
+                    // Windows read with every status cover all four.
+                    let by_status = plan.parts.iter().any(|p| p.listing == Listing::Terminal);
+                    let listed = if by_status {
+                        plan.statuses
+                    } else {
+                        StatusSet::all()
+                    };
+                    let seen = tally.statuses_seen;
+                    remembered.statuses.visited(listed, seen, visit_started);
                 }
                 Err(err) => failed |= logged(&flow.flow_name, &err),
             }

@@ -11,10 +11,10 @@ use jiff::Timestamp;
 
 use super::ages::{AgeDensity, AgeTally};
 use super::choose::{self, Density, Listing, PAGE_SIZE, Part, RUNNING_PAGES_FOR_STARTING, Window};
+use super::statuses::StatusSet;
 use crate::crd::phase;
 use crate::watch::key::{ReadVia, TrackKey};
 use crate::watch::views::CloudViews;
-use fnf_client::model::TERMINAL_STATUSES;
 use fnf_client::{Client, ExecutionsPage, FnfError, ListExecutions};
 
 /// Reads one ListExecutions page: the client, or a fake in tests.
@@ -52,6 +52,8 @@ pub struct Tally {
     ages: AgeTally,
     /// Sought executions found ended.
     pub endings: usize,
+    /// Terminal statuses of the items on the pages, sought or not.
+    pub statuses_seen: StatusSet,
 }
 
 impl Tally {
@@ -69,6 +71,8 @@ pub struct Visit<'a, V, L> {
     pub density: AgeDensity,
     /// Ages are counted from this.
     pub now: Timestamp,
+    /// The terminal statuses a status-filtered window is listed by.
+    pub statuses: StatusSet,
     /// Grants freed long-poll slots between pages.
     pub refill: &'a (dyn Fn() + Sync),
 }
@@ -92,15 +96,21 @@ impl<V: CloudViews, L: ListPages> Visit<'_, V, L> {
                     tally.ages.ended.window(part.window, self.now);
                 }
                 Listing::Terminal => {
-                    for &status in TERMINAL_STATUSES {
+                    for status in self.statuses.iter() {
                         let query = Query::status("terminal", status, part.window);
                         self.read(&members, query, &mut tally).await?;
                     }
                     tally.ages.ended.window(part.window, self.now);
-                    if members.values().any(|s| s.starting) {
+                    let starting: Vec<Option<Timestamp>> = members
+                        .values()
+                        .filter(|s| s.starting)
+                        .map(|s| s.started)
+                        .collect();
+                    if !starting.is_empty() {
+                        let window = choose::starting_window(&starting, part.window);
                         let query = Query {
                             most: RUNNING_PAGES_FOR_STARTING,
-                            ..Query::status("starting", phase::RUNNING, part.window)
+                            ..Query::status("starting", phase::RUNNING, window)
                         };
                         // A few pages: not a sample of the live items.
                         let live_before = tally.ages.live;
@@ -198,6 +208,9 @@ impl<V: CloudViews, L: ListPages> Visit<'_, V, L> {
                 .await?;
             for execution in &page.executions {
                 let ended = execution.is_terminal();
+                if let Some(status) = execution.status.as_deref() {
+                    tally.statuses_seen.insert(status);
+                }
                 let counts = if ended {
                     &mut tally.ages.ended
                 } else {
