@@ -183,15 +183,11 @@ pub async fn run<V: CloudViews, R: Roster>(
                         density: tally.density(remembered.seen.density),
                         ended_share: tally.endings as f64 / flow.sought.len().max(1) as f64,
                     };
-                    // Windows read with every status cover all four.
                     let by_status = plan.parts.iter().any(|p| p.listing == Listing::Terminal);
-                    let listed = if by_status {
-                        plan.statuses
-                    } else {
-                        StatusSet::all()
-                    };
                     let seen = tally.statuses_seen;
-                    remembered.statuses.visited(listed, seen, visit_started);
+                    remembered
+                        .statuses
+                        .visited(by_status, plan.statuses, seen, visit_started);
                 }
                 Err(err) => failed |= logged(&flow.flow_name, &err),
             }

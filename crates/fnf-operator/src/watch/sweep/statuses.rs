@@ -34,16 +34,14 @@ impl StatusSet {
 
     /// Adds `status` if it is terminal; anything else is ignored.
     pub fn insert(&mut self, status: &str) {
-        if let Some(i) = TERMINAL_STATUSES.iter().position(|s| *s == status) {
+        if let Some(i) = index(status) {
             self.0[i] = true;
         }
     }
 
+    #[cfg(test)]
     pub fn contains(&self, status: &str) -> bool {
-        TERMINAL_STATUSES
-            .iter()
-            .position(|s| *s == status)
-            .is_some_and(|i| self.0[i])
+        index(status).is_some_and(|i| self.0[i])
     }
 
     pub fn len(&self) -> usize {
@@ -60,6 +58,10 @@ impl StatusSet {
             .zip(self.0)
             .filter_map(|(status, member)| member.then_some(*status))
     }
+}
+
+fn index(status: &str) -> Option<usize> {
+    TERMINAL_STATUSES.iter().position(|s| *s == status)
 }
 
 /// One flow's memory of its terminal statuses: when items of each were last
@@ -90,15 +92,17 @@ impl StatusCadence {
         usual
     }
 
-    /// Records a visit that went through: `listed` were asked for over every
-    /// sought execution (all four when no window was read by status), and
-    /// items of the statuses `seen` were on its pages.
-    pub fn visited(&mut self, listed: StatusSet, seen: StatusSet, now: Timestamp) {
-        for (i, status) in TERMINAL_STATUSES.iter().enumerate() {
-            if listed.contains(status) {
+    /// Records a visit that went through: the statuses `due` were listed
+    /// on its windows read by status (`by_status`; a window read with every
+    /// status covers all four), and items of the statuses `seen` were on its
+    /// pages.
+    pub fn visited(&mut self, by_status: bool, due: StatusSet, seen: StatusSet, now: Timestamp) {
+        let listed = if by_status { due } else { StatusSet::all() };
+        for i in 0..COUNT {
+            if listed.0[i] {
                 self.listed[i] = Some(now);
             }
-            if seen.contains(status) {
+            if seen.0[i] {
                 self.seen[i] = Some(now);
             }
         }
@@ -130,33 +134,46 @@ mod tests {
     #[test]
     fn statuses_seen_lately_are_listed_every_visit_and_rare_ones_once_a_period() {
         let mut cadence = StatusCadence::default();
-        cadence.visited(StatusSet::all(), set(&["Succeeded"]), at(0));
+        cadence.visited(true, StatusSet::all(), set(&["Succeeded"]), at(0));
         // Ten seconds on, only Succeeded was seen: the other three wait.
         assert_eq!(cadence.due(at(10)), set(&["Succeeded"]));
-        cadence.visited(set(&["Succeeded"]), set(&["Succeeded", "Failed"]), at(10));
+        cadence.visited(
+            true,
+            set(&["Succeeded"]),
+            set(&["Succeeded", "Failed"]),
+            at(10),
+        );
         assert_eq!(cadence.due(at(20)), set(&["Succeeded", "Failed"]));
         // The period since the last listing of all four has passed.
         assert_eq!(cadence.due(at(60)), StatusSet::all());
         // Failed is forgotten once SEEN_MEMORY has passed without one.
-        cadence.visited(StatusSet::all(), set(&["Succeeded"]), at(600));
+        cadence.visited(true, StatusSet::all(), set(&["Succeeded"]), at(600));
         assert_eq!(cadence.due(at(620)), set(&["Succeeded"]));
     }
 
     #[test]
     fn a_status_skipped_at_a_visit_keeps_its_old_listing_time() {
         let mut cadence = StatusCadence::default();
-        cadence.visited(StatusSet::all(), set(&["Failed"]), at(0));
+        cadence.visited(true, StatusSet::all(), set(&["Failed"]), at(0));
         // Visits that list only Failed do not make Stopped any fresher.
         for t in [15, 30, 45] {
-            cadence.visited(set(&["Failed"]), set(&["Failed"]), at(t));
+            cadence.visited(true, set(&["Failed"]), set(&["Failed"]), at(t));
         }
         assert!(cadence.due(at(60)).contains("Stopped"));
     }
 
     #[test]
+    fn a_visit_that_read_no_window_by_status_listed_all_four() {
+        let mut cadence = StatusCadence::default();
+        cadence.visited(true, StatusSet::all(), set(&["Succeeded"]), at(0));
+        cadence.visited(false, set(&["Succeeded"]), set(&["Succeeded"]), at(50));
+        assert_eq!(cadence.due(at(70)), set(&["Succeeded"]));
+    }
+
+    #[test]
     fn with_nothing_due_the_usual_status_is_listed() {
         let mut cadence = StatusCadence::default();
-        cadence.visited(StatusSet::all(), StatusSet::default(), at(0));
+        cadence.visited(true, StatusSet::all(), StatusSet::default(), at(0));
         assert_eq!(cadence.due(at(5)), set(&["Succeeded"]));
     }
 
