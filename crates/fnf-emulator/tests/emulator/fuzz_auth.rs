@@ -204,6 +204,18 @@ fn replace_byte(bytes: &[u8], at: usize, with: u8) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// Whether two paths with queries name the same path and parameters. A
+/// one-byte change can keep the meaning: `P=` and `P&` both say P is empty,
+/// and the canonical request of each is `P=`, so the signature still holds.
+fn same_query_meaning(a: &str, b: &str) -> bool {
+    let split = |s: &str| {
+        let (path, query) = s.split_once('?').unwrap_or((s, ""));
+        let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+        (path.to_string(), pairs)
+    };
+    split(a) == split(b)
+}
+
 proptest! {
     #[test]
     fn whatever_the_client_signs_is_accepted(s in signing()) {
@@ -246,6 +258,7 @@ proptest! {
                 with,
             )
             .and_then(text)
+            .filter(|p| !same_query_meaning(p, &wire.path_and_query))
             .map(|p| changed.path_and_query = p),
             Part::Body => {
                 replace_byte(&wire.body, byte_pick.index(wire.body.len()), with).map(|b| changed.body = b)
