@@ -191,8 +191,12 @@ or the flags give one shape for every size in `--sizes` (or `--live`):
   Default: uniform between `--wait-min-seconds` and `--wait-max-seconds`.
 - `--arrivals burst` (all N applied at once) or `steady[:RATE]`: the live count
   N is applied first, each execution drawn as a run caught at a random moment of
-  a steady state (its remaining time, length-biased), so endings come at their
-  steady rate from the first second; then Poisson arrivals at RATE a second
+  a steady state (length-biased, at a uniform point of it): it runs for what is
+  left, and the emulator backdates its StartedTime by its age (the input key
+  `fnfEmulatorStartedSecondsAgo`, which only the emulator reads; the operator
+  then counts it adopted, since it predates its object). So endings come at
+  their steady rate from the first second and start-time windows hold the ages
+  of an account that has been running for hours; then Poisson arrivals at RATE a second
   (default N ÷ mean run time, which keeps N live). Arrivals and measurement
   start when the operator has *started* the live count (the emulator accepted
   N StartExecutions), and it lasts max(3 median runs, `--measure-seconds`);

@@ -103,6 +103,9 @@ async fn create_one(
         "runPolicy": "Once",
         "input": {"wait": planned.wait_secs},
     });
+    if planned.age_secs > 0.0 {
+        spec["input"][fnf_emulator::STARTED_SECONDS_AGO] = planned.age_secs.into();
+    }
     if let Some(secret) = accounts::secret_name(planned.account) {
         spec["credentialsSecretRef"] = serde_json::json!({ "name": secret });
     }

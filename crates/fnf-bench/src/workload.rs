@@ -18,6 +18,9 @@ pub struct PlannedExecution {
     /// Seconds after the live count is first reached (0: part of it).
     pub start_at_secs: f64,
     pub wait_secs: f64,
+    /// How long it has been running when started (a steady state's live
+    /// count): the emulator backdates its StartedTime by this much.
+    pub age_secs: f64,
 }
 
 /// Runs shorter than this are drawn as this: the flow's Wait state and the
@@ -49,7 +52,7 @@ pub fn plan(spec: &ScenarioSpec, seed: u64, horizon_secs: f64) -> Vec<PlannedExe
         })
         .collect();
     let mut out = Vec::with_capacity(spec.size);
-    let mut push = |rng: &mut StdRng, start_at_secs: f64, wait_secs: f64| {
+    let mut push = |rng: &mut StdRng, start_at_secs: f64, (age_secs, wait_secs): (f64, f64)| {
         let index = out.len();
         let u: f64 = rng.random();
         let flow = cumulative
@@ -62,16 +65,17 @@ pub fn plan(spec: &ScenarioSpec, seed: u64, horizon_secs: f64) -> Vec<PlannedExe
             flow,
             start_at_secs,
             wait_secs: wait_secs.max(SHORTEST_WAIT_SECS),
+            age_secs,
         });
     };
     let steady = matches!(shape.arrivals, Arrivals::Steady { .. });
     for _ in 0..spec.size {
-        let wait = if steady {
-            remaining_run(shape.durations, &mut rng)
+        let run = if steady {
+            caught_run(shape.durations, &mut rng)
         } else {
-            shape.durations.sample(rng.random(), rng.random())
+            (0.0, shape.durations.sample(rng.random(), rng.random()))
         };
-        push(&mut rng, 0.0, wait);
+        push(&mut rng, 0.0, run);
     }
     if let Some(rate) = shape.arrival_rate(spec.size).filter(|_| steady) {
         let mut t = 0.0;
@@ -82,18 +86,19 @@ pub fn plan(spec: &ScenarioSpec, seed: u64, horizon_secs: f64) -> Vec<PlannedExe
                 break;
             }
             let wait = shape.durations.sample(rng.random(), rng.random());
-            push(&mut rng, t, wait);
+            push(&mut rng, t, (0.0, wait));
         }
     }
     out
 }
 
-/// What is left of a run caught at a random moment of a steady state: runs
-/// are caught in proportion to their length (length-biased), at a uniform
-/// point of it. Starting the live count this way makes endings arrive at
-/// their steady rate from the first second, as if the account had been
-/// running for hours.
-fn remaining_run(durations: Durations, rng: &mut StdRng) -> f64 {
+/// A run caught at a random moment of a steady state, as (its age, what is
+/// left of it): runs are caught in proportion to their length
+/// (length-biased), at a uniform point of it. Starting the live count this
+/// way, backdated by its age, makes endings arrive at their steady rate from
+/// the first second and start-time windows hold the ages they would, as if
+/// the account had been running for hours.
+fn caught_run(durations: Durations, rng: &mut StdRng) -> (f64, f64) {
     let whole = match (durations, durations.max()) {
         // Rejection against the longest run: accept d with probability d/max.
         (_, Some(max)) => loop {
@@ -112,7 +117,8 @@ fn remaining_run(durations: Durations, rng: &mut StdRng) -> f64 {
         .sample(rng.random(), rng.random()),
         (Durations::Uniform { .. }, None) => durations.sample(rng.random(), rng.random()),
     };
-    whole * rng.random::<f64>()
+    let age = whole * rng.random::<f64>();
+    (age, whole - age)
 }
 
 #[cfg(test)]
@@ -169,6 +175,15 @@ mod tests {
         let initial: Vec<&PlannedExecution> = p.iter().take(2000).collect();
         let mean = initial.iter().map(|e| e.wait_secs).sum::<f64>() / 2000.0;
         assert!((mean - 10.83).abs() < 0.6, "{mean}");
+        // Each is caught at a point of a whole run: its age and what is left
+        // make one of 10–30 s (or what is left is the 1 s shortest wait).
+        let ages = initial.iter().map(|e| e.age_secs).sum::<f64>() / 2000.0;
+        assert!((ages - 10.83).abs() < 0.6, "{ages}");
+        assert!(initial.iter().all(|e| {
+            let whole = e.age_secs + e.wait_secs;
+            (10.0..=31.0).contains(&whole)
+        }));
+        assert!(p.iter().skip(2000).all(|e| e.age_secs == 0.0));
         // Zipf(1) over 4 flows: the first holds 12/25 of the executions.
         let first = p.iter().filter(|e| e.flow == 0).count() as f64 / p.len() as f64;
         assert!((first - 0.48).abs() < 0.02, "{first}");

@@ -85,6 +85,25 @@ pub struct ExecutionSnapshot {
     pub stopped_time: String,
 }
 
+/// An input key only the emulator reads: the execution's StartedTime is set
+/// this many seconds before its start, as if it had been running that long.
+/// The benchmark starts a steady state's live runs at their ages with it, so
+/// start-time windows hold what an account running for hours holds.
+pub const STARTED_SECONDS_AGO: &str = "fnfEmulatorStartedSecondsAgo";
+
+/// `now`, moved back by the input's `STARTED_SECONDS_AGO` (under a year).
+fn backdated(now: Timestamp, input: &str) -> Timestamp {
+    if !input.contains(STARTED_SECONDS_AGO) {
+        return now;
+    }
+    serde_json::from_str::<Value>(input)
+        .ok()
+        .and_then(|v| v.get(STARTED_SECONDS_AGO)?.as_f64())
+        .filter(|secs| secs.is_finite() && (0.0..31_536_000.0).contains(secs))
+        .and_then(|secs| now.checked_sub(Duration::from_secs_f64(secs)).ok())
+        .unwrap_or(now)
+}
+
 pub struct Execution {
     pub flow_name: String,
     pub name: String,
@@ -109,7 +128,7 @@ impl Execution {
             name: name.to_string(),
             input: input.to_string(),
             flow_definition: flow_definition.to_string(),
-            started: clock.now(),
+            started: backdated(clock.now(), input),
             clock,
             progress: Mutex::new(Progress {
                 status: Status::Starting,
@@ -277,5 +296,31 @@ impl Execution {
             "StartedTime": s.started_time,
             "StoppedTime": s.stopped_time,
         })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_input_can_backdate_the_start_and_nothing_else_does() {
+        let now: Timestamp = "2026-05-01T10:00:00Z".parse().unwrap();
+        let at = |input: &str| backdated(now, input).to_string();
+        assert_eq!(
+            at(r#"{"wait": 5, "fnfEmulatorStartedSecondsAgo": 90.5}"#),
+            "2026-05-01T09:58:29.5Z"
+        );
+        for unchanged in [
+            r#"{"wait": 5}"#,
+            r#"{"fnfEmulatorStartedSecondsAgo": -3}"#,
+            r#"{"fnfEmulatorStartedSecondsAgo": "90"}"#,
+            r#"{"fnfEmulatorStartedSecondsAgo": 1e12}"#,
+            r#"{"nested": {"fnfEmulatorStartedSecondsAgo": 90}}"#,
+            "not json fnfEmulatorStartedSecondsAgo",
+        ] {
+            assert_eq!(at(unchanged), now.to_string(), "{unchanged}");
+        }
     }
 }

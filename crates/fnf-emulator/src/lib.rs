@@ -50,7 +50,7 @@ pub use config::{
     TlsFiles,
 };
 pub use counters::{CODE_DROPPED, CODE_OK, Counters};
-pub use execution::ExecutionSnapshot;
+pub use execution::{ExecutionSnapshot, STARTED_SECONDS_AGO};
 pub use faults::Fault;
 pub use pipeline::API_VERSION;
 

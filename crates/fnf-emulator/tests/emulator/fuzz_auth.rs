@@ -210,7 +210,9 @@ fn replace_byte(bytes: &[u8], at: usize, with: u8) -> Option<Vec<u8>> {
 fn same_query_meaning(a: &str, b: &str) -> bool {
     let split = |s: &str| {
         let (path, query) = s.split_once('?').unwrap_or((s, ""));
-        let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+        let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
         (path.to_string(), pairs)
     };
     split(a) == split(b)
