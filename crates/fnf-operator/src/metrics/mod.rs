@@ -43,6 +43,7 @@ pub struct Metrics {
     ending_seen_lag: Family<Labels, Histogram>,
     sweep_pages: Family<Labels, Counter>,
     sweep_endings: Family<Labels, Counter>,
+    sweep_final_status_reads: Counter,
     events: Family<Labels, Counter>,
     pub long_polls_in_flight: Gauge,
     pub swept_executions: Gauge,
@@ -100,6 +101,12 @@ impl Metrics {
             "sweep_endings",
             "Ends of sought executions the sweeps found, by the listing that found them",
             sweep_endings.clone(),
+        );
+        let sweep_final_status_reads = Counter::default();
+        registry.register(
+            "sweep_final_status_reads",
+            "DescribeExecution calls the sweeps made, without waiting, for the final status of an execution absent from a running listing (their ends count in sweep_endings as described)",
+            sweep_final_status_reads.clone(),
         );
         let events = Family::<Labels, Counter>::default();
         let long_polls_in_flight = Gauge::default();
@@ -197,6 +204,7 @@ impl Metrics {
             ending_seen_lag,
             sweep_pages,
             sweep_endings,
+            sweep_final_status_reads,
             events,
             long_polls_in_flight,
             swept_executions,
@@ -263,6 +271,13 @@ impl Metrics {
     pub fn sweep_listed(&self, listing: &'static str, pages: u64, endings: u64) {
         let labels = vec![("listing", listing.to_string())];
         self.sweep_pages.get_or_create(&labels).inc_by(pages);
+        self.sweep_endings.get_or_create(&labels).inc_by(endings);
+    }
+
+    /// Final-status reads a sweep made, and the ends they found.
+    pub fn sweep_described(&self, calls: u64, endings: u64) {
+        self.sweep_final_status_reads.inc_by(calls);
+        let labels = vec![("listing", "described".to_string())];
         self.sweep_endings.get_or_create(&labels).inc_by(endings);
     }
 

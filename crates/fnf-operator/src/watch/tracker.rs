@@ -252,6 +252,10 @@ impl CloudViews for Tracker {
     fn sweep_listed(&self, listing: &'static str, pages: u64, endings: u64) {
         self.metrics.sweep_listed(listing, pages, endings);
     }
+
+    fn sweep_described(&self, calls: u64, endings: u64) {
+        self.metrics.sweep_described(calls, endings);
+    }
 }
 
 #[cfg(test)]

@@ -26,4 +26,8 @@ pub trait CloudViews: Clone + Send + Sync + 'static {
     fn sweep_listed(&self, listing: &'static str, pages: u64, endings: u64) {
         let _ = (listing, pages, endings);
     }
+    /// Final-status reads a sweep made (for the metrics), and the ends found.
+    fn sweep_described(&self, calls: u64, endings: u64) {
+        let _ = (calls, endings);
+    }
 }

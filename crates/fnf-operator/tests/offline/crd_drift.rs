@@ -120,6 +120,7 @@ fn metrics_with_every_family() -> Metrics {
     (metrics.call_observer().0)("DescribeExecution", "Success", Duration::ZERO);
     metrics.ending_seen("sweep", Duration::ZERO);
     metrics.sweep_listed("all", 1, 1);
+    metrics.sweep_described(1, 1);
     metrics.event("Started", true);
     metrics.set_executions(&BTreeMap::from([("Running".to_string(), 1)]));
     metrics

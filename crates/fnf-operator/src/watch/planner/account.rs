@@ -73,6 +73,11 @@ impl Account {
         !self.waiting.is_empty()
     }
 
+    /// Members without a slot: the ones the sweep follows.
+    pub fn waiting_count(&self) -> usize {
+        self.members.len().saturating_sub(self.holders)
+    }
+
     /// Queues `key` for a slot (its state already says Waiting).
     pub fn enqueue(&mut self, flow: &FlowId, order: Order, key: TrackKey) {
         self.waiting

@@ -30,6 +30,34 @@ pub fn slot_capacity(per_second: f64, wait_secs: u32, factor: f64) -> usize {
     slots
 }
 
+/// Share of the DescribeExecution quota kept for the sweep's final-status
+/// reads (an execution absent from a `Running` listing has ended, and one
+/// call reads how) once as many executions are swept as slots fit. A slot's
+/// long-poll on a long-running execution answers an ending a few times an
+/// hour; such a read answers one each call.
+pub const FINAL_STATUS_SHARE: f64 = 0.35;
+
+/// The share of the quota kept for final-status reads: none while no more
+/// executions are swept than the slots (`full`) the whole quota would hold
+/// (a sweep that small pages its endings cheaply), then growing with them up
+/// to `FINAL_STATUS_SHARE` at twice that, so the slots shrink smoothly.
+pub fn final_status_share(swept: usize, full: usize) -> f64 {
+    #[allow(clippy::cast_precision_loss)]
+    let beyond = (swept.saturating_sub(full) as f64 / full.max(1) as f64).min(1.0);
+    FINAL_STATUS_SHARE * beyond
+}
+
+/// The slots left of `full` when `share` of the quota goes to final-status
+/// reads (at least one).
+pub fn slots_beside_sweep(full: usize, share: f64) -> usize {
+    #[allow(clippy::cast_precision_loss)]
+    let kept = full as f64 * (1.0 - share / SLOT_SHARE);
+    // Finite and within 0..=full by construction.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let kept = kept.round().max(1.0) as usize;
+    kept
+}
+
 /// The planner's throttling memory: a new penalty cuts the factor, a quiet
 /// `RECOVERY_PERIOD` restores a step of it.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -80,6 +108,22 @@ mod tests {
         assert_eq!(slot_capacity(4.5, 60, 0.25), 64);
         assert_eq!(slot_capacity(4.5, 0, 1.0), 4);
         assert_eq!(slot_capacity(0.01, 1, 1.0), 1);
+    }
+
+    #[test]
+    fn final_status_reads_take_a_share_that_grows_with_the_swept_executions() {
+        assert_eq!(final_status_share(0, 256), 0.0);
+        assert_eq!(final_status_share(256, 256), 0.0);
+        assert_eq!(slots_beside_sweep(256, 0.0), 256);
+        // 320 swept beside 256 slots: a quarter of the full share.
+        let share = final_status_share(320, 256);
+        assert!((share - FINAL_STATUS_SHARE / 4.0).abs() < 1e-9);
+        // 256 × (1 − 0.0875/0.95) = 232.4.
+        assert_eq!(slots_beside_sweep(256, share), 232);
+        // Thousands swept: the full share; 256 × (1 − 0.35/0.95) = 161.7.
+        assert_eq!(final_status_share(9_000, 256), FINAL_STATUS_SHARE);
+        assert_eq!(slots_beside_sweep(256, FINAL_STATUS_SHARE), 162);
+        assert_eq!(slots_beside_sweep(1, FINAL_STATUS_SHARE), 1);
     }
 
     #[test]

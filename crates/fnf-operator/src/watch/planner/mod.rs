@@ -25,7 +25,7 @@ mod membership;
 
 use account::{Account, MemberState, Role};
 pub use budget::slot_capacity;
-use budget::{Budget, GRANT_HORIZON};
+use budget::{Budget, GRANT_HORIZON, final_status_share, slots_beside_sweep};
 pub use membership::Membership;
 
 use super::key::{Member, PollTarget, TrackKey};
@@ -67,10 +67,32 @@ impl Planner {
         account.throttling = account
             .throttling
             .observe(quotas.penalties(account_id, DESCRIBE), Instant::now());
+        let full = slot_capacity(rate.per_second, wait, account.throttling.factor);
+        let share = final_status_share(account.waiting_count(), full);
         Budget {
-            slots: slot_capacity(rate.per_second, wait, account.throttling.factor),
+            slots: slots_beside_sweep(full, share),
             tokens: quotas.available(account_id, DESCRIBE, GRANT_HORIZON),
         }
+    }
+
+    /// DescribeExecution calls a second the account's sweep may make for
+    /// final statuses: the share the slots leave it.
+    pub fn final_status_rate(&self, account_id: &str) -> f64 {
+        let accounts = self.lock();
+        let Some(account) = accounts.get(account_id) else {
+            return 0.0;
+        };
+        let Some((client, wait)) = &account.asker else {
+            return 0.0;
+        };
+        let Some(rate) = client.config().quotas.config().rate_for(DESCRIBE) else {
+            // Not limited: nothing to share.
+            return f64::INFINITY;
+        };
+        let full = slot_capacity(rate.per_second, *wait, account.throttling.factor);
+        rate.per_second
+            * account.throttling.factor
+            * final_status_share(account.waiting_count(), full)
     }
 
     /// Grants what the account's budget allows now (the sweeper calls this
@@ -241,6 +263,10 @@ impl Roster for Planner {
 
     fn members(&self, account_id: &str) -> Vec<Member> {
         Planner::members(self, account_id)
+    }
+
+    fn final_status_rate(&self, account_id: &str) -> f64 {
+        Planner::final_status_rate(self, account_id)
     }
 }
 

@@ -126,9 +126,10 @@ async fn slots_go_to_whole_small_flows_first() {
     let quotas = four_slots();
     let (tracker, _woken) = Tracker::new(Metrics::default());
     let planner = Planner::default();
-    // Eight of a big flow (the oldest, so they get the first four slots),
-    // then two of a small one.
-    let mut big: Vec<Membership> = (1..=8)
+    // Seven of a big flow (the oldest, so they get the first four slots),
+    // then two of a small one: five wait, few enough beside four slots that
+    // no slot goes to final-status reads (`budget::final_status_share`).
+    let mut big: Vec<Membership> = (1..=7)
         .map(|n| {
             let name = "b".repeat(n);
             planner.join(
@@ -150,7 +151,7 @@ async fn slots_go_to_whole_small_flows_first() {
             )
         })
         .collect();
-    assert_eq!(planner.counts(), (4, 6));
+    assert_eq!(planner.counts(), (4, 5));
     // A freed slot goes to the flow with the fewest waiting, not the oldest.
     drop(big.remove(0));
     assert!(granted(&mut small[0]).await);
@@ -163,7 +164,7 @@ async fn slots_go_to_whole_small_flows_first() {
     // Now the small flow is whole and nothing waits elsewhere: holders keep theirs.
     assert!(granted(&mut big[1]).await);
     assert!(big[1].keep_slot());
-    assert_eq!(planner.counts(), (4, 5));
+    assert_eq!(planner.counts(), (4, 4));
     drop(big);
     drop(small);
     assert_eq!(planner.counts(), (0, 0));
@@ -192,6 +193,36 @@ async fn each_account_has_its_own_slots() {
         assert!(member.keep_slot());
     }
     assert_eq!(planner.counts(), (7, 5));
+    drop(members);
+    assert_eq!(planner.counts(), (0, 0));
+}
+
+#[tokio::test]
+async fn a_sweep_larger_than_the_slots_takes_a_share_of_the_quota_for_final_statuses() {
+    let quotas = four_slots();
+    let (tracker, _woken) = Tracker::new(Metrics::default());
+    let planner = Planner::default();
+    let mut members: Vec<Membership> = (1..=12)
+        .map(|n| {
+            let name = "m".repeat(n);
+            planner.join(&tracker, &key(&name), &target(&quotas, &name), 1)
+        })
+        .collect();
+    // Four hold slots, eight wait: twice the slots, the whole share.
+    assert_eq!(planner.counts(), (4, 8));
+    let rate = planner.final_status_rate("acct");
+    assert!(
+        (rate - 5.0 * budget::FINAL_STATUS_SHARE).abs() < 1e-9,
+        "{rate}"
+    );
+    // The slots shrink to 4 × (1 − 0.35/0.95) = 2.5, so 3: the next holder
+    // to ask gives its slot back.
+    assert!(!members[0].keep_slot());
+    assert_eq!(planner.counts(), (3, 9));
+    assert!(members[1].keep_slot());
+    // Few left waiting: no share, and the slots grow back.
+    members.truncate(5);
+    assert_eq!(planner.final_status_rate("acct"), 0.0);
     drop(members);
     assert_eq!(planner.counts(), (0, 0));
 }

@@ -141,6 +141,41 @@ impl AgeTally {
     }
 }
 
+/// Of the sought executions a visit covered, how many it found ended, by
+/// age: a young run ends far more often between two visits than one hours
+/// old, so one share for the whole flow prices an old window's endings (and
+/// the calls to read them) several times too high.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct EndedTally {
+    covered: [f64; BINS],
+    ended: [f64; BINS],
+}
+
+impl EndedTally {
+    pub fn covered(&mut self, started: Option<Timestamp>, now: Timestamp) {
+        if let Some(started) = started {
+            self.covered[bin_of(started, now)] += 1.0;
+        }
+    }
+
+    pub fn ended(&mut self, started: Option<Timestamp>, now: Timestamp) {
+        if let Some(started) = started {
+            self.ended[bin_of(started, now)] += 1.0;
+        }
+    }
+
+    /// The share found ended per bin; `previous` where none was covered.
+    pub fn shares(&self, previous: [f64; BINS]) -> [f64; BINS] {
+        let mut out = previous;
+        for (bin, share) in out.iter_mut().enumerate() {
+            if self.covered[bin] > 0.0 {
+                *share = (self.ended[bin] / self.covered[bin]).min(1.0);
+            }
+        }
+        out
+    }
+}
+
 /// Indices into `starts` (sorted, oldest first) where a younger bin begins:
 /// the places a flow's windows may change listing.
 pub fn bin_changes(starts: &[Timestamp], now: Timestamp) -> Vec<usize> {
@@ -236,7 +271,7 @@ mod tests {
         }
         let seen = Seen {
             density,
-            ended_share: 0.1,
+            ended_share: [0.1; BINS],
         };
         let start = |secs: i64| Start {
             started: Some(at(secs)),
@@ -245,7 +280,7 @@ mod tests {
         // 600 sought in the last 200 s, 50 sought 1,000 to 3,000 s old.
         let mut sought: Vec<Start> = (0..600).map(|i| start(10_000 - i / 3)).collect();
         sought.extend((0..50).map(|i| start(7_000 + i * 40)));
-        let parts = choose::plan_flow(&sought, seen, StatusSet::all(), now);
+        let parts = choose::plan_flow(&sought, seen, StatusSet::all().into(), now);
         let listing_of = |member: usize| {
             parts
                 .iter()

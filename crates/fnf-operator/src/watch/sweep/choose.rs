@@ -18,6 +18,11 @@ pub const PAGE_SIZE: u32 = 100;
 pub const WINDOW_SLACK: Duration = Duration::from_secs(1);
 /// Pages of `Running` a terminal sweep reads for executions shown as Starting.
 pub const RUNNING_PAGES_FOR_STARTING: usize = 5;
+/// What a final-status read (DescribeExecution) is worth in ListExecutions
+/// calls when the sweep's allowance has one: it spends another action's
+/// quota, so it is nearly free to the pages, but not so free that a window
+/// of many absences is read one call each where a page would find them all.
+pub const DESCRIBE_PRICE: f64 = 0.25;
 
 /// How one window is read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,8 +33,9 @@ pub enum Listing {
     /// `Running` pages when a sought execution is still shown as Starting.
     Terminal,
     /// `Running` items only (metadata): a sought execution absent from it
-    /// has ended (or not yet run), and only those are then read with `All`
-    /// over windows around them.
+    /// has ended (or not yet run); those are then read one DescribeExecution
+    /// each while the sweep's allowance lasts, and with `All` over windows
+    /// around them after that.
     RunningFirst,
 }
 
@@ -44,6 +50,26 @@ pub struct Expected {
     pub starting: bool,
     /// Terminal statuses a status-filtered read lists, one listing each.
     pub statuses: usize,
+    /// Final-status reads the window may use.
+    pub describes: f64,
+}
+
+/// What a visit may read besides pages of every status.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Reads {
+    /// The terminal statuses a status-filtered window is listed by.
+    pub statuses: StatusSet,
+    /// Final-status reads (DescribeExecution) the sweep's allowance has.
+    pub describes: f64,
+}
+
+impl From<StatusSet> for Reads {
+    fn from(statuses: StatusSet) -> Self {
+        Self {
+            statuses,
+            describes: 0.0,
+        }
+    }
 }
 
 fn pages(items: f64) -> f64 {
@@ -65,9 +91,14 @@ pub fn cost(listing: Listing, expected: Expected) -> f64 {
             let others = expected.statuses.saturating_sub(1) as f64;
             pages(expected.ended) + others + starting
         }
-        // Absent executions are read again around their starts: at worst
-        // one call each, never more than reading the window at once.
-        Listing::RunningFirst => pages(expected.live) + expected.endings.ceil().min(all),
+        // Absent executions are described while the allowance lasts, the
+        // rest read again around their starts: at worst one call each, never
+        // more than reading the window at once.
+        Listing::RunningFirst => {
+            let described = expected.endings.min(expected.describes).max(0.0);
+            let paged = (expected.endings - described).ceil().min(all);
+            pages(expected.live) + described * DESCRIBE_PRICE + paged
+        }
     }
 }
 
@@ -222,6 +253,8 @@ pub struct Part {
     pub window: Window,
     pub listing: Listing,
     pub calls: f64,
+    /// Final-status reads it is expected to make.
+    pub described: f64,
     pub members: Vec<usize>,
 }
 
@@ -229,16 +262,17 @@ pub struct Part {
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Seen {
     pub density: AgeDensity,
-    /// Share of the sought executions found ended at the last visit.
-    pub ended_share: f64,
+    /// Share of the sought executions found ended at the last visits, by
+    /// age bin.
+    pub ended_share: [f64; ages::BINS],
 }
 
 /// The windows and listings of one flow's visit. Executions without a known
 /// start force one open window read whole. The flow may be split once where
 /// one age bin ends, each side read its own way: young start times hold few
 /// ended items (cheap to list by status), old ones few live items (cheap to
-/// list `Running`). A status-filtered read lists `statuses`.
-pub fn plan_flow(sought: &[Start], seen: Seen, statuses: StatusSet, now: Timestamp) -> Vec<Part> {
+/// list `Running`). A status-filtered read lists `reads.statuses`.
+pub fn plan_flow(sought: &[Start], seen: Seen, reads: Reads, now: Timestamp) -> Vec<Part> {
     if sought.is_empty() {
         return Vec::new();
     }
@@ -247,26 +281,34 @@ pub fn plan_flow(sought: &[Start], seen: Seen, statuses: StatusSet, now: Timesta
             window: (None, None),
             listing: Listing::All,
             calls: pages(sought.len() as f64),
+            described: 0.0,
             members: (0..sought.len()).collect(),
         }];
     }
     let mut order: Vec<usize> = (0..sought.len()).collect();
     order.sort_by_key(|&i| sought[i].started);
     let starts: Vec<Timestamp> = order.iter().filter_map(|&i| sought[i].started).collect();
-    let side = |range: std::ops::Range<usize>| {
+    let side_with = |range: std::ops::Range<usize>, used: f64| {
+        let reads = Reads {
+            describes: (reads.describes - used).max(0.0),
+            ..reads
+        };
         plan_side(
             sought,
             &order[range.clone()],
             &starts[range],
             seen,
-            statuses,
+            reads,
             now,
         )
     };
+    let side = |range| side_with(range, 0.0);
     let mut best = side(0..starts.len());
     for split in ages::bin_changes(&starts, now) {
+        // The old side goes first: it is where final-status reads pay.
         let mut parts = side(0..split);
-        parts.extend(side(split..starts.len()));
+        let used = described(&parts);
+        parts.extend(side_with(split..starts.len(), used));
         if total_calls(&parts) < total_calls(&best) {
             best = parts;
         }
@@ -278,6 +320,10 @@ fn total_calls(parts: &[Part]) -> f64 {
     parts.iter().map(|p| p.calls).sum()
 }
 
+fn described(parts: &[Part]) -> f64 {
+    parts.iter().map(|p| p.described).sum()
+}
+
 /// The cheaper plan for consecutive sought executions: reading every item
 /// pays for the ended ones between them; a Running listing does not, but
 /// pays again for the absent ones.
@@ -286,14 +332,14 @@ fn plan_side(
     order: &[usize],
     starts: &[Timestamp],
     seen: Seen,
-    statuses: StatusSet,
+    reads: Reads,
     now: Timestamp,
 ) -> Vec<Part> {
     let every_item = |window: Window| seen.density.items(window, now, Density::all);
     let live_item = |window: Window| seen.density.items(window, now, |d| d.live);
     let plan = |expected: &dyn Fn(Window) -> f64, listings: &[Listing]| {
         let clusters = clusters(starts, expected);
-        plan_windows(sought, order, seen, statuses, now, clusters, listings)
+        plan_windows(sought, order, seen, reads, now, clusters, listings)
     };
     let every = plan(&every_item, &[Listing::All, Listing::Terminal]);
     let running = plan(&live_item, &[Listing::RunningFirst]);
@@ -309,18 +355,23 @@ fn plan_windows(
     sought: &[Start],
     order: &[usize],
     seen: Seen,
-    statuses: StatusSet,
+    reads: Reads,
     now: Timestamp,
     clusters: Vec<Cluster>,
     listings: &[Listing],
 ) -> Vec<Part> {
+    let mut describes = reads.describes;
     let mut rest = order;
     let mut parts = Vec::new();
     for cluster in clusters {
         let (members, after) = rest.split_at(cluster.sought.min(rest.len()));
         rest = after;
         let window = cluster.window();
-        let endings = cluster.sought as f64 * seen.ended_share;
+        let endings: f64 = members
+            .iter()
+            .filter_map(|&i| sought[i].started)
+            .map(|started| seen.ended_share[ages::bin_of(started, now)])
+            .sum();
         let expected = Expected {
             live: seen
                 .density
@@ -329,13 +380,21 @@ fn plan_windows(
             ended: seen.density.items(window, now, |d| d.ended),
             endings,
             starting: members.iter().any(|&i| sought[i].starting),
-            statuses: statuses.len(),
+            statuses: reads.statuses.len(),
+            describes,
         };
         let (listing, calls) = choose_among(listings, expected);
+        let described = if listing == Listing::RunningFirst {
+            endings.min(describes)
+        } else {
+            0.0
+        };
+        describes -= described;
         parts.push(Part {
             window,
             listing,
             calls,
+            described,
             members: members.to_vec(),
         });
     }

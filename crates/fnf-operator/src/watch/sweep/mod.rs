@@ -14,12 +14,17 @@
 //! by the age of its start times (`ages`), and a flow may be read two ways at
 //! once: its young runs by status, its old ones by their absence from
 //! `Running`. A status listing asks only for the terminal statuses the flow
-//! ends in lately, and for the others once a minute (`statuses`). Calls are
+//! ends in lately, and for the others once a minute (`statuses`). An
+//! execution absent from `Running` is read with one DescribeExecution while
+//! the share of that quota the slots leave allows (`describes`, a task of
+//! its own), since paging around an old start re-reads every run ended near
+//! it. Calls are
 //! paced by the account's ListExecutions quota, so rounds simply follow each
 //! other.
 
 mod ages;
 mod choose;
+mod describes;
 mod statuses;
 mod visit;
 
@@ -32,13 +37,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::Notify;
+use tokio::sync::{Notify, mpsc};
 
 use super::key::Member;
 use super::views::CloudViews;
 use crate::crd::phase;
 use crate::decide::classify;
-use choose::{Listing, Part, Seen, Start};
+use choose::{Listing, Part, Reads, Seen, Start};
+use describes::{Allowance, FinalStatus};
 use fnf_client::model::parse_cloud_time;
 use fnf_client::{Client, FnfError};
 use statuses::{StatusCadence, StatusSet};
@@ -95,6 +101,8 @@ pub trait Roster: Send + Sync + 'static {
     fn refill(&self, account_id: &str);
     /// The account's members as they stand now.
     fn members(&self, account_id: &str) -> Vec<Member>;
+    /// DescribeExecution calls a second the sweep may make for final statuses.
+    fn final_status_rate(&self, account_id: &str) -> f64;
 }
 
 pub async fn run<V: CloudViews, R: Roster>(
@@ -105,6 +113,10 @@ pub async fn run<V: CloudViews, R: Roster>(
 ) {
     let mut failures: u32 = 0;
     let mut memory: HashMap<FlowId, Memory> = HashMap::new();
+    let mut allowance = Allowance::default();
+    // The reader ends when this task does (its queue's sender goes).
+    let (final_statuses, queue) = mpsc::channel(describes::QUEUE);
+    tokio::spawn(describes::read_final_statuses(tracker.clone(), queue));
     loop {
         planner.refill(&account_id);
         let mut flows = gather(&tracker, &account_id, planner.members(&account_id));
@@ -121,13 +133,20 @@ pub async fn run<V: CloudViews, R: Roster>(
                 .is_some_and(|t| now.duration_since(t) < MEMORY_KEPT)
         });
         let now_ts = jiff::Timestamp::now();
+        allowance.fill(planner.final_status_rate(&account_id), now);
+        #[allow(clippy::cast_precision_loss)]
+        let describes = allowance.available().min(1 << 20) as f64;
         let mut planned: Vec<Planned> = flows
             .iter()
             .map(|(id, flow)| {
                 let remembered = memory.get(id).copied().unwrap_or_default();
                 let flow_starts = starts(&flow.sought);
                 let statuses = remembered.statuses.due(now_ts);
-                let parts = choose::plan_flow(&flow_starts, remembered.seen, statuses, now_ts);
+                let reads = Reads {
+                    statuses,
+                    describes,
+                };
+                let parts = choose::plan_flow(&flow_starts, remembered.seen, reads, now_ts);
                 let calls: f64 = parts.iter().map(|p| p.calls).sum();
                 let since = remembered.visited.map(|t| now.duration_since(t));
                 let waited = choose::waited(since, &flow_starts, now_ts);
@@ -155,6 +174,14 @@ pub async fn run<V: CloudViews, R: Roster>(
             };
             let remembered = memory.entry(plan.id).or_default();
             let visit_started = jiff::Timestamp::now();
+            let final_status = |sought: &Sought| {
+                let read = FinalStatus {
+                    client: flow.client.clone(),
+                    flow_name: flow.flow_name.clone(),
+                    sought: sought.clone(),
+                };
+                final_statuses.try_send(read).is_ok()
+            };
             let visit = Visit {
                 tracker: &tracker,
                 lister: &flow.client,
@@ -162,6 +189,8 @@ pub async fn run<V: CloudViews, R: Roster>(
                 density: remembered.seen.density,
                 now: visit_started,
                 statuses: plan.statuses,
+                describes: allowance.available(),
+                final_status: &final_status,
                 refill: &refill,
             };
             let result = visit.run(&flow.sought, &plan.parts).await;
@@ -169,6 +198,7 @@ pub async fn run<V: CloudViews, R: Roster>(
             visited += 1;
             match result {
                 Ok(tally) => {
+                    allowance.spend(tally.described);
                     tracing::debug!(
                         flow = %flow.flow_name,
                         sought = flow.sought.len(),
@@ -176,12 +206,13 @@ pub async fn run<V: CloudViews, R: Roster>(
                         starting = flow.sought.iter().filter(|s| s.starting).count(),
                         pages = tally.pages,
                         endings = tally.endings,
+                        described = tally.described,
                         "sweep visit"
                     );
                     pages += tally.pages;
                     remembered.seen = Seen {
                         density: tally.density(remembered.seen.density),
-                        ended_share: tally.endings as f64 / flow.sought.len().max(1) as f64,
+                        ended_share: tally.ended_shares(remembered.seen.ended_share),
                     };
                     let by_status = plan.parts.iter().any(|p| p.listing == Listing::Terminal);
                     let seen = tally.statuses_seen;
@@ -189,7 +220,11 @@ pub async fn run<V: CloudViews, R: Roster>(
                         .statuses
                         .visited(by_status, plan.statuses, seen, visit_started);
                 }
-                Err(err) => failed |= logged(&flow.flow_name, &err),
+                Err(err) => {
+                    // What it handed over is unknown: count the whole allowance spent.
+                    allowance.spend(allowance.available());
+                    failed |= logged(&flow.flow_name, &err);
+                }
             }
         }
         tracing::debug!(

@@ -1,6 +1,6 @@
 use jiff::Timestamp;
 
-use super::ages::AgeDensity;
+use super::ages::{self, AgeDensity};
 use super::choose::{self, Cluster, Density, Expected, Listing, Part, Seen, Start};
 use super::statuses::StatusSet;
 
@@ -55,6 +55,7 @@ fn the_cheapest_listing_follows_what_the_window_holds() {
         endings,
         starting: false,
         statuses: 4,
+        describes: 0.0,
     };
     // A few items: one page of everything.
     assert_eq!(
@@ -85,6 +86,18 @@ fn the_cheapest_listing_follows_what_the_window_holds() {
     assert_eq!(
         choose::choose_among(&every, usual),
         (Listing::Terminal, 1.0)
+    );
+    // Old start times: 40 live, 5,000 ended, 30 endings. Paging around the
+    // absent ones costs a call each (31); with 20 final-status reads to
+    // spend, 20 cost a quarter call each and 10 are paged: 1 + 5 + 10.
+    let old = Expected {
+        describes: 20.0,
+        ..expected(40.0, 5_000.0, 30.0)
+    };
+    assert_eq!(choose::cost(Listing::RunningFirst, old), 16.0);
+    assert_eq!(
+        choose::cost(Listing::RunningFirst, expected(40.0, 5_000.0, 30.0)),
+        31.0
     );
 }
 
@@ -122,10 +135,10 @@ fn a_flow_plan_covers_every_sought_execution_once() {
             live: 0.5,
             ended: 20.0,
         }),
-        ended_share: 0.1,
+        ended_share: [0.1; ages::BINS],
     };
     let sought = [start(Some(3_600)), start(Some(0)), start(Some(3_601))];
-    let parts = choose::plan_flow(&sought, seen, StatusSet::all(), at(9_000));
+    let parts = choose::plan_flow(&sought, seen, StatusSet::all().into(), at(9_000));
     assert_eq!(parts.len(), 2);
     assert_eq!(parts[0].members, [1]);
     assert_eq!(parts[1].members, [0, 2]);
@@ -133,7 +146,7 @@ fn a_flow_plan_covers_every_sought_execution_once() {
     let parts = choose::plan_flow(
         &[start(Some(0)), start(None)],
         seen,
-        StatusSet::all(),
+        StatusSet::all().into(),
         at(9_000),
     );
     assert_eq!(
@@ -142,6 +155,7 @@ fn a_flow_plan_covers_every_sought_execution_once() {
             window: (None, None),
             listing: Listing::All,
             calls: 1.0,
+            described: 0.0,
             members: vec![0, 1],
         }]
     );

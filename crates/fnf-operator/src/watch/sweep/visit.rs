@@ -1,15 +1,17 @@
 //! One visit to one flow: reads the planned listings, records every sought
 //! execution found, and tallies what the pages held so the next visit can be
 //! planned. Whatever the listing, every sought execution of a window ends up
-//! covered: those absent from a `Running` listing are read again with every
-//! status around their starts.
+//! covered: those absent from a `Running` listing are handed to the
+//! final-status reader (one DescribeExecution each) while the visit's
+//! allowance lasts, and the rest read again with every status around their
+//! starts.
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 
 use jiff::Timestamp;
 
-use super::ages::{AgeDensity, AgeTally};
+use super::ages::{AgeDensity, AgeTally, BINS, EndedTally};
 use super::choose::{self, Density, Listing, PAGE_SIZE, Part, RUNNING_PAGES_FOR_STARTING, Window};
 use super::statuses::StatusSet;
 use crate::crd::phase;
@@ -50,8 +52,11 @@ pub struct Sought {
 pub struct Tally {
     pub pages: usize,
     ages: AgeTally,
+    ended_by_age: EndedTally,
     /// Sought executions found ended.
     pub endings: usize,
+    /// Executions handed to the final-status reader.
+    pub described: usize,
     /// Terminal statuses of the items on the pages, sought or not.
     pub statuses_seen: StatusSet,
 }
@@ -60,6 +65,12 @@ impl Tally {
     /// Densities seen, or `previous` for any age and kind nothing was listed of.
     pub fn density(&self, previous: AgeDensity) -> AgeDensity {
         self.ages.density(previous)
+    }
+
+    /// Shares of the covered sought executions found ended, by age bin, or
+    /// `previous` for a bin none was covered in.
+    pub fn ended_shares(&self, previous: [f64; BINS]) -> [f64; BINS] {
+        self.ended_by_age.shares(previous)
     }
 }
 
@@ -73,6 +84,11 @@ pub struct Visit<'a, V, L> {
     pub now: Timestamp,
     /// The terminal statuses a status-filtered window is listed by.
     pub statuses: StatusSet,
+    /// Final-status reads the visit may ask for.
+    pub describes: usize,
+    /// Hands an execution to the final-status reader; false when it has no
+    /// room.
+    pub final_status: &'a (dyn Fn(&Sought) -> bool + Sync),
     /// Grants freed long-poll slots between pages.
     pub refill: &'a (dyn Fn() + Sync),
 }
@@ -88,6 +104,9 @@ impl<V: CloudViews, L: ListPages> Visit<'_, V, L> {
                 .filter_map(|&i| sought.get(i))
                 .map(|s| (s.execution_name.as_str(), s))
                 .collect();
+            for member in members.values() {
+                tally.ended_by_age.covered(member.started, self.now);
+            }
             match part.listing {
                 Listing::All => {
                     let query = Query::all("all", part.window);
@@ -125,15 +144,38 @@ impl<V: CloudViews, L: ListPages> Visit<'_, V, L> {
                     };
                     let running = self.read(&members, query, &mut tally).await?;
                     tally.ages.live.window(part.window, self.now);
-                    let absent: HashMap<&str, &Sought> = members
-                        .into_iter()
-                        .filter(|(name, _)| !running.contains(*name))
+                    let mut absent: Vec<&Sought> = members
+                        .into_values()
+                        .filter(|s| !running.contains(s.execution_name.as_str()))
                         .collect();
-                    self.read_absent(&absent, &mut tally).await?;
+                    // Oldest first: a page around an old start re-reads the most.
+                    absent.sort_by_key(|s| s.started);
+                    let paged = self.describe_absent(absent, &mut tally);
+                    let paged = paged.into_iter().map(|s| (s.execution_name.as_str(), s));
+                    self.read_absent(&paged.collect(), &mut tally).await?;
                 }
             }
         }
         Ok(tally)
+    }
+
+    /// Hands `absent` (not in a `Running` listing, oldest first) to the
+    /// final-status reader while the allowance lasts; returns the rest. One
+    /// not shown as Starting has ended, so it counts as an ending found.
+    fn describe_absent<'s>(&self, absent: Vec<&'s Sought>, tally: &mut Tally) -> Vec<&'s Sought> {
+        let mut rest = Vec::new();
+        for sought in absent {
+            if tally.described < self.describes && (self.final_status)(sought) {
+                tally.described += 1;
+                if !sought.starting {
+                    tally.endings += 1;
+                    tally.ended_by_age.ended(sought.started, self.now);
+                }
+            } else {
+                rest.push(sought);
+            }
+        }
+        rest
     }
 
     /// Reads, with every status, windows around executions a `Running`
@@ -220,7 +262,10 @@ impl<V: CloudViews, L: ListPages> Visit<'_, V, L> {
                 if let Some((&name, sought)) = sought.get_key_value(execution.name.as_str()) {
                     self.tracker
                         .record_read(&sought.key, execution, ReadVia::Sweep);
-                    tally.endings += usize::from(ended);
+                    if ended {
+                        tally.endings += 1;
+                        tally.ended_by_age.ended(sought.started, self.now);
+                    }
                     found.insert(name);
                 }
             }

@@ -96,6 +96,9 @@ impl CloudViews for Reads {
     fn sweep_listed(&self, listing: &'static str, pages: u64, endings: u64) {
         self.1.lock().unwrap().push((listing, pages, endings));
     }
+    fn sweep_described(&self, calls: u64, endings: u64) {
+        self.1.lock().unwrap().push(("described", calls, endings));
+    }
 }
 
 fn execution(name: &str, secs: i64, status: &str) -> Execution {
@@ -143,6 +146,7 @@ async fn an_execution_absent_from_running_is_read_around_its_start() {
         window: (Some(at(-1)), Some(at(402))),
         listing: Listing::RunningFirst,
         calls: 2.0,
+        described: 0.0,
         members: vec![0, 1, 2],
     };
     let visit = Visit {
@@ -155,6 +159,8 @@ async fn an_execution_absent_from_running_is_read_around_its_start() {
         }),
         now: at(1_000),
         statuses: StatusSet::all(),
+        describes: 0,
+        final_status: &|_| true,
         refill: &|| {},
     };
     let tally = visit.run(&sought, &[part]).await.unwrap();
@@ -200,6 +206,7 @@ async fn a_terminal_sweep_lists_each_terminal_status_and_running_for_starting() 
         window: (Some(at(-1)), Some(at(2))),
         listing: Listing::Terminal,
         calls: 5.0,
+        described: 0.0,
         members: vec![0, 1],
     };
     let visit = Visit {
@@ -209,6 +216,8 @@ async fn a_terminal_sweep_lists_each_terminal_status_and_running_for_starting() 
         density: AgeDensity::default(),
         now: at(1_000),
         statuses: StatusSet::all(),
+        describes: 0,
+        final_status: &|_| true,
         refill: &|| {},
     };
     let tally = visit
@@ -241,4 +250,92 @@ async fn a_terminal_sweep_lists_each_terminal_status_and_running_for_starting() 
         [Some("Succeeded"), Some("Running")],
         "{statuses:?}"
     );
+}
+
+#[tokio::test]
+async fn absent_executions_go_to_the_final_status_reader_while_the_allowance_lasts() {
+    // Two sought executions ended among 300 others; one Running.
+    let mut executions = vec![execution("old", 0, "Running")];
+    executions.push(execution("first", 5, "Succeeded"));
+    executions.extend((0..300).map(|i| execution(&format!("done-{i}"), 10 + i, "Succeeded")));
+    executions.push(execution("second", 400, "Failed"));
+    let list = FakeList {
+        executions,
+        ..FakeList::default()
+    };
+    let reads = Reads::default();
+    let sought = [
+        sought("old", 0, false),
+        sought("second", 400, false),
+        sought("first", 5, false),
+    ];
+    let part = Part {
+        window: (Some(at(-1)), Some(at(401))),
+        listing: Listing::RunningFirst,
+        calls: 2.25,
+        described: 1.0,
+        members: vec![0, 1, 2],
+    };
+    let handed = Mutex::new(Vec::new());
+    let final_status = |s: &Sought| {
+        handed.lock().unwrap().push(s.execution_name.clone());
+        true
+    };
+    let visit = Visit {
+        tracker: &reads,
+        lister: &list,
+        flow_name: "flow",
+        density: AgeDensity::uniform(Density {
+            live: 0.01,
+            ended: 0.75,
+        }),
+        now: at(1_000),
+        statuses: StatusSet::all(),
+        describes: 1,
+        final_status: &final_status,
+        refill: &|| {},
+    };
+    let tally = visit.run(&sought, &[part]).await.unwrap();
+    // The oldest absent one goes to the reader (and counts as an ending);
+    // the other is paged around its start.
+    assert_eq!(*handed.lock().unwrap(), ["first"]);
+    assert_eq!((tally.described, tally.endings, tally.pages), (1, 2, 2));
+    let mut seen = reads.0.lock().unwrap().clone();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            ("old".to_string(), Some("Running".to_string())),
+            ("second".to_string(), Some("Failed".to_string())),
+        ]
+    );
+    assert_eq!(
+        *reads.1.lock().unwrap(),
+        [("running", 1, 0), ("absent", 1, 1)]
+    );
+    let paged_from = list.queries.lock().unwrap()[1].started_time_begin.clone();
+    assert_eq!(
+        paged_from.as_deref(),
+        Some("2023-11-14T22:19:59.000Z"),
+        "the page covers only the one not handed over"
+    );
+    // A reader with no room: both are paged.
+    let full = Visit {
+        final_status: &|_| false,
+        ..visit
+    };
+    let tally = full
+        .run(
+            &sought,
+            &[Part {
+                window: (Some(at(-1)), Some(at(401))),
+                listing: Listing::RunningFirst,
+                calls: 4.0,
+                described: 0.0,
+                members: vec![0, 1, 2],
+            }],
+        )
+        .await
+        .unwrap();
+    assert_eq!((tally.described, tally.endings), (0, 2));
 }
