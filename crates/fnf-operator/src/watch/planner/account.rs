@@ -73,6 +73,11 @@ impl Account {
         !self.waiting.is_empty()
     }
 
+    /// Whether some of `flow` waits for a slot (so the sweep reads it anyway).
+    pub fn is_waiting(&self, flow: &FlowId) -> bool {
+        self.waiting.contains_key(flow)
+    }
+
     /// Members without a slot: the ones the sweep follows.
     pub fn waiting_count(&self) -> usize {
         self.members.len().saturating_sub(self.holders)

@@ -93,7 +93,12 @@ impl Throttling {
 /// DescribeExecution calls that could start within `GRANT_HORIZON`.
 #[derive(Clone, Copy, Debug)]
 pub struct Budget {
+    /// Slots for holders whose flow is swept anyway (some of it waits):
+    /// what final-status reads leave.
     pub slots: usize,
+    /// Slots for holders of flows held whole, which need no page: throttling
+    /// alone shrinks these.
+    pub whole: usize,
     pub tokens: u64,
 }
 

@@ -32,15 +32,16 @@ impl Membership {
 
     /// Whether this holder may long-poll again; gives the slot back (and
     /// rejoins the sweep) when throttling has shrunk the capacity below the
-    /// number of holders, or when its flow is swept anyway and another flow
-    /// is closer to needing no page.
+    /// number of holders, or when its flow is swept anyway and either
+    /// final-status reads take the slot or another flow is closer to needing
+    /// no page.
     pub fn keep_slot(&mut self) -> bool {
         let mut accounts = self.planner.lock();
         let Some(account) = accounts.get_mut(&self.account_id) else {
             return true;
         };
         let budget = Planner::budget(&self.account_id, account, &self.client, self.wait);
-        let over = account.holders > budget.slots;
+        let throttled = account.holders > budget.whole;
         let Some(flow) = account
             .members
             .get(&self.key)
@@ -50,7 +51,10 @@ impl Membership {
             // Replaced: this task is being ended.
             return true;
         };
-        let over = over || account.should_yield(&flow);
+        let swept_anyway = account.is_waiting(&flow);
+        let over = throttled
+            || (swept_anyway && account.holders > budget.slots)
+            || account.should_yield(&flow);
         let Some(state) = account
             .members
             .get_mut(&self.key)

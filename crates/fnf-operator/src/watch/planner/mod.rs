@@ -61,6 +61,7 @@ impl Planner {
         let Some(rate) = quotas.config().rate_for(DESCRIBE) else {
             return Budget {
                 slots: usize::MAX,
+                whole: usize::MAX,
                 tokens: u64::MAX,
             };
         };
@@ -71,12 +72,15 @@ impl Planner {
         let share = final_status_share(account.waiting_count(), full);
         Budget {
             slots: slots_beside_sweep(full, share),
+            whole: full,
             tokens: quotas.available(account_id, DESCRIBE, GRANT_HORIZON),
         }
     }
 
     /// DescribeExecution calls a second the account's sweep may make for
-    /// final statuses: the share the slots leave it.
+    /// final statuses: the share kept for them, as far as the slots have
+    /// freed it (a holder of a flow held whole keeps its slot, so the share
+    /// may be freed only in part).
     pub fn final_status_rate(&self, account_id: &str) -> f64 {
         let accounts = self.lock();
         let Some(account) = accounts.get(account_id) else {
@@ -90,9 +94,12 @@ impl Planner {
             return f64::INFINITY;
         };
         let full = slot_capacity(rate.per_second, *wait, account.throttling.factor);
-        rate.per_second
-            * account.throttling.factor
-            * final_status_share(account.waiting_count(), full)
+        let share = final_status_share(account.waiting_count(), full);
+        let kept = rate.per_second * account.throttling.factor * share;
+        // A slot's long-poll takes a call every `wait` seconds.
+        #[allow(clippy::cast_precision_loss)]
+        let freed = full.saturating_sub(account.holders) as f64 / f64::from((*wait).max(1));
+        kept.min(freed)
     }
 
     /// Grants what the account's budget allows now (the sweeper calls this

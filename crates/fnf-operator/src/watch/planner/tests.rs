@@ -210,19 +210,40 @@ async fn a_sweep_larger_than_the_slots_takes_a_share_of_the_quota_for_final_stat
         .collect();
     // Four hold slots, eight wait: twice the slots, the whole share.
     assert_eq!(planner.counts(), (4, 8));
-    let rate = planner.final_status_rate("acct");
-    assert!(
-        (rate - 5.0 * budget::FINAL_STATUS_SHARE).abs() < 1e-9,
-        "{rate}"
-    );
+    // The share is 5 × 0.35 = 1.75 calls a second, but no slot is free yet.
+    assert_eq!(planner.final_status_rate("acct"), 0.0);
     // The slots shrink to 4 × (1 − 0.35/0.95) = 2.5, so 3: the next holder
-    // to ask gives its slot back.
+    // to ask (its flow is swept anyway) gives its slot back, which frees a
+    // call a second (a long-poll a second of wait).
     assert!(!members[0].keep_slot());
     assert_eq!(planner.counts(), (3, 9));
+    assert_eq!(planner.final_status_rate("acct"), 1.0);
     assert!(members[1].keep_slot());
     // Few left waiting: no share, and the slots grow back.
     members.truncate(5);
     assert_eq!(planner.final_status_rate("acct"), 0.0);
     drop(members);
+    assert_eq!(planner.counts(), (0, 0));
+}
+
+#[tokio::test]
+async fn a_flow_held_whole_keeps_its_slot_when_final_status_reads_take_a_share() {
+    let quotas = four_slots();
+    let (tracker, _woken) = Tracker::new(Metrics::default());
+    let planner = Planner::default();
+    let join = |flow: &str, name: String| {
+        let target = target_in(&quotas, "acct", flow, &name);
+        planner.join(&tracker, &key(&name), &target, 1)
+    };
+    let mut small = join("small", "s".to_string());
+    let mut big: Vec<Membership> = (1..=11).map(|n| join("big", "b".repeat(n))).collect();
+    // Eight of the big flow wait: twice the slots, so 3 slots are left.
+    assert_eq!(planner.counts(), (4, 8));
+    assert!(small.keep_slot(), "needs no page: keeps its slot");
+    assert!(!big[0].keep_slot(), "swept anyway: gives its slot up");
+    assert_eq!(planner.counts(), (3, 9));
+    assert!(big[1].keep_slot());
+    drop(big);
+    drop(small);
     assert_eq!(planner.counts(), (0, 0));
 }
