@@ -207,6 +207,7 @@ pub async fn run<V: CloudViews, R: Roster>(
                         pages = tally.pages,
                         endings = tally.endings,
                         described = tally.described,
+                        plan = %plan_summary(&plan.parts, visit_started),
                         "sweep visit"
                     );
                     pages += tally.pages;
@@ -243,6 +244,27 @@ pub async fn run<V: CloudViews, R: Roster>(
             failures = 0;
         }
     }
+}
+
+/// A visit's parts for the debug log: listing, members, estimated calls and
+/// the ages (seconds) its window spans.
+fn plan_summary(parts: &[Part], now: jiff::Timestamp) -> String {
+    let age = |t: Option<jiff::Timestamp>| t.map_or(-1, |t| now.duration_since(t).as_secs());
+    parts
+        .iter()
+        .map(|p| {
+            let (low, high) = p.window;
+            format!(
+                "{:?}:{}:{:.1}:{}-{}",
+                p.listing,
+                p.members.len(),
+                p.calls,
+                age(high),
+                age(low)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn logged(flow_name: &str, err: &FnfError) -> bool {
