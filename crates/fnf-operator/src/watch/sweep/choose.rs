@@ -136,21 +136,31 @@ impl Cluster {
     }
 }
 
+/// Runs shown as Starting whose starts one status read's `Running` pages
+/// cover at most: half of what those pages hold, so live runs between them
+/// still leave room.
+pub const STARTING_PER_READ: usize = RUNNING_PAGES_FOR_STARTING * PAGE_SIZE as usize / 2;
+
 /// The window a status read's `Running` pages cover: only the starts of the
 /// sought executions shown as Starting, so the live ones around them are not
-/// paged (all of `window` when one of those starts is unknown).
+/// paged, and of those only the `STARTING_PER_READ` oldest. The pages are
+/// capped, so a window over every such start would list the same first runs
+/// at each visit and never reach the rest; the oldest, once seen Running,
+/// leave the set and the next read moves on. All of `window` when one of
+/// those starts is unknown.
 pub fn starting_window(starting: &[Option<Timestamp>], window: Window) -> Window {
-    let starts: Option<Vec<Timestamp>> = starting.iter().copied().collect();
-    let (Some(low), Some(high)) = (
-        starts.as_ref().and_then(|s| s.iter().min()),
-        starts.as_ref().and_then(|s| s.iter().max()),
-    ) else {
+    let Some(mut starts) = starting.iter().copied().collect::<Option<Vec<Timestamp>>>() else {
+        return window;
+    };
+    starts.sort_unstable();
+    starts.truncate(STARTING_PER_READ);
+    let (Some(low), Some(high)) = (starts.first(), starts.last()) else {
         return window;
     };
     Cluster {
         low: *low,
         high: *high,
-        sought: starting.len(),
+        sought: starts.len(),
     }
     .window()
 }

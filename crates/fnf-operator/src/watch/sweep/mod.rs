@@ -18,9 +18,8 @@
 //! execution absent from `Running` is read with one DescribeExecution while
 //! the share of that quota the slots leave allows (`describes`, a task of
 //! its own), since paging around an old start re-reads every run ended near
-//! it. Calls are
-//! paced by the account's ListExecutions quota, so rounds simply follow each
-//! other.
+//! it. Calls are paced by the account's ListExecutions quota, so rounds
+//! simply follow each other.
 
 mod ages;
 mod choose;

@@ -207,4 +207,11 @@ fn running_pages_for_starting_runs_cover_only_their_starts() {
     );
     // A start unknown: the whole part.
     assert_eq!(choose::starting_window(&[Some(at(10)), None], part), part);
+    // More than the pages can hold: the 250 oldest, whatever the order given.
+    let many: Vec<Option<Timestamp>> = (0..1_000).rev().map(|i| Some(at(i))).collect();
+    assert_eq!(choose::STARTING_PER_READ, 250);
+    assert_eq!(
+        choose::starting_window(&many, part),
+        (Some(at(-1)), Some(at(250)))
+    );
 }
