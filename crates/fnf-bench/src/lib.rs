@@ -329,10 +329,10 @@ executions are dealt round robin and each has the same flows). Assumptions:
 6. **Re-paging and final statuses** (steady states only). Step 5 lets a page
    hold only new endings, each with its final status; a real page cannot:
    ListExecutions selects by flow, start time and status, never by *not yet
-   seen*. Every cost below is per run started a second (times E runs a
-   second; which flow does not matter). With F(a) the share of runs over by
-   age a, S = 1 − F and f the share ending a second of age, each second of
-   age of each start second goes one of four ways:
+   seen*; and each call reads one flow. Every cost below is per run started
+   a second of one flow (times its e_k runs a second). With F(a) the share
+   of runs over by age a, S = 1 − F and f the share ending a second of age,
+   each second of age of each start second goes one of four ways:
    - **terminal-status visits** every x: a visit reads the ended runs, at
      least F(a) items (the visit that finds an ending at age a comes at an
      age in [a, a + x]), every ending so far with its final status:
@@ -348,43 +348,61 @@ executions are dealt round robin and each has the same flows). Assumptions:
      time by a call up to x later): S(a)/(60 + x) describes;
    - **skipped**: among the 1% not counted.
 
+   A flow any of whose ages is visited is visited every x, and each visit is
+   a call, however few items it reads: max(1/x, its items ÷ 100) pages a
+   second. (Visited with gaps g > x, it finds x/g of those endings in time
+   at x/g of the cost: the same as being visited every x for that share of
+   the time, so mixing is all a schedule can do.) A flow never visited has
+   only held and skipped ages.
+
    Describes pay for long-polls and final statuses alike, so there are two
-   budgets: L = 1.8 pages and B = 4.5 describes a second. For any price
-   μ ≥ 0 of a describe in pages, a schedule within both spends pages +
-   μ·describes ≤ L + μ·B. The least such a schedule can spend for p99 ≤ x,
-   W(x, μ), takes each slice of ages the cheapest way and the slices
-   cheapest per ending first until 99% of the endings are found (a
-   fractional knapsack over 2,000 slices of the run-time distribution). A
-   deadline x is out of reach as soon as one μ gives E·W(x, μ) > L + μ·B;
-   the bound is the least x that no μ rules out. (W is a least of sums
-   linear in μ, so E·W − μ·B is concave in μ and a golden-section search
-   finds the worst μ; as every cost is linear in how a schedule mixes its
-   ways, no other weighting of the two budgets gives more from these
-   assumptions.) The floor is the larger of this and step 5's x (each a
-   lower bound on its own). Long-polls are traded here, not fixed: this
+   budgets, L = 1.8 pages and B = 4.5 describes a second, and the 99% to
+   count. Prices fold them into one sum: for any μ ≥ 0 pages a describe and
+   λ ≥ 0 pages an ending counted, a schedule within both budgets counting
+   0.99·E endings has pages + μ·(describes − B) − λ·(counted − 0.99·E) ≤ L.
+   The left side is at least Σ_k D_k + λ·0.99·E − μ·B, D_k being the least
+   pages + μ·describes − λ·counted flow k can have: unvisited, e_k Σ_a
+   min(0, held − λ·f); visited, at least the larger of 1/x − λ·e_k (its
+   calls, every ending counted) and e_k Σ_a min(0, cheapest way − λ·f) (its
+   items); the smaller of the two (2,000 slices of the run-time
+   distribution). A deadline x is out of reach as soon as one pair (μ, λ)
+   makes the sum exceed L; the bound is the least x no pair rules out
+   (searched on a grid and refined by golden section; any pair found proves
+   what it shows). With one flow whose calls cost less than its items this
+   is the fractional knapsack of the slices cheapest per ending, as before
+   calls were charged. The floor is the larger of this and step 5's x (each
+   a lower bound on its own). Long-polls are traded here, not fixed: this
    step does not use step 4's split, and may hold any ages of any run.
 
    Assumed: a listing reads whole start seconds of a flow, so it cannot pick
    out the absent runs (a narrower listing, by exact start time or name
    prefix, is a call of its own; it would be cheaper than a describe only
    where several absences sit together with few ended runs between them,
-   and is not considered). Neglected, which only lowers the bound: a call's
-   minimum of one page (a visit is charged its items ÷ 100) and a long-poll's
-   first call (a run held for 10 s is charged 10/(60 + x) of a call).
+   and is not considered). Neglected, which only lowers the bound: a page's
+   rounding up beyond the first (a visit is charged its items ÷ 100 past
+   one call), a second listing in one visit (terminal status and `Running`
+   are two calls), and a long-poll's first call (a run held for 10 s is
+   charged 10/(60 + x) of a call).
 
    Examples (runs uniform over 100–200 s, t = F(a) = (a − 100)/100, every
-   ending to be found; the unit tests in `limits/repaging_bound.rs`): at 15
-   runs a second, holding the live runs of a second of age costs 100(1 −
-   t)/(60 + x) describes per ending, under the one describe a `Running`
-   listing needs wherever 1 − t < 0.6: the oldest runs are held, the rest
-   listed by terminal status. Describes: 15 × 100(1 − t₀)²/(2(60 + x)) =
-   4.5; pages: 15 × t₀²/(2x) = 1.8; so t₀ = 0.397 and x = 0.66 s. Runs
-   uniform over 100–1100 s end ten times less often, so holding costs ten
-   times more per ending: at 3 runs a second `Running` listings take
-   t = 0.535–0.572 and x = 2.66 s. For lognormal 300 s, σ = 1, capped at
-   3600, at 20.7 runs a second (the 10,000-live scenario): x = 46.46 s, a
-   describe worth 0.24 pages, where counting finding an ending only (no final
-   status) gave 35.40 s.
+   ending to be found; the unit tests in `limits/repaging_bound_tests.rs`):
+   at 15 runs a second of one flow, holding the live runs of a second of
+   age costs 100(1 − t)/(60 + x) describes per ending, under the one
+   describe a `Running` listing needs wherever 1 − t < 0.6: the oldest runs
+   are held, the rest listed by terminal status. Describes: 15 × 100(1 −
+   t₀)²/(2(60 + x)) = 4.5; pages: 15 × t₀²/(2x) = 1.8; so t₀ = 0.397 and
+   x = 0.66 s (1/x = 1.5 calls a second, under the items). Spread over 20
+   flows of 0.75 runs a second, a visit reads 37.5 ended runs, under a page,
+   so each visited flow costs 1/x; holding a flow whole takes 37.5/(60 + x)
+   describes, and the 1% skipped are the held flows' youngest endings, the
+   dearest to hold: h flows held, (20 − h)/x = 1.8, so x = 6.46 s with
+   h = 8.4. Runs uniform over 100–1100 s end ten times less often, so
+   holding costs ten times more per ending: at 3 runs a second of one flow
+   `Running` listings take t = 0.535–0.572 and x = 2.66 s. For lognormal
+   300 s, σ = 1, capped at 3600, at 20.7 runs a second over 50 flows,
+   zipf:1.1 (the 10,000-live scenario): x = 51.19 s, a describe worth 0.16
+   pages; 46.46 s before a visit's call was charged, 35.40 s counting
+   finding an ending only (no final status).
 7. **Mass start** (the burst scenarios that start everything at once): no scheme
    has a long-poll waiting for an execution before its first DescribeExecution,
    and at most 50 + 5t first calls can be placed t seconds after the start

@@ -317,18 +317,19 @@ pub fn floor_summary(spec: &ScenarioSpec) -> String {
     )
 }
 
-/// The re-paging bound's own figure, when the model applied it, with the
-/// describe price that sets it (what a final status found by absence costs).
+/// The re-paging bound's own figure (final statuses and a call per visit
+/// charged), when the model applied it, with the describe price that sets it
+/// (what a final status found by absence costs).
 fn repaging_clause(f: &Floor) -> String {
     match (f.repaging_secs, f.repaging_describe_in_pages) {
         // A bound under 10 ms means describes alone nearly do it; the price
         // the search stopped at then tells a reader nothing.
         (Some(x), Some(price)) if x >= 0.01 => {
             format!(
-                "; re-paging with final statuses alone {x:.2} s (a describe worth {price:.2} pages)"
+                "; re-paging with final statuses and calls alone {x:.2} s (a describe worth {price:.2} pages)"
             )
         }
-        (Some(x), _) => format!("; re-paging with final statuses alone {x:.2} s"),
+        (Some(x), _) => format!("; re-paging with final statuses and calls alone {x:.2} s"),
         _ => String::new(),
     }
 }

@@ -223,7 +223,12 @@ pub fn floor(input: &FloorInput) -> Floor {
     // itself (long-polls included), so it does not take the split above as
     // given: describes spent on final statuses are not there for long-polls.
     if input.burst_secs.is_none() && !input.run_ages.is_empty() {
-        let bound = repaging_bound(&input.run_ages, input.endings_per_sec, QUANTILE);
+        let flow_starts: Vec<f64> = input
+            .flow_shares
+            .iter()
+            .map(|share| share * input.endings_per_sec)
+            .collect();
+        let bound = repaging_bound(&input.run_ages, &flow_starts, QUANTILE);
         out.repaging_secs = Some(bound.secs);
         out.repaging_describe_in_pages = Some(bound.describe_in_pages);
         out.p99_secs = Some(high.max(bound.secs));

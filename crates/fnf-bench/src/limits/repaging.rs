@@ -117,11 +117,24 @@ impl Knapsack {
     }
 }
 
-fn cheapest_first(slices: &[AgeSlice], prices: Prices) -> Knapsack {
+/// One slice's least cost at a pair of prices, per execution started a
+/// second: pages + μ·describes a second for its ages of every start second.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SliceCost {
+    pub ending_share: f64,
+    /// The cheapest of terminal-status visits, `Running` visits and held,
+    /// in a flow a listing visits every x.
+    pub visited: f64,
+    /// Held: the only way in a flow no listing visits.
+    pub unvisited: f64,
+}
+
+/// Every slice that holds endings, priced (see `least_weighted_cost`).
+pub fn slice_costs(slices: &[AgeSlice], prices: Prices) -> Vec<SliceCost> {
     let visits_per_sec = 1.0 / (PAGE_ITEMS * prices.deadline_secs);
     let live_later = live_secs_later(slices, prices.deadline_secs);
     let calls_cover_secs = f64::from(LONG_POLL_WAIT_SECS) + prices.deadline_secs;
-    let mut priced: Vec<(f64, f64)> = slices
+    slices
         .iter()
         .zip(live_later)
         .filter(|(s, _)| s.ending_share > 0.0)
@@ -129,8 +142,19 @@ fn cheapest_first(slices: &[AgeSlice], prices: Prices) -> Knapsack {
             let terminal = s.ended_secs * visits_per_sec;
             let running = live * visits_per_sec + prices.describe_in_pages * s.ending_share;
             let held = prices.describe_in_pages * s.live_secs / calls_cover_secs;
-            (s.ending_share, terminal.min(running).min(held))
+            SliceCost {
+                ending_share: s.ending_share,
+                visited: terminal.min(running).min(held),
+                unvisited: held,
+            }
         })
+        .collect()
+}
+
+fn cheapest_first(slices: &[AgeSlice], prices: Prices) -> Knapsack {
+    let mut priced: Vec<(f64, f64)> = slice_costs(slices, prices)
+        .into_iter()
+        .map(|c| (c.ending_share, c.visited))
         .collect();
     priced.sort_by(|a, b| (a.1 / a.0).total_cmp(&(b.1 / b.0)));
     let mut running_sum = (0.0, 0.0);
