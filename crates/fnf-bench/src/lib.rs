@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod args;
 mod cleanup;
 pub mod flow_objects;
+pub mod history;
 pub mod limits;
 pub mod measure;
 pub mod observe;
@@ -196,7 +197,13 @@ or the flags give one shape for every size in `--sizes` (or `--live`):
   `fnfEmulatorStartedSecondsAgo`, which only the emulator reads; the operator
   then counts it adopted, since it predates its object). So endings come at
   their steady rate from the first second and start-time windows hold the ages
-  of an account that has been running for hours; then Poisson arrivals at RATE a second
+  of an account that has been running for hours. The emulator also starts
+  with that account's **ended history**: the runs started at the steady rate
+  over the longest run before (the cap; uncapped, the median × e^(3σ), at
+  most four hours) that have ended by then (about 64,000 an account at
+  10,000 live), so a window over old start times holds the thousands of
+  ended runs a real account's does, not only those ended since the
+  benchmark began. Then Poisson arrivals at RATE a second
   (default N ÷ mean run time, which keeps N live). Arrivals and measurement
   start when the operator has *started* the live count (the emulator accepted
   N StartExecutions), and it lasts max(3 median runs, `--measure-seconds`);

@@ -177,6 +177,10 @@ pub async fn run(
 ) -> Result<ScenarioResult, BenchError> {
     let shape = spec.shape;
     let emulator = accounts::start_emulator(shape.accounts, shape.flows).await?;
+    let mut past_runs = 0;
+    for flow in super::history::ended_history(&spec, args.seed) {
+        past_runs += emulator.record_past_runs(&flow_name(flow.account, flow.flow), &flow.runs)?;
+    }
     let namespace = cluster
         .create_namespace(&format!("bench-{}-{}", spec.size, spec.strategy.label()))
         .await?;
@@ -195,7 +199,7 @@ pub async fn run(
         shape.accounts > 1,
     )
     .await?;
-    tracing::info!(scenario = %spec.label(), %namespace, "scenario started");
+    tracing::info!(scenario = %spec.label(), %namespace, past_runs, "scenario started");
 
     let flows_started = Instant::now();
     flow_objects::create(

@@ -104,6 +104,18 @@ fn backdated(now: Timestamp, input: &str) -> Timestamp {
         .unwrap_or(now)
 }
 
+/// A run that started and ended before now, as an account that has run for
+/// hours holds them in every start-time window (the benchmark's ended
+/// history). It serves as any ended execution does, with an empty history.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PastRun {
+    pub name: String,
+    /// How long ago it started.
+    pub started_secs_ago: f64,
+    /// How long it ran: under `started_secs_ago`, or it would still run.
+    pub ran_secs: f64,
+}
+
 pub struct Execution {
     pub flow_name: String,
     pub name: String,
@@ -139,6 +151,40 @@ impl Execution {
             }),
             ended: watch::Sender::new(false),
         }
+    }
+
+    /// An execution that ended `run.started_secs_ago − run.ran_secs` seconds
+    /// ago, Succeeded with an empty output; `None` when that end is not in
+    /// the past or either time is not a number of seconds under a year.
+    pub fn past(
+        flow_name: &str,
+        run: &PastRun,
+        flow_definition: &str,
+        clock: Clock,
+    ) -> Option<Self> {
+        let ago = |secs: f64| {
+            (secs.is_finite() && (0.0..31_536_000.0).contains(&secs))
+                .then(|| clock.now().checked_sub(Duration::from_secs_f64(secs)).ok())
+                .flatten()
+        };
+        let started = ago(run.started_secs_ago)?;
+        let stopped = ago(run.started_secs_ago - run.ran_secs).filter(|s| *s >= started)?;
+        Some(Self {
+            flow_name: flow_name.to_string(),
+            name: run.name.clone(),
+            input: "{}".to_string(),
+            flow_definition: flow_definition.to_string(),
+            started,
+            clock,
+            progress: Mutex::new(Progress {
+                status: Status::Succeeded,
+                output: Some("{}".to_string()),
+                stopped: Some(stopped),
+                events: Vec::new(),
+                task: None,
+            }),
+            ended: watch::Sender::new(true),
+        })
     }
 
     fn progress(&self) -> std::sync::MutexGuard<'_, Progress> {
@@ -321,6 +367,34 @@ mod tests {
             "not json fnfEmulatorStartedSecondsAgo",
         ] {
             assert_eq!(at(unchanged), now.to_string(), "{unchanged}");
+        }
+    }
+
+    #[test]
+    fn a_past_run_serves_as_ended_and_only_an_end_in_the_past_is_taken() {
+        let clock = Clock::with_offset_secs(0);
+        let run = |started_secs_ago: f64, ran_secs: f64| PastRun {
+            name: "past-1".into(),
+            started_secs_ago,
+            ran_secs,
+        };
+        let past = Execution::past("f", &run(600.0, 240.0), "def", clock).unwrap();
+        let served = past.snapshot();
+        assert_eq!(served.status, "Succeeded");
+        let started: Timestamp = served.started_time.parse().unwrap();
+        let stopped: Timestamp = served.stopped_time.parse().unwrap();
+        assert_eq!((stopped - started).get_seconds(), 240);
+        assert!(clock.now().duration_since(stopped).as_secs_f64() >= 359.0);
+        for still_running in [
+            run(60.0, 120.0),
+            run(f64::NAN, 1.0),
+            run(1e12, 1.0),
+            run(5.0, -1.0),
+        ] {
+            assert!(
+                Execution::past("f", &still_running, "def", clock).is_none(),
+                "{still_running:?}"
+            );
         }
     }
 }

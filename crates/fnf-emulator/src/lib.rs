@@ -50,7 +50,7 @@ pub use config::{
     TlsFiles,
 };
 pub use counters::{CODE_DROPPED, CODE_OK, Counters};
-pub use execution::{ExecutionSnapshot, STARTED_SECONDS_AGO};
+pub use execution::{ExecutionSnapshot, PastRun, STARTED_SECONDS_AGO};
 pub use faults::Fault;
 pub use pipeline::API_VERSION;
 
@@ -182,6 +182,19 @@ impl RunningEmulator {
         mode: ExecutionMode,
     ) -> Result<(), EmulatorError> {
         create(&self.service, name, definition, mode)
+    }
+
+    /// Adds runs of `flow` that ended before now (the benchmark's ended
+    /// history); ListExecutions and DescribeExecution serve them as any
+    /// others. Returns how many were added (see `PastRun`).
+    pub fn record_past_runs(&self, flow: &str, runs: &[PastRun]) -> Result<usize, EmulatorError> {
+        self.service
+            .store
+            .record_past_runs(flow, runs)
+            .map_err(|source| EmulatorError::Flow {
+                name: flow.to_string(),
+                source,
+            })
     }
 
     /// The flow as DescribeFlow answers it (`None` when it does not exist).

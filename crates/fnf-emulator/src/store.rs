@@ -12,7 +12,7 @@ use super::api_error::ApiError;
 use super::clock::{Clock, format_millis};
 use super::config::ExecutionMode;
 use super::definition::{self, FlowDefinition};
-use super::execution::Execution;
+use super::execution::{Execution, PastRun};
 
 pub struct Flow {
     pub name: String,
@@ -217,6 +217,32 @@ impl Store {
         flow.executions.push(execution.clone());
         flow.by_name.insert(name.to_string(), execution.clone());
         Ok(Started::Created(execution, flow.definition.clone()))
+    }
+
+    /// Adds runs of a flow that ended in the past, each as `Execution::past`
+    /// makes it; a name already taken, or an end not in the past, is passed
+    /// over. Returns how many were added.
+    pub fn record_past_runs(&self, flow_name: &str, runs: &[PastRun]) -> Result<usize, ApiError> {
+        let mut flows = self.flows();
+        let flow = flows
+            .get_mut(flow_name)
+            .ok_or_else(|| ApiError::flow_not_exists(flow_name))?;
+        let mut added = 0;
+        for run in runs {
+            if flow.by_name.contains_key(&run.name) {
+                continue;
+            }
+            let Some(execution) =
+                Execution::past(flow_name, run, &flow.definition_text, self.clock)
+            else {
+                continue;
+            };
+            let execution = Arc::new(execution);
+            flow.executions.push(execution.clone());
+            flow.by_name.insert(run.name.clone(), execution);
+            added += 1;
+        }
+        Ok(added)
     }
 
     pub fn execution(&self, flow_name: &str, name: &str) -> Result<Arc<Execution>, ApiError> {
