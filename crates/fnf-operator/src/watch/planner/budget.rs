@@ -33,17 +33,24 @@ pub fn slot_capacity(per_second: f64, wait_secs: u32, factor: f64) -> usize {
 /// Share of the DescribeExecution quota kept for the sweep's final-status
 /// reads (an execution absent from a `Running` listing has ended, and one
 /// call reads how) once as many executions are swept as slots fit. A slot's
-/// long-poll on a long-running execution answers an ending a few times an
-/// hour; such a read answers one each call.
-pub const FINAL_STATUS_SHARE: f64 = 0.35;
+/// long-poll on an execution of a flow swept anyway answers an ending about
+/// once in ten calls with runs of minutes to hours; such a read answers one
+/// each call, and lets the sweep list old start times by `Running` instead
+/// of re-reading every run ended there. Flows held whole keep their slots
+/// (`Budget::whole`), so what remains for swept flows is a few long-polls.
+/// (35% left the largest flows re-reading half an hour of ended runs each
+/// visit: the 10,000-live benchmark's p99 near 190 s.)
+pub const FINAL_STATUS_SHARE: f64 = 0.9;
 
 /// The share of the quota kept for final-status reads: none while no more
-/// executions are swept than the slots (`full`) the whole quota would hold
-/// (a sweep that small pages its endings cheaply), then growing with them up
-/// to `FINAL_STATUS_SHARE` at twice that, so the slots shrink smoothly.
+/// than twice as many executions are swept as the slots (`full`) the whole
+/// quota would hold (a sweep that small pages its endings cheaply), then
+/// growing with them up to `FINAL_STATUS_SHARE` at four times that, so the
+/// slots shrink smoothly.
 pub fn final_status_share(swept: usize, full: usize) -> f64 {
+    let full = full.max(1);
     #[allow(clippy::cast_precision_loss)]
-    let beyond = (swept.saturating_sub(full) as f64 / full.max(1) as f64).min(1.0);
+    let beyond = (swept.saturating_sub(2 * full) as f64 / (2 * full) as f64).min(1.0);
     FINAL_STATUS_SHARE * beyond
 }
 
@@ -118,16 +125,16 @@ mod tests {
     #[test]
     fn final_status_reads_take_a_share_that_grows_with_the_swept_executions() {
         assert_eq!(final_status_share(0, 256), 0.0);
-        assert_eq!(final_status_share(256, 256), 0.0);
+        assert_eq!(final_status_share(512, 256), 0.0);
         assert_eq!(slots_beside_sweep(256, 0.0), 256);
-        // 320 swept beside 256 slots: a quarter of the full share.
-        let share = final_status_share(320, 256);
+        // 640 swept beside 256 slots: a quarter of the full share.
+        let share = final_status_share(640, 256);
         assert!((share - FINAL_STATUS_SHARE / 4.0).abs() < 1e-9);
-        // 256 × (1 − 0.0875/0.95) = 232.4.
-        assert_eq!(slots_beside_sweep(256, share), 232);
-        // Thousands swept: the full share; 256 × (1 − 0.35/0.95) = 161.7.
+        // 256 × (1 − 0.225/0.95) = 195.4.
+        assert_eq!(slots_beside_sweep(256, share), 195);
+        // Thousands swept: the full share; 256 × (1 − 0.9/0.95) = 13.5.
         assert_eq!(final_status_share(9_000, 256), FINAL_STATUS_SHARE);
-        assert_eq!(slots_beside_sweep(256, FINAL_STATUS_SHARE), 162);
+        assert_eq!(slots_beside_sweep(256, FINAL_STATUS_SHARE), 13);
         assert_eq!(slots_beside_sweep(1, FINAL_STATUS_SHARE), 1);
     }
 

@@ -202,25 +202,29 @@ async fn a_sweep_larger_than_the_slots_takes_a_share_of_the_quota_for_final_stat
     let quotas = four_slots();
     let (tracker, _woken) = Tracker::new(Metrics::default());
     let planner = Planner::default();
-    let mut members: Vec<Membership> = (1..=12)
+    let mut members: Vec<Membership> = (1..=20)
         .map(|n| {
             let name = "m".repeat(n);
             planner.join(&tracker, &key(&name), &target(&quotas, &name), 1)
         })
         .collect();
-    // Four hold slots, eight wait: twice the slots, the whole share.
-    assert_eq!(planner.counts(), (4, 8));
-    // The share is 5 × 0.35 = 1.75 calls a second, but no slot is free yet.
+    // Four hold slots, sixteen wait: four times the slots, the whole share.
+    assert_eq!(planner.counts(), (4, 16));
+    // The share is 5 × 0.9 = 4.5 calls a second, but no slot is free yet.
     assert_eq!(planner.final_status_rate("acct"), 0.0);
-    // The slots shrink to 4 × (1 − 0.35/0.95) = 2.5, so 3: the next holder
-    // to ask (its flow is swept anyway) gives its slot back, which frees a
-    // call a second (a long-poll a second of wait).
+    // The slots shrink to 4 × (1 − 0.9/0.95) = 0.2, so 1: each holder to
+    // ask (its flow is swept anyway) gives its slot back, each freeing a
+    // call a second (a long-poll a second of wait), until one is left.
     assert!(!members[0].keep_slot());
-    assert_eq!(planner.counts(), (3, 9));
+    assert_eq!(planner.counts(), (3, 17));
     assert_eq!(planner.final_status_rate("acct"), 1.0);
-    assert!(members[1].keep_slot());
+    assert!(!members[1].keep_slot());
+    assert!(!members[2].keep_slot());
+    assert_eq!(planner.counts(), (1, 19));
+    assert_eq!(planner.final_status_rate("acct"), 3.0);
+    assert!(members[3].keep_slot());
     // Few left waiting: no share, and the slots grow back.
-    members.truncate(5);
+    members.truncate(12);
     assert_eq!(planner.final_status_rate("acct"), 0.0);
     drop(members);
     assert_eq!(planner.counts(), (0, 0));
@@ -236,13 +240,15 @@ async fn a_flow_held_whole_keeps_its_slot_when_final_status_reads_take_a_share()
         planner.join(&tracker, &key(&name), &target, 1)
     };
     let mut small = join("small", "s".to_string());
-    let mut big: Vec<Membership> = (1..=11).map(|n| join("big", "b".repeat(n))).collect();
-    // Eight of the big flow wait: twice the slots, so 3 slots are left.
-    assert_eq!(planner.counts(), (4, 8));
+    let mut big: Vec<Membership> = (1..=19).map(|n| join("big", "b".repeat(n))).collect();
+    // Sixteen of the big flow wait: four times the slots, so 1 slot is left.
+    assert_eq!(planner.counts(), (4, 16));
     assert!(small.keep_slot(), "needs no page: keeps its slot");
     assert!(!big[0].keep_slot(), "swept anyway: gives its slot up");
-    assert_eq!(planner.counts(), (3, 9));
-    assert!(big[1].keep_slot());
+    assert!(!big[1].keep_slot());
+    assert!(!big[2].keep_slot());
+    assert_eq!(planner.counts(), (1, 19));
+    assert!(small.keep_slot(), "still the one slot left");
     drop(big);
     drop(small);
     assert_eq!(planner.counts(), (0, 0));
